@@ -1,0 +1,1 @@
+"""Training Studio's engine: data, models, training, baseline, evaluation and charts. Never imports Streamlit."""

@@ -1,0 +1,147 @@
+"""The scikit-learn MLPClassifier baseline, trained epoch by epoch on the Keras run's data."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.config import TrainingConfig
+from core.data import Dataset
+from core.engine import prepare_data
+from core.evaluation import record_test, record_validation, scores_with_loss
+from core.run import FAILED, FINISHED, STOPPED, TrainingRun
+
+LESSON_HIDDEN_LAYERS = (128,)
+# Live updates per epoch: partial_fit is called on this many slices of the shuffled epoch.
+SLICES_PER_EPOCH = 20
+SOLVERS = {"adam": ("adam", 0.0), "sgd": ("sgd", 0.0), "sgd_momentum": ("sgd", 0.9)}
+ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic"}
+
+
+@dataclass(frozen=True)
+class BaselineSettings:
+    """MLPClassifier arguments matched to a Keras config, and what could not be matched, in words."""
+
+    parameters: dict
+    notes: tuple[str, ...]
+
+
+def baseline_settings(config: TrainingConfig) -> BaselineSettings:
+    """Map the Keras settings onto MLPClassifier's, saying plainly where they differ."""
+    notes = []
+    hidden = config.hidden_layers
+    if config.model == "cnn":
+        hidden = LESSON_HIDDEN_LAYERS
+        notes.append("A CNN has no MLP twin: the baseline uses the lesson's dense shape, one hidden layer of 128.")
+    elif not hidden:
+        notes.append("No hidden layers: the baseline is multinomial logistic regression, like the Keras model.")
+    solver, momentum = SOLVERS.get(config.optimizer, ("adam", 0.0))
+    if config.optimizer not in SOLVERS:
+        notes.append(f"scikit-learn has no {config.optimizer}: the baseline uses Adam with the same learning rate.")
+    activation = ACTIVATIONS.get(config.activation, "relu")
+    if config.activation not in ACTIVATIONS:
+        notes.append(f"scikit-learn has no {config.activation} activation: the baseline uses relu.")
+    if config.dropout > 0:
+        notes.append("scikit-learn's MLP has no dropout: the baseline trains without it.")
+    if config.loss == "categorical_crossentropy":
+        notes.append("MLPClassifier always minimises cross-entropy on integer labels (the same loss).")
+    parameters = {
+        "hidden_layer_sizes": tuple(hidden) if hidden else (),
+        "activation": activation,
+        "solver": solver,
+        "learning_rate_init": config.learning_rate,
+        "batch_size": config.batch_size,
+        "random_state": config.seed,
+        # No L2 penalty: the Keras model has none, and the two losses must be the same to compare.
+        "alpha": 0.0,
+    }
+    if solver == "sgd":
+        parameters.update(momentum=momentum, nesterovs_momentum=False, learning_rate="constant")
+    return BaselineSettings(parameters, tuple(notes))
+
+
+def build_baseline(config: TrainingConfig):
+    from sklearn.neural_network import MLPClassifier
+
+    return MLPClassifier(**baseline_settings(config).parameters)
+
+
+def mlp_parameter_count(classifier) -> int:
+    return int(sum(w.size for w in classifier.coefs_) + sum(b.size for b in classifier.intercepts_))
+
+
+def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -> None:
+    """Train the baseline epoch by epoch with partial_fit, recording into `run` as the Keras engine does.
+
+    partial_fit keeps Adam's moments (and SGD's velocity) between calls, so slicing an epoch into
+    SLICES_PER_EPOCH calls trains exactly like one pass, while Stop and the live chart get a say
+    every slice. Training scores are measured on the whole training set at each epoch's end.
+    """
+    config = run.config
+    data = prepare_data(config, dataset)
+    x_train = data.x_train.reshape(len(data.x_train), -1)
+    x_val = data.x_val.reshape(len(data.x_val), -1)
+    x_test = data.x_test.reshape(len(data.x_test), -1)
+    classes = np.arange(data.num_classes)
+
+    if run.model is None or not extra_epochs:
+        run.model = build_baseline(config)
+    initial_epoch = run.completed_epochs if extra_epochs else 0
+    epochs = initial_epoch + (extra_epochs or config.epochs)
+    slices = min(SLICES_PER_EPOCH, max(1, len(x_train) // config.batch_size))
+    run.dataset_title = dataset.title
+    if extra_epochs:
+        run.resume_clock()
+    run.mark_running(epochs, slices, f"Training the baseline on {len(x_train):,} images.")
+    rng = np.random.default_rng(config.seed + initial_epoch)
+
+    for epoch in range(initial_epoch + 1, epochs + 1):
+        order = rng.permutation(len(x_train))
+        slice_losses = []
+        for step, part in enumerate(np.array_split(order, slices), start=1):
+            if run.stop_requested:
+                break
+            _partial_fit(run.model, x_train[part], data.y_train[part], classes)
+            slice_losses.append(run.model.loss_)
+            run.record_batch(epoch, step, {"loss": float(np.mean(slice_losses))})
+            if not math.isfinite(run.model.loss_):
+                run.mark_finished(FAILED, _diverged(run.model.loss_, epoch, config.learning_rate))
+                return
+        if run.stop_requested:
+            break
+        run.parameter_count = mlp_parameter_count(run.model)
+        logs = scores_with_loss(data.y_train, run.model.predict_proba(x_train), data.num_classes, config.metrics)
+        if len(x_val):
+            logs.update(record_validation(run, data.y_val, run.model.predict_proba(x_val), data.num_classes))
+        run.record_epoch(epoch, logs, config.learning_rate)
+        run.set_detail("first_layer_weights", np.array(run.model.coefs_[0]))
+
+    if run.completed_epochs == 0:
+        run.mark_finished(STOPPED, "Stopped before the first epoch ended.")
+        return
+    record_test(run, data.y_test, run.model.predict_proba(x_test), data.num_classes)
+    done = run.completed_epochs
+    if run.stop_requested:
+        run.mark_finished(STOPPED, f"Stopped after {done} epoch(s) on request; the model trained so far is kept.")
+    else:
+        run.mark_finished(FINISHED, f"Finished {done} epochs.")
+
+
+def _partial_fit(model, x: np.ndarray, y: np.ndarray, classes: np.ndarray) -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        # One slice of one epoch is never "converged"; scikit-learn warns about it every call.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.partial_fit(x, y, classes=classes)
+
+
+def _diverged(loss: float, epoch: int, learning_rate: float) -> str:
+    return (
+        f"The baseline's loss became {loss} in epoch {epoch}: training diverged. The learning rate "
+        f"({learning_rate:g}) is probably too high; try one 10× smaller."
+    )
+

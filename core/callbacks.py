@@ -1,0 +1,73 @@
+"""The Keras callback that carries live progress from model.fit into a TrainingRun."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from core.evaluation import record_validation
+from core.models import learning_rate_of, set_learning_rate
+from core.run import TrainingRun
+
+PREDICT_BATCH_SIZE = 1024
+
+
+class LiveProgress(keras.callbacks.Callback):
+    """Writes batch and epoch results into a TrainingRun, and applies the page's requests.
+
+    Between batches it honours Stop and a new learning rate. Validation is scored here from one
+    predict pass, which gives the loss, the chosen metrics, per-class F1 and a confusion matrix
+    per epoch for the cost of Keras's own validation pass.
+    """
+
+    def __init__(self, run: TrainingRun, data) -> None:
+        super().__init__()
+        self.run = run
+        self.data = data
+        self.epoch = 0
+        self.diverged_message: str | None = None
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        self.epoch = epoch + 1
+
+    def on_train_batch_begin(self, batch: int, logs=None) -> None:
+        learning_rate = self.run.take_learning_rate_request()
+        if learning_rate is not None:
+            set_learning_rate(self.model, learning_rate)
+            self.run.record_learning_rate_change(self.epoch, batch, learning_rate)
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        logs = logs or {}
+        loss = float(logs.get("loss", 0.0))
+        if not math.isfinite(loss):
+            self.diverged_message = (
+                f"The loss became {loss} in epoch {self.epoch}: training diverged. The learning rate "
+                f"({learning_rate_of(self.model):g}) is probably too high; try one 10× smaller."
+            )
+            self.model.stop_training = True
+        elif self.run.stop_requested:
+            self.model.stop_training = True
+        self.run.record_batch(self.epoch, batch + 1, logs)
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        if logs is None or self.diverged_message:
+            return
+        if len(self.data.x_val):
+            # Injected into Keras's logs, so EarlyStopping and History see val_* as usual.
+            logs.update(self._validation_scores())
+        self.run.record_epoch(epoch + 1, logs, learning_rate_of(self.model))
+        self.run.set_detail("first_layer_weights", first_layer_weights(self.model))
+
+    def _validation_scores(self) -> dict[str, float]:
+        probabilities = self.model.predict(self.data.x_val, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+        return record_validation(self.run, self.data.y_val, probabilities, self.data.num_classes)
+
+
+def first_layer_weights(model: keras.Model) -> np.ndarray | None:
+    """The first Dense or Conv2D kernel, copied, so pages can draw the features forming."""
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
+            return np.array(layer.get_weights()[0])
+    return None

@@ -1,0 +1,182 @@
+"""Command line: `python -m core train …` trains headless with the app's engine; `predict` reads digits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from core import config as settings
+from core.config import ConfigError, TrainingConfig
+from core.run import TrainingRun
+
+POLL_SECONDS = 0.2
+
+
+class CommandError(Exception):
+    """A one-line message for the user; the command exits non-zero without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Training Studio from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train a model headless and print one line per epoch")
+    defaults = TrainingConfig(dataset="digits")
+    train.add_argument("--dataset", default=settings.DEFAULT_DATASET, choices=list(settings.DATASETS))
+    train.add_argument("--data-dir", help="folder of MNIST IDX files or an mnist.npz (any dataset)")
+    train.add_argument("--model", default=defaults.model, choices=list(settings.MODELS))
+    train.add_argument("--hidden-layers", default="128", help="units per hidden layer, e.g. 128 or 256,128")
+    train.add_argument("--activation", default=defaults.activation, choices=settings.ACTIVATIONS)
+    train.add_argument("--dropout", type=float, default=defaults.dropout)
+    train.add_argument("--epochs", type=int, default=defaults.epochs)
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--optimizer", default=defaults.optimizer, choices=list(settings.OPTIMIZERS))
+    train.add_argument("--learning-rate", type=float, help="default: the optimizer's Keras default")
+    train.add_argument("--loss", default=defaults.loss, choices=list(settings.LOSSES))
+    train.add_argument("--metrics", default="accuracy", help="comma-separated: accuracy,precision,recall,f1")
+    train.add_argument("--validation-split", type=float, default=defaults.validation_split)
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop when val_loss stalls")
+    train.add_argument("--subsample", type=int, help="train on this many training images only")
+    train.add_argument("--baseline", action="store_true", help="also train the scikit-learn MLP baseline")
+    train.add_argument("--save-model", help="write the trained model to this .keras file")
+    train.add_argument("--json", help="write the run record (JSON) to this file")
+    predict = commands.add_parser("predict", help="predict the digit in each image with a saved model")
+    predict.add_argument("--model", required=True, help="a .keras file written by `train --save-model`")
+    predict.add_argument("images", nargs="+", help="image files: PNG, JPEG, BMP, GIF, WebP")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainingConfig:
+    try:
+        hidden = tuple(int(u) for u in args.hidden_layers.split(",") if u.strip()) if args.hidden_layers else ()
+    except ValueError as error:
+        raise CommandError(f"--hidden-layers takes whole numbers separated by commas; got {args.hidden_layers!r}.") from error
+    learning_rate = args.learning_rate or settings.DEFAULT_LEARNING_RATES[args.optimizer]
+    dataset = args.dataset
+    return TrainingConfig(
+        dataset=dataset,
+        data_dir=args.data_dir,
+        model=args.model,
+        hidden_layers=hidden,
+        activation=args.activation,
+        dropout=args.dropout,
+        optimizer=args.optimizer,
+        learning_rate=learning_rate,
+        loss=args.loss,
+        metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_split=args.validation_split,
+        seed=args.seed,
+        early_stopping_patience=args.early_stopping,
+        subsample=args.subsample,
+    )
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from core.data import DatasetError, load_dataset
+    from core.engine import training_job
+    from core.jobs import JobRunner
+
+    config = config_from_args(args)
+    try:
+        dataset = load_dataset(config.dataset, config.data_dir)
+    except DatasetError as error:
+        raise CommandError(str(error)) from error
+    print(f"{dataset.title}: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test images ({dataset.source})")
+    runs = [TrainingRun(config, "keras")]
+    if args.baseline:
+        runs.append(TrainingRun(config, "baseline"))
+    runner = JobRunner()
+    runner.submit(runs, training_job(runs, dataset))
+    try:
+        for run in runs:
+            _follow(run)
+    except KeyboardInterrupt:
+        for run in runs:
+            run.request_stop()
+        print("Stopping at the next batch…", file=sys.stderr)
+        runner.wait_idle()
+    runner.wait_idle()
+    for run in runs:
+        snap = run.snapshot()
+        print(f"{run.label} {snap.status}: {snap.message}")
+        if snap.test_metrics:
+            print(f"{run.label} test: " + "  ".join(f"{k} {v:.4f}" for k, v in snap.test_metrics.items()))
+    record = runs[0].to_record()
+    if args.baseline:
+        record["baseline"] = runs[1].to_record()
+    if args.json:
+        Path(args.json).write_text(json.dumps(record, indent=2))
+    if args.save_model and runs[0].model is not None:
+        from core.models import save_model
+
+        save_model(runs[0].model, args.save_model, model_metadata(config, dataset))
+        print(f"Saved the model to {args.save_model}")
+    return 0 if runs[0].snapshot().status in ("finished", "stopped") else 1
+
+
+def model_metadata(config: TrainingConfig, dataset) -> dict:
+    return {
+        "dataset": config.dataset,
+        "dataset_title": dataset.title,
+        "image_shape": list(dataset.image_shape),
+        "class_names": list(dataset.class_names),
+        "config": config.to_dict(),
+    }
+
+
+def _follow(run: TrainingRun) -> None:
+    """Print each epoch as it ends, like Keras's verbose=2."""
+    printed = 0
+    while True:
+        snap = run.snapshot()
+        for row in snap.epochs[printed:]:
+            values = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "seconds", "learning_rate") and v is not None)
+            print(f"{run.label} epoch {row['epoch']}/{snap.total_epochs}  {values}  ({row['seconds']:.1f} s)", flush=True)
+        printed = len(snap.epochs)
+        if snap.status not in ("queued", "running"):
+            return
+        time.sleep(POLL_SECONDS)
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    from core import libraries
+
+    libraries.load("keras")
+    from core.images import ImageError, prepare_digit_file
+    from core.models import load_model
+
+    try:
+        model, metadata = load_model(args.model)
+    except (ValueError, OSError) as error:
+        raise CommandError(f"Cannot load the model {args.model}: {error}") from error
+    size = tuple(metadata.get("image_shape") or model.input_shape[1:3])
+    class_names = metadata.get("class_names") or [str(k) for k in range(model.output_shape[-1])]
+    failures = 0
+    for path in args.images:
+        try:
+            digit = prepare_digit_file(Path(path).read_bytes(), Path(path).name, size)
+        except (ImageError, OSError) as error:
+            print(f"{path}: {error}")
+            failures += 1
+            continue
+        probabilities = model.predict(digit.model_input[None], verbose=0)[0]
+        best = int(probabilities.argmax())
+        print(f"{path}: {class_names[best]} ({probabilities[best]:.1%})")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            return train_command(args)
+        return predict_command(args)
+    except (CommandError, ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,62 @@
+"""Keras against the baseline: the comparison table and a plain-words reading computed from it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from core.run import RunSnapshot
+
+TABLE_METRICS = ("accuracy", "precision", "recall", "f1")
+
+
+def comparison_table(snapshots: Sequence[RunSnapshot]) -> pd.DataFrame:
+    """One row per model: final test scores, fit time, time per epoch, parameters."""
+    rows = []
+    for snap in snapshots:
+        epochs = len(snap.epochs)
+        row = {"model": snap.label, "status": snap.status}
+        for metric in TABLE_METRICS:
+            row[f"test {metric}"] = snap.test_metrics.get(metric)
+        row["fit seconds"] = snap.fit_seconds
+        row["seconds per epoch"] = snap.fit_seconds / epochs if snap.fit_seconds and epochs else None
+        row["epochs"] = epochs
+        row["parameters"] = snap.parameter_count
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def comparison_reading(keras: RunSnapshot, baseline: RunSnapshot) -> str:
+    """One paragraph: which model won, by how much, and at what cost in time."""
+    keras_accuracy = keras.test_metrics.get("accuracy")
+    baseline_accuracy = baseline.test_metrics.get("accuracy")
+    if keras_accuracy is None or baseline_accuracy is None:
+        return "The reading appears when both models have finished and been scored on the test set."
+    gap = (keras_accuracy - baseline_accuracy) * 100
+    if abs(gap) < 0.25:
+        verdict = f"The two models are level on the test set ({keras_accuracy:.1%} against {baseline_accuracy:.1%})."
+    else:
+        winner, loser = (keras, baseline) if gap > 0 else (baseline, keras)
+        verdict = (
+            f"{winner.label} reads {max(keras_accuracy, baseline_accuracy):.1%} of the test images correctly, "
+            f"{abs(gap):.1f} points more than {loser.label} ({min(keras_accuracy, baseline_accuracy):.1%})."
+        )
+    return f"{verdict} {_time_cost(keras, baseline)}"
+
+
+def _time_cost(keras: RunSnapshot, baseline: RunSnapshot) -> str:
+    if not keras.fit_seconds or not baseline.fit_seconds:
+        return ""
+    faster, slower = sorted((keras, baseline), key=lambda snap: snap.fit_seconds)
+    ratio = slower.fit_seconds / faster.fit_seconds
+    return (
+        f"{faster.label} trained in {faster.fit_seconds:.1f} s, {ratio:.1f}× faster than {slower.label} "
+        f"({slower.fit_seconds:.1f} s) for {len(faster.epochs)} and {len(slower.epochs)} epochs."
+    )
+
+
+def value_at_seconds(snap: RunSnapshot, metric: str, seconds: float) -> float | None:
+    """The last epoch value of `metric` reached within `seconds` of wall clock (the race view)."""
+    reached = [row.get(metric) for row in snap.epochs if row["seconds"] <= seconds and row.get(metric) is not None]
+    return reached[-1] if reached else None

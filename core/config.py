@@ -1,0 +1,177 @@
+"""Training settings: names, defaults and bounds in one place, with their validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+# Datasets the app knows by name. "folder" means a user-supplied folder of
+# MNIST IDX files or an mnist.npz (see core.data).
+DATASETS = {
+    "mnist": "MNIST handwritten digits (28×28, 70,000 images)",
+    "fashion_mnist": "Fashion-MNIST clothing (28×28, 70,000 images)",
+    "digits": "scikit-learn digits (8×8, 1,797 images, always available)",
+    "folder": "A folder of MNIST IDX files or an mnist.npz",
+}
+DEFAULT_DATASET = "mnist"
+EMBEDDED_DATASET = "digits"
+
+MODELS = {
+    "dense": "Dense network: Flatten → Dense layers → Dense(10, softmax)",
+    "cnn": "Small CNN: Conv2D → MaxPool → Conv2D → MaxPool → Dense(10, softmax)",
+}
+
+OPTIMIZERS = {
+    "adam": "Adam",
+    "sgd": "SGD",
+    "sgd_momentum": "SGD with momentum (0.9)",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adamw": "AdamW",
+    "nadam": "Nadam",
+}
+# Keras's own default learning rate for each optimizer.
+DEFAULT_LEARNING_RATES = {
+    "adam": 0.001,
+    "sgd": 0.01,
+    "sgd_momentum": 0.01,
+    "rmsprop": 0.001,
+    "adagrad": 0.001,
+    "adamw": 0.001,
+    "nadam": 0.001,
+}
+
+LOSSES = {
+    "sparse_categorical_crossentropy": (
+        "Labels stay as integers 0–9; the loss is −log of the probability the model gives the true class."
+    ),
+    "categorical_crossentropy": (
+        "The same loss, with each label turned into a one-hot vector of 10 zeros and a single one."
+    ),
+}
+
+METRICS = {
+    "accuracy": "Share of images whose most probable class is the true one.",
+    "precision": "Macro precision: of the images called class k, the share that are k, averaged over classes.",
+    "recall": "Macro recall: of the images that are class k, the share found, averaged over classes.",
+    "f1": "Macro F1: the harmonic mean of precision and recall, averaged over classes.",
+}
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu")
+
+# Bounds a person can choose within; anything outside is refused with a message.
+EPOCHS_RANGE = (1, 100)
+BATCH_SIZE_RANGE = (1, 4096)
+LEARNING_RATE_RANGE = (1e-6, 10.0)
+VALIDATION_SPLIT_RANGE = (0.0, 0.5)
+HIDDEN_LAYERS_RANGE = (0, 4)
+UNITS_RANGE = (1, 2048)
+DROPOUT_RANGE = (0.0, 0.9)
+SEED_RANGE = (0, 2**31 - 1)
+BATCH_SIZES = (16, 32, 64, 128, 256, 512)
+
+
+class ConfigError(ValueError):
+    """A setting is outside what the app accepts; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that decides a training run: data, model, compile and fit settings."""
+
+    dataset: str = DEFAULT_DATASET
+    data_dir: str | None = None
+    model: str = "dense"
+    hidden_layers: tuple[int, ...] = (128,)
+    activation: str = "relu"
+    dropout: float = 0.0
+    optimizer: str = "adam"
+    learning_rate: float = DEFAULT_LEARNING_RATES["adam"]
+    loss: str = "sparse_categorical_crossentropy"
+    metrics: tuple[str, ...] = ("accuracy",)
+    epochs: int = 5
+    batch_size: int = 32
+    validation_split: float = 0.1
+    seed: int = 42
+    early_stopping_patience: int | None = None
+    subsample: int | None = None  # train on only this many training images (budgets, quick demos)
+    extras: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # Frozen dataclasses accept lists; keep tuples so configs stay hashable and comparable.
+        object.__setattr__(self, "hidden_layers", tuple(int(u) for u in self.hidden_layers))
+        object.__setattr__(self, "metrics", tuple(self.metrics))
+        validate(self)
+
+    def replace(self, **changes) -> TrainingConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["hidden_layers"] = list(self.hidden_layers)
+        data["metrics"] = list(self.metrics)
+        data.pop("extras")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainingConfig:
+        known = {f.name for f in dataclasses.fields(cls)} - {"extras"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}.")
+        values = dict(data)
+        for key in ("hidden_layers", "metrics"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ConfigError(f"{name} must be a number between {low} and {high}; got {value!r}.")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}; got {value}.")
+
+
+def _check_choice(name: str, value: str, choices) -> None:
+    if value not in choices:
+        raise ConfigError(f"Unknown {name} {value!r}; choose one of: {', '.join(choices)}.")
+
+
+def validate(config: TrainingConfig) -> None:
+    """Raise ConfigError naming the first setting that is out of bounds."""
+    _check_choice("dataset", config.dataset, DATASETS)
+    if config.dataset == "folder" and not config.data_dir:
+        raise ConfigError("The 'folder' dataset needs data_dir: a folder of MNIST IDX files or an mnist.npz.")
+    _check_choice("model", config.model, MODELS)
+    _check_choice("activation", config.activation, ACTIVATIONS)
+    _check_choice("optimizer", config.optimizer, OPTIMIZERS)
+    _check_choice("loss", config.loss, LOSSES)
+    if not config.metrics:
+        raise ConfigError("Choose at least one metric.")
+    for metric in config.metrics:
+        _check_choice("metric", metric, METRICS)
+    if len(set(config.metrics)) != len(config.metrics):
+        raise ConfigError("Each metric may be chosen once.")
+    for name, value, bounds in (
+        ("epochs", config.epochs, EPOCHS_RANGE),
+        ("batch_size", config.batch_size, BATCH_SIZE_RANGE),
+        ("seed", config.seed, SEED_RANGE),
+    ):
+        _check_range(name, value, bounds)
+        if int(value) != value:
+            raise ConfigError(f"{name} must be a whole number; got {value}.")
+    _check_range("learning_rate", config.learning_rate, LEARNING_RATE_RANGE)
+    _check_range("validation_split", config.validation_split, VALIDATION_SPLIT_RANGE)
+    _check_range("dropout", config.dropout, DROPOUT_RANGE)
+    _check_range("number of hidden layers", len(config.hidden_layers), HIDDEN_LAYERS_RANGE)
+    for units in config.hidden_layers:
+        _check_range("units per hidden layer", units, UNITS_RANGE)
+    if config.early_stopping_patience is not None:
+        _check_range("early_stopping_patience", config.early_stopping_patience, (1, EPOCHS_RANGE[1]))
+        if config.validation_split == 0:
+            raise ConfigError("Early stopping watches validation loss: set validation_split above 0.")
+    if config.subsample is not None:
+        _check_range("subsample", config.subsample, (10, 10_000_000))

@@ -1,0 +1,120 @@
+"""Heavy imports done once, in order, under one lock, before any worker thread uses them.
+
+Importing numpy, pandas or Keras for the first time in a worker thread while the script thread
+imports plotly was seen here to fail with "partially initialized module" errors. Everything heavy
+is therefore imported through this module: in the background at start-up (so the landing page does
+not wait for TensorFlow), and again, as a no-op, before any training starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+import time
+
+# Stages in import order; a page waits only for the stage it needs.
+STAGES = {
+    "charts": ("numpy", "pandas", "pyarrow", "plotly.graph_objects", "altair"),
+    "sklearn": ("scipy", "sklearn.neural_network", "sklearn.metrics", "sklearn.datasets"),
+    "keras": ("keras",),
+}
+DEFAULT_BACKEND = "tensorflow"
+BACKENDS = ("tensorflow", "jax")
+
+_lock = threading.Lock()
+_done = {stage: threading.Event() for stage in STAGES}
+_errors: dict[str, str] = {}
+_seconds: dict[str, float] = {}
+_background: threading.Thread | None = None
+
+
+def choose_backend(name: str | None = None) -> str:
+    """Set KERAS_BACKEND (the Keras way) before Keras is imported; return the backend in force."""
+    name = name or os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND
+    if name not in BACKENDS:
+        raise ValueError(f"Unknown Keras backend {name!r}; choose one of: {', '.join(BACKENDS)}.")
+    if _done["keras"].is_set():
+        return os.environ.get("KERAS_BACKEND", DEFAULT_BACKEND)
+    os.environ["KERAS_BACKEND"] = name
+    # TensorFlow's start-up chatter is not for the user.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return name
+
+
+def load(stage: str = "keras") -> None:
+    """Import every stage up to and including `stage`; later calls return at once."""
+    names = list(STAGES)
+    for current in names[: names.index(stage) + 1]:
+        if _done[current].is_set():
+            continue
+        with _lock:
+            if _done[current].is_set():
+                continue
+            started = time.perf_counter()
+            if current == "keras":
+                choose_backend()
+            try:
+                for module in STAGES[current]:
+                    importlib.import_module(module)
+                if current == "keras":
+                    _quiet_keras()
+            except Exception as error:  # a missing optional library must not take the app down
+                _errors[current] = f"{type(error).__name__}: {error}"
+                raise
+            finally:
+                _seconds[current] = time.perf_counter() - started
+            _done[current].set()
+
+
+def start_background_load() -> None:
+    """Start importing everything in a daemon thread; returns immediately."""
+    global _background
+    with _lock:
+        if _background is not None or _done["keras"].is_set():
+            return
+        _background = threading.Thread(target=_load_quietly, name="preload-libraries", daemon=True)
+        _background.start()
+
+
+def is_loaded(stage: str) -> bool:
+    return _done[stage].is_set()
+
+
+def load_error(stage: str) -> str | None:
+    return _errors.get(stage)
+
+
+def import_seconds() -> dict[str, float]:
+    return dict(_seconds)
+
+
+def versions() -> dict[str, str]:
+    """Backend and library versions, for the app's "runs on" line (Keras must be loaded)."""
+    import keras
+    import sklearn
+
+    found = {"Keras": keras.__version__, "backend": keras.backend.backend(), "scikit-learn": sklearn.__version__}
+    if found["backend"] == "tensorflow":
+        import tensorflow
+
+        found["TensorFlow"] = tensorflow.__version__
+    elif found["backend"] == "jax":
+        import jax
+
+        found["JAX"] = jax.__version__
+    return found
+
+
+def _load_quietly() -> None:
+    try:
+        load("keras")
+    except Exception:  # recorded in _errors; the page that needs Keras shows it
+        pass
+
+
+def _quiet_keras() -> None:
+    import keras
+
+    # Progress bars belong to the page, not to the server's terminal.
+    keras.config.disable_interactive_logging()

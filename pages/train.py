@@ -1,0 +1,184 @@
+"""Train page: pick the settings, press Train, and watch the model learn, live."""
+
+import streamlit as st
+
+from core import charts
+from core import config as settings
+from core.architecture import describe_model, total_parameters
+from core.config import ConfigError, TrainingConfig
+from core.engine import training_job
+from core.run import FAILED, TrainingRun
+from pages.shared import Keys, any_active, current_runs, dataset_or_fallback, job_runner, live, wait_for_keras
+
+MODELS_TO_TRAIN = ("Keras and the scikit-learn baseline", "Keras only", "The baseline only")
+
+
+def settings_sidebar() -> tuple[TrainingConfig | None, str]:
+    """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit."""
+    st.header("Data")
+    dataset = st.selectbox("Dataset", list(settings.DATASETS), format_func=settings.DATASETS.get, key="train.dataset")
+    data_dir = None
+    if dataset == "folder":
+        data_dir = st.text_input("Folder (or .npz file)", key="train.data_dir", placeholder="/path/to/mnist")
+    st.header("Model")
+    model = st.radio("Architecture", list(settings.MODELS), format_func=settings.MODELS.get, key="train.model")
+    layers = st.slider("Hidden layers", *settings.HIDDEN_LAYERS_RANGE, value=1, key="train.hidden_layers")
+    units = st.select_slider("Units per hidden layer", [16, 32, 64, 128, 256, 512], value=128, key="train.units")
+    activation = st.selectbox("Activation", settings.ACTIVATIONS, key="train.activation")
+    dropout = st.slider("Dropout", 0.0, 0.5, 0.0, 0.05, key="train.dropout")
+    st.header("Compile")
+    optimizer = st.selectbox("Optimizer", list(settings.OPTIMIZERS), format_func=settings.OPTIMIZERS.get, key="train.optimizer")
+    learning_rate = st.number_input(
+        "Learning rate",
+        min_value=settings.LEARNING_RATE_RANGE[0],
+        max_value=settings.LEARNING_RATE_RANGE[1],
+        value=settings.DEFAULT_LEARNING_RATES[optimizer],
+        step=0.0001,
+        format="%.6f",
+        # One key per optimizer: switching optimizer brings back that optimizer's own default.
+        key=f"train.learning_rate.{optimizer}",
+    )
+    loss = st.radio("Loss", list(settings.LOSSES), key="train.loss")
+    st.caption(settings.LOSSES[loss])
+    metrics = st.multiselect("Metrics", list(settings.METRICS), default=["accuracy"], key="train.metrics")
+    st.header("Fit")
+    epochs = st.slider("Epochs", *settings.EPOCHS_RANGE, value=5, key="train.epochs")
+    batch_size = st.select_slider("Batch size", settings.BATCH_SIZES, value=32, key="train.batch_size")
+    validation_split = st.slider("Validation split", 0.0, 0.5, 0.1, 0.05, key="train.validation_split")
+    seed = st.number_input("Random seed", *settings.SEED_RANGE, value=42, key="train.seed")
+    early_stopping = st.checkbox("Stop early when validation loss stops falling", key="train.early_stopping")
+    models_to_train = st.radio("Models to train", MODELS_TO_TRAIN, key="train.models_to_train")
+    try:
+        config = TrainingConfig(
+            dataset=dataset,
+            data_dir=data_dir,
+            model=model,
+            hidden_layers=(units,) * layers,
+            activation=activation,
+            dropout=dropout,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            loss=loss,
+            metrics=tuple(metrics),
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            seed=int(seed),
+            early_stopping_patience=2 if early_stopping else None,
+        )
+    except ConfigError as error:
+        st.error(str(error))
+        return None, models_to_train
+    return config, models_to_train
+
+
+def start_training(config: TrainingConfig, dataset, models_to_train: str) -> None:
+    """Queue this session's runs; a worker thread trains them while the page keeps answering."""
+    runs = []
+    if models_to_train != MODELS_TO_TRAIN[2]:
+        runs.append(TrainingRun(config, "keras"))
+    if models_to_train != MODELS_TO_TRAIN[1]:
+        runs.append(TrainingRun(config, "baseline"))
+    st.session_state[Keys.KERAS_RUN] = runs[0] if runs[0].kind == "keras" else None
+    st.session_state[Keys.BASELINE_RUN] = runs[-1] if runs[-1].kind == "baseline" else None
+    st.session_state.setdefault(Keys.RUN_HISTORY, []).extend(runs)
+    job_runner().submit(runs, training_job(runs, dataset))
+
+
+def train_more(runs: list[TrainingRun], extra_epochs: int) -> None:
+    """Continue the same models for more epochs; the curves go on where they ended."""
+    dataset, _ = dataset_or_fallback(runs[0].config.dataset, runs[0].config.data_dir)
+    for run in runs:
+        run.prepare_more_epochs(extra_epochs)
+    job_runner().submit(runs, training_job(runs, dataset, extra_epochs))
+
+
+def draw_progress(snapshots) -> None:
+    """Progress bars, live curves and the epoch table: redrawn every second while training."""
+    for snap in snapshots:
+        st.progress(snap.progress, text=progress_text(snap))
+        if snap.status == FAILED:
+            st.error(f"{snap.label}: {snap.message}")
+    keras_snaps = [snap for snap in snapshots if snap.kind == "keras"] or snapshots[:1]
+    snap = keras_snaps[0]
+    metrics = ("loss", *snap.config.metrics)
+    columns = st.columns(2)
+    for index, metric in enumerate(metrics):
+        with columns[index % 2]:
+            st.plotly_chart(charts.training_curves([snap], metric), key=f"train.chart.{metric}")
+    if snap.epochs:
+        st.markdown(f"**{snap.label}, epoch by epoch** — the gain column is the lesson's diminishing returns.")
+        st.dataframe(charts.epoch_table(snap), width="stretch")
+
+
+def progress_text(snap) -> str:
+    if snap.status == "queued":
+        return f"{snap.label}: {snap.message}"
+    if snap.status != "running":
+        return f"{snap.label}: {snap.message} ({snap.elapsed_seconds:.1f} s)"
+    eta = f", about {snap.eta_seconds:.0f} s left" if snap.eta_seconds is not None else ""
+    return (
+        f"{snap.label}: epoch {snap.current_epoch}/{snap.total_epochs}, batch {snap.current_step}/"
+        f"{snap.steps_per_epoch}, {snap.elapsed_seconds:.0f} s{eta}"
+    )
+
+
+st.title("Train a model")
+st.write(
+    "Compile a Keras model with an optimizer, a loss and metrics, fit it, and watch each epoch "
+    "land on the curves. Solid lines are training, dashed lines validation."
+)
+
+with st.sidebar:
+    config, models_to_train = settings_sidebar()
+
+if config is not None:
+    with st.spinner("Loading the dataset…"):
+        dataset, notice = dataset_or_fallback(config.dataset, config.data_dir)
+    if notice:
+        st.warning(notice)
+        config = config.replace(dataset=dataset.name, data_dir=None)
+    st.caption(
+        f"**{dataset.title}**: {len(dataset.x_train):,} training images "
+        f"({config.validation_split:.0%} held out for validation), {len(dataset.x_test):,} test images, "
+        f"{dataset.image_shape[0]}×{dataset.image_shape[1]} pixels scaled to [0, 1]. Source: {dataset.source}."
+    )
+    layers = describe_model(config, dataset.image_shape, dataset.num_classes)
+    with st.expander(f"Model: {total_parameters(layers):,} parameters"):
+        st.dataframe(layers, width="stretch", hide_index=True)
+
+runs = current_runs()
+active = any_active(runs)
+train_column, stop_column, more_column = st.columns([1, 1, 2])
+if train_column.button("Train", type="primary", disabled=config is None or active, width="stretch"):
+    if models_to_train == MODELS_TO_TRAIN[2] or wait_for_keras():
+        start_training(config, dataset, models_to_train)
+        st.rerun()
+if stop_column.button("Stop", disabled=not active, width="stretch"):
+    # Stops at the next batch; the model trained so far is kept.
+    job_runner().cancel(runs)
+    st.rerun()
+with more_column:
+    finished_with_model = bool(runs) and not active and all(run.model is not None for run in runs)
+    extra = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 5, key="train.extra_epochs")
+    if st.button(f"Train {extra} more epochs", disabled=not finished_with_model):
+        train_more(runs, int(extra))
+        st.rerun()
+
+keras_run = st.session_state.get(Keys.KERAS_RUN)
+if keras_run is not None and active:
+    new_rate = st.number_input(
+        "Change the learning rate now (applies at the next batch, marked on the charts)",
+        min_value=settings.LEARNING_RATE_RANGE[0],
+        max_value=settings.LEARNING_RATE_RANGE[1],
+        value=keras_run.config.learning_rate,
+        format="%.6f",
+        key=Keys.PENDING_LEARNING_RATE,
+    )
+    if st.button("Apply learning rate"):
+        keras_run.request_learning_rate(new_rate)
+
+if runs:
+    live(runs, draw_progress)
+else:
+    st.info("Press **Train** to start. The curves appear here after the first batches.")

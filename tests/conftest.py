@@ -1,0 +1,23 @@
+"""Shared fixtures: small real datasets and settings that train in seconds."""
+
+import os
+
+import pytest
+
+# Keep TensorFlow's start-up chatter out of test output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from core.data import load_dataset
+
+    return load_dataset("digits")
+
+
+@pytest.fixture
+def quick_config():
+    """The lesson's model on the embedded digits: a couple of epochs train in about a second."""
+    from core.config import TrainingConfig
+
+    return TrainingConfig(dataset="digits", epochs=2, batch_size=32, metrics=("accuracy",))

@@ -1,0 +1,50 @@
+"""The scikit-learn baseline: one point per epoch with every metric, matched settings, stop."""
+
+import threading
+
+import pytest
+
+from core.baseline import baseline_settings, train_baseline
+from core.run import FINISHED, STOPPED, TrainingRun
+
+ALL_METRICS = ("accuracy", "precision", "recall", "f1")
+
+
+def test_one_point_per_epoch_with_every_chosen_metric(digits, quick_config):
+    run = TrainingRun(quick_config.replace(epochs=4, metrics=ALL_METRICS), "baseline")
+    train_baseline(run, digits)
+    snap = run.snapshot()
+    assert snap.status == FINISHED and [row["epoch"] for row in snap.epochs] == [1, 2, 3, 4]
+    for row in snap.epochs:
+        for metric in ("loss", *ALL_METRICS):
+            assert row[metric] is not None and row[f"val_{metric}"] is not None
+    assert snap.test_metrics["accuracy"] > 0.85
+    assert snap.parameter_count == 64 * 128 + 128 + 128 * 10 + 10
+
+
+def test_settings_are_matched_and_differences_said(quick_config):
+    plain = baseline_settings(quick_config)
+    assert plain.parameters["solver"] == "adam" and plain.parameters["hidden_layer_sizes"] == (128,)
+    assert plain.parameters["batch_size"] == 32 and plain.parameters["alpha"] == 0.0
+    momentum = baseline_settings(quick_config.replace(optimizer="sgd_momentum", learning_rate=0.01))
+    assert momentum.parameters["solver"] == "sgd" and momentum.parameters["momentum"] == 0.9
+    rmsprop = baseline_settings(quick_config.replace(optimizer="rmsprop"))
+    assert rmsprop.parameters["solver"] == "adam" and any("rmsprop" in note for note in rmsprop.notes)
+    cnn = baseline_settings(quick_config.replace(model="cnn"))
+    assert cnn.parameters["hidden_layer_sizes"] == (128,) and any("CNN" in note for note in cnn.notes)
+    sigmoid = baseline_settings(quick_config.replace(activation="sigmoid"))
+    assert sigmoid.parameters["activation"] == "logistic"
+
+
+def test_same_seed_same_baseline_curves(digits, quick_config):
+    first, second = TrainingRun(quick_config, "baseline"), TrainingRun(quick_config, "baseline")
+    train_baseline(first, digits)
+    train_baseline(second, digits)
+    assert [r["loss"] for r in first.snapshot().epochs] == pytest.approx([r["loss"] for r in second.snapshot().epochs])
+
+
+def test_stop_is_honoured_between_slices(digits, quick_config):
+    run = TrainingRun(quick_config.replace(epochs=100), "baseline")
+    threading.Timer(0.5, run.request_stop).start()
+    train_baseline(run, digits)
+    assert run.status == STOPPED and run.completed_epochs < 100
