@@ -42,4 +42,9 @@ def total_parameters(rows: list[dict]) -> int:
 
 
 def _row(name: str, kind: str, shape: tuple[int, ...], parameters: int) -> dict:
-    return {"layer": name, "type": kind, "output shape": str((None, *shape)).replace("None", "batch"), "parameters": parameters}
+    return {
+        "layer": name,
+        "type": kind,
+        "output shape": str((None, *shape)).replace("None", "batch"),
+        "parameters": parameters,
+    }

@@ -144,4 +144,3 @@ def _diverged(loss: float, epoch: int, learning_rate: float) -> str:
         f"The baseline's loss became {loss} in epoch {epoch}: training diverged. The learning rate "
         f"({learning_rate:g}) is probably too high; try one 10× smaller."
     )
-

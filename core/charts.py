@@ -165,9 +165,11 @@ def _style(figure: go.Figure, title: str, x_title: str, height: int) -> None:
 
 
 def _altair_style(chart: alt.Chart) -> alt.Chart:
-    return chart.configure(font=FONT).configure_axis(
-        labelColor=INK, titleColor=INK, gridColor=GRID
-    ).configure_view(strokeWidth=0)
+    return (
+        chart.configure(font=FONT)
+        .configure_axis(labelColor=INK, titleColor=INK, gridColor=GRID)
+        .configure_view(strokeWidth=0)
+    )
 
 
 def class_balance_chart(labels: np.ndarray, class_names: Sequence[str]) -> alt.Chart:

@@ -53,7 +53,9 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
     try:
         hidden = tuple(int(u) for u in args.hidden_layers.split(",") if u.strip()) if args.hidden_layers else ()
     except ValueError as error:
-        raise CommandError(f"--hidden-layers takes whole numbers separated by commas; got {args.hidden_layers!r}.") from error
+        raise CommandError(
+            f"--hidden-layers takes whole numbers separated by commas; got {args.hidden_layers!r}."
+        ) from error
     learning_rate = args.learning_rate or settings.DEFAULT_LEARNING_RATES[args.optimizer]
     dataset = args.dataset
     return TrainingConfig(
@@ -86,7 +88,9 @@ def train_command(args: argparse.Namespace) -> int:
         dataset = load_dataset(config.dataset, config.data_dir)
     except DatasetError as error:
         raise CommandError(str(error)) from error
-    print(f"{dataset.title}: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test images ({dataset.source})")
+    print(
+        f"{dataset.title}: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test images ({dataset.source})"
+    )
     runs = [TrainingRun(config, "keras")]
     if args.baseline:
         runs.append(TrainingRun(config, "baseline"))
@@ -135,8 +139,14 @@ def _follow(run: TrainingRun) -> None:
     while True:
         snap = run.snapshot()
         for row in snap.epochs[printed:]:
-            values = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "seconds", "learning_rate") and v is not None)
-            print(f"{run.label} epoch {row['epoch']}/{snap.total_epochs}  {values}  ({row['seconds']:.1f} s)", flush=True)
+            values = "  ".join(
+                f"{k} {v:.4f}"
+                for k, v in row.items()
+                if k not in ("epoch", "seconds", "learning_rate") and v is not None
+            )
+            print(
+                f"{run.label} epoch {row['epoch']}/{snap.total_epochs}  {values}  ({row['seconds']:.1f} s)", flush=True
+            )
         printed = len(snap.epochs)
         if snap.status not in ("queued", "running"):
             return

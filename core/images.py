@@ -19,7 +19,16 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
 FORMAT_NAMES = "PNG, JPEG, BMP, GIF, WebP or TIFF"
 # Pillow's decoders raise all of these on malformed input, not only OSError.
-DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error, ZeroDivisionError)
+DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    struct.error,
+    ZeroDivisionError,
+)
 
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601-2, as Pillow's convert("L")
 ONE_COLOUR_SPREAD = 0.1  # below this spread of grey, the visible pixels of a transparent image are one paint
@@ -50,12 +59,12 @@ class ImageError(ValueError):
 class PreprocessedDigit:
     """Every stage of the preparation, so a page can show the user what the model sees."""
 
-    original: np.ndarray
-    inverted: bool
-    cropped: np.ndarray
-    scaled: np.ndarray
-    model_input: np.ndarray
-    steps: tuple[tuple[str, np.ndarray], ...]
+    original: np.ndarray  # the input, ink bright on dark, at most 512 pixels a side
+    inverted: bool  # True when the paper was light and the image was inverted
+    cropped: np.ndarray  # the ink's bounding box, faint pixels and specks removed
+    scaled: np.ndarray  # the crop scaled into the inner box (20×20 for 28×28), aspect ratio kept
+    model_input: np.ndarray  # (height, width) float32 in [0, 1], centred by mass: exactly what the model sees
+    steps: tuple[tuple[str, np.ndarray], ...]  # (name, image) of the four stages above, in order
 
 
 # --- Decoding ---------------------------------------------------------------------------------------
@@ -152,6 +161,8 @@ def _grey_with_alpha(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """The transparency rule of decode_image: alpha is the ink for one-colour paint, else white paper."""
     if alpha.min() >= 1.0:
         return grey
+    if _is_one_colour(grey, alpha):
+        return alpha.copy()
     return grey * alpha + (1.0 - alpha)
 
 

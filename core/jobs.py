@@ -88,7 +88,7 @@ class JobRunner:
             self._update_positions()
         try:
             job()
-        except BaseException as error:  # noqa: BLE001 — whatever happens, the run must say so
+        except BaseException as error:
             _fail_unfinished(entry, error)
         finally:
             with self._condition:

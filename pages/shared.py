@@ -53,7 +53,7 @@ def wait_for_keras() -> bool:
         with st.spinner("Loading Keras and its backend (first time only, a few seconds)…"):
             try:
                 libraries.load("keras")
-            except Exception as error:  # noqa: BLE001 — shown to the user, the page keeps working
+            except Exception as error:
                 st.error(f"Keras could not be loaded: {error}. Check that requirements.txt is installed.")
                 return False
     return True

@@ -27,7 +27,9 @@ def settings_sidebar() -> tuple[TrainingConfig | None, str]:
     activation = st.selectbox("Activation", settings.ACTIVATIONS, key="train.activation")
     dropout = st.slider("Dropout", 0.0, 0.5, 0.0, 0.05, key="train.dropout")
     st.header("Compile")
-    optimizer = st.selectbox("Optimizer", list(settings.OPTIMIZERS), format_func=settings.OPTIMIZERS.get, key="train.optimizer")
+    optimizer = st.selectbox(
+        "Optimizer", list(settings.OPTIMIZERS), format_func=settings.OPTIMIZERS.get, key="train.optimizer"
+    )
     learning_rate = st.number_input(
         "Learning rate",
         min_value=settings.LEARNING_RATE_RANGE[0],

@@ -18,11 +18,13 @@ def test_a_run_records_every_epoch_for_training_and_validation(digits, quick_con
     assert snap.status == FINISHED and len(snap.epochs) == 3
     for row in snap.epochs:
         for metric in ("loss", "accuracy", "precision", "recall", "f1"):
-            assert 0 <= row[metric] and 0 <= row[f"val_{metric}"]
+            assert row[metric] >= 0 and row[f"val_{metric}"] >= 0
     assert snap.epochs[-1]["loss"] < snap.epochs[0]["loss"], "the loss falls while the model learns"
     assert snap.test_metrics["accuracy"] > 0.85
     assert len(snap.batches) >= 3 and all(0 < p["progress"] <= 3 for p in snap.batches)
-    assert len(snap.details["val_per_class_f1"]) == 3 and snap.details["test_confusion_matrix"].sum() == len(digits.y_test)
+    assert len(snap.details["val_per_class_f1"]) == 3 and snap.details["test_confusion_matrix"].sum() == len(
+        digits.y_test
+    )
 
 
 def test_the_embedded_digits_reach_95_percent_in_seconds(digits):
@@ -55,7 +57,9 @@ def test_stop_ends_training_at_the_next_batch_and_keeps_the_model(digits, quick_
 
 
 def test_a_nan_loss_fails_the_run_with_an_explanation(digits, quick_config):
-    run = TrainingRun(quick_config.replace(optimizer="sgd", learning_rate=10.0, hidden_layers=(512, 512, 512), epochs=5))
+    run = TrainingRun(
+        quick_config.replace(optimizer="sgd", learning_rate=10.0, hidden_layers=(512, 512, 512), epochs=5)
+    )
     train(run, digits)
     snap = run.snapshot()
     assert snap.status == FAILED

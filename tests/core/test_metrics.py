@@ -23,8 +23,12 @@ def test_numpy_scores_match_scikit_learn(labels):
     assert scores["precision"] == pytest.approx(precision_score(y_true, y_pred, average="macro"))
     assert scores["recall"] == pytest.approx(recall_score(y_true, y_pred, average="macro"))
     assert scores["f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
-    np.testing.assert_array_equal(confusion_matrix(y_true, y_pred, 10), sk_confusion_matrix(y_true, y_pred, labels=range(10)))
-    np.testing.assert_allclose(per_class_scores(confusion_matrix(y_true, y_pred, 10))["f1"], f1_score(y_true, y_pred, average=None))
+    np.testing.assert_array_equal(
+        confusion_matrix(y_true, y_pred, 10), sk_confusion_matrix(y_true, y_pred, labels=range(10))
+    )
+    np.testing.assert_allclose(
+        per_class_scores(confusion_matrix(y_true, y_pred, 10))["f1"], f1_score(y_true, y_pred, average=None)
+    )
 
 
 @pytest.mark.parametrize("which", ["precision", "recall", "f1"])
@@ -41,5 +45,7 @@ def test_keras_macro_score_matches_scikit_learn(labels, which, one_hot):
     truth = np.eye(10, dtype="float32")[y_true] if one_hot else y_true
     metric.update_state(truth[:200], probabilities[:200])
     metric.update_state(truth[200:], probabilities[200:])  # accumulates across batches
-    expected = {"precision": precision_score, "recall": recall_score, "f1": f1_score}[which](y_true, y_pred, average="macro")
+    expected = {"precision": precision_score, "recall": recall_score, "f1": f1_score}[which](
+        y_true, y_pred, average="macro"
+    )
     assert float(metric.result()) == pytest.approx(expected, abs=1e-5)
