@@ -132,6 +132,8 @@ def training_job(runs, dataset: Dataset, extra_epochs: int | None = None):
     """A job for core.jobs.JobRunner: train each run in turn (Keras, then the baseline)."""
 
     def job() -> None:
+        for waiting in runs[1:]:
+            waiting.set_message(f"Starts when {runs[0].label} has finished.")
         for run in runs:
             if run.stop_requested:
                 run.mark_finished(STOPPED, "Stopped before it started.")

@@ -169,16 +169,17 @@ with more_column:
 
 keras_run = st.session_state.get(Keys.KERAS_RUN)
 if keras_run is not None and active:
-    new_rate = st.number_input(
-        "Change the learning rate now (applies at the next batch, marked on the charts)",
-        min_value=settings.LEARNING_RATE_RANGE[0],
-        max_value=settings.LEARNING_RATE_RANGE[1],
-        value=keras_run.config.learning_rate,
-        format="%.6f",
-        key=Keys.PENDING_LEARNING_RATE,
-    )
-    if st.button("Apply learning rate"):
-        keras_run.request_learning_rate(new_rate)
+    with st.expander("Change the learning rate while it trains"):
+        new_rate = st.number_input(
+            "Learning rate (applies at the next batch, marked on the charts)",
+            min_value=settings.LEARNING_RATE_RANGE[0],
+            max_value=settings.LEARNING_RATE_RANGE[1],
+            value=keras_run.config.learning_rate,
+            format="%.6f",
+            key=Keys.PENDING_LEARNING_RATE,
+        )
+        if st.button("Apply learning rate"):
+            keras_run.request_learning_rate(new_rate)
 
 if runs:
     live(runs, draw_progress)
