@@ -6,6 +6,14 @@ from core import libraries
 
 st.set_page_config(page_title="Training Studio", page_icon=":material/neurology:", layout="wide")
 
+# The Keras backend is KERAS_BACKEND's, or keras_backend in .streamlit/secrets.toml ("jax"); it must
+# be chosen before the background load imports Keras. TensorFlow is the default.
+try:
+    libraries.choose_backend(st.secrets.get("keras_backend"))
+except FileNotFoundError:  # no secrets.toml: KERAS_BACKEND or the default decides
+    pass
+except ValueError as error:
+    st.error(str(error))
 # TensorFlow takes seconds to import: start it in the background so no page waits for it unless
 # it needs it, and the landing page is interactive at once.
 libraries.start_background_load()
@@ -14,5 +22,11 @@ pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare with baseline", icon=":material/compare_arrows:"),
+    st.Page("pages/lesson.py", title="Lesson", icon=":material/school:"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
+    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
 ]
-st.navigation(pages).run()
+# Navigation sits in the top bar. Streamlit runs a fresh server's very first script run in its
+# legacy "pages/ folder" mode (until st.navigation has been called once), which would list raw file
+# names in the sidebar; .streamlit/config.toml hides that sidebar list, and the top bar is ours.
+st.navigation(pages, position="top").run()

@@ -21,3 +21,9 @@ def quick_config():
     from core.config import TrainingConfig
 
     return TrainingConfig(dataset="digits", epochs=2, batch_size=32, metrics=("accuracy",))
+
+
+@pytest.fixture(autouse=True)
+def _runs_dir(tmp_path, monkeypatch):
+    """Finished runs are saved to disk (core.experiments): tests save into their own folder."""
+    monkeypatch.setenv("TRAINING_STUDIO_RUNS_DIR", str(tmp_path / "runs"))
