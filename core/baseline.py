@@ -12,6 +12,7 @@ from core.config import TrainingConfig
 from core.data import Dataset
 from core.engine import prepare_data
 from core.evaluation import record_test, record_validation, scores_with_loss
+from core.inference import snapshot_mlp
 from core.run import FAILED, FINISHED, STOPPED, TrainingRun
 
 LESSON_HIDDEN_LAYERS = (128,)
@@ -123,6 +124,7 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
         run.mark_finished(STOPPED, "Stopped before the first epoch ended.")
         return
     record_test(run, data.y_test, run.model.predict_proba(x_test), data.num_classes)
+    run.set_detail("snapshot", snapshot_mlp(run.model, data.image_shape))  # a copy, safe while it trains on
     done = run.completed_epochs
     if run.stop_requested:
         run.mark_finished(STOPPED, f"Stopped after {done} epoch(s) on request; the model trained so far is kept.")

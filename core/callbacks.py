@@ -12,6 +12,11 @@ from core.models import learning_rate_of, set_learning_rate
 from core.run import TrainingRun
 
 PREDICT_BATCH_SIZE = 1024
+# Cross-entropy clips probabilities to [epsilon, 1 - epsilon] unless the backend can recover the
+# logits (TensorFlow can, JAX cannot). There a diverged network never reaches NaN: its outputs are
+# pinned at 0 and 1 and the loss sticks near -log(epsilon) ≈ 16. A running mean this high means most
+# predictions are certain and wrong, which no learning run reaches.
+SATURATED_LOSS = 0.75 * -math.log(keras.config.epsilon())
 
 
 class LiveProgress(keras.callbacks.Callback):
@@ -41,7 +46,7 @@ class LiveProgress(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs=None) -> None:
         logs = logs or {}
         loss = float(logs.get("loss", 0.0))
-        if not math.isfinite(loss):
+        if not math.isfinite(loss) or loss >= SATURATED_LOSS:
             self.diverged_message = (
                 f"The loss became {loss} in epoch {self.epoch}: training diverged. The learning rate "
                 f"({learning_rate_of(self.model):g}) is probably too high; try one 10× smaller."

@@ -11,6 +11,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from core.run import RunSnapshot
 
@@ -254,3 +255,170 @@ def comparison_bars(table: pd.DataFrame, value: str, label: str = "model") -> al
         .properties(height=40 * len(table) + 20)
     )
     return _altair_style(chart)
+
+
+# --- Pictures and probabilities for the Evaluate page ----------------------------------------------
+
+
+def digit_picture(image: np.ndarray, side: int = 112) -> np.ndarray:
+    """A [0, 1] greyscale image enlarged to about `side` pixels with square pixels (no blur), as uint8."""
+    image = np.nan_to_num(np.asarray(image, dtype=np.float32))
+    factor = max(1, round(side / max(image.shape)))
+    enlarged = np.kron(np.clip(image, 0.0, 1.0), np.ones((factor, factor), dtype=np.float32))
+    return (enlarged * 255).round().astype(np.uint8)
+
+
+def tile_grid_picture(
+    tiles: np.ndarray, columns: int | None = None, diverging: bool = True, per_tile: bool = True, cell: int = 4
+) -> np.ndarray:
+    """Tiles side by side as one RGB picture, each pixel drawn `cell` screen pixels wide.
+
+    diverging: weights, blue for positive and orange for negative, white for zero. Otherwise
+    activations, white (zero) to dark blue (strongest). per_tile scales each tile by its own largest
+    magnitude (to see each unit's pattern); otherwise one scale for all (to compare tiles).
+    """
+    from core.inspection import tile_mosaic
+
+    tiles = np.asarray(tiles, dtype=np.float32)
+    magnitude = np.abs(tiles)
+    if per_tile:
+        peak = np.nanmax(magnitude.reshape(len(tiles), -1), axis=1, initial=0.0)[:, None, None]
+    else:
+        peak = np.nanmax(magnitude, initial=0.0)
+    scaled = tiles / np.maximum(peak, 1e-12)
+    mosaic = tile_mosaic(scaled, columns)
+    picture = _colour(mosaic, diverging)
+    return np.kron(picture, np.ones((cell, cell, 1), dtype=np.uint8))
+
+
+def _colour(values: np.ndarray, diverging: bool) -> np.ndarray:
+    """Values in [-1, 1] (NaN for gaps) to RGB uint8: white at zero, toward a palette colour at ±1."""
+    white = np.array([255, 255, 255], dtype=np.float32)
+    positive = np.array(_rgb(PALETTE[0]), dtype=np.float32)
+    negative = np.array(_rgb(PALETTE[1]), dtype=np.float32)
+    strength = np.clip(np.abs(np.nan_to_num(values)), 0.0, 1.0)[..., None]
+    target = np.where((np.nan_to_num(values) < 0)[..., None] & diverging, negative, positive)
+    picture = white + (target - white) * strength
+    picture[np.isnan(values)] = _rgb(GRID)
+    return picture.round().astype(np.uint8)
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def probability_bars(probabilities: dict[str, np.ndarray], class_names: Sequence[str]) -> alt.Chart:
+    """One bar per class for each model (grouped, in the run colours): how sure each model is, class by class."""
+    names = list(class_names)
+    frame = pd.DataFrame(
+        [
+            {"model": model, "class": names[k], "probability": float(values[k])}
+            for model, values in probabilities.items()
+            for k in range(len(names))
+        ]
+    )
+    models = list(probabilities)
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("class:N", sort=names, title=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("model:N", sort=models),
+            y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+            color=alt.Color(
+                "model:N",
+                sort=models,
+                scale=alt.Scale(domain=models, range=list(PALETTE[: len(models)])),
+                legend=alt.Legend(orient="top", title=None),
+            ),
+            tooltip=["model", "class", alt.Tooltip("probability:Q", format=".1%")],
+        )
+        .properties(height=220)
+    )
+    return _altair_style(chart)
+
+
+# --- Lesson: annotations on the curves, a room-sized look, sample images ----------------------
+
+LESSON_MARK_COLOURS = {
+    "diminishing_returns": PALETTE[1],
+    "plateau": PALETTE[4],
+    "best_epoch": PALETTE[2],
+    "overfitting": PALETTE[3],
+}
+
+
+def annotate_lesson(figure: go.Figure, annotations: Sequence, metric: str | None = None) -> go.Figure:
+    """Mark the lesson's annotations (core.lesson.Annotation) on a training_curves figure of `metric`.
+
+    A point annotation gets a ringed marker with its label; a span (overfitting) a shaded band to the
+    last epoch. Only annotations on this metric's training or validation series are drawn.
+    """
+    for annotation in annotations:
+        if metric is not None and annotation.metric.removeprefix("val_") != metric:
+            continue
+        colour = LESSON_MARK_COLOURS.get(annotation.kind, INK)
+        if annotation.end_epoch is not None:
+            figure.add_vrect(
+                x0=annotation.epoch - 0.5,
+                x1=annotation.end_epoch + 0.25,
+                fillcolor=colour,
+                opacity=0.12,
+                line_width=0,
+                annotation_text=annotation.label,
+                annotation_position="top left",
+                annotation_font_color=colour,
+            )
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=[annotation.epoch],
+                y=[annotation.value],
+                mode="markers+text",
+                marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": colour, "width": 3}},
+                text=[annotation.label],
+                # Text to the left of the marker: the marks sit late in the run, near the right edge.
+                textposition="bottom left" if annotation.epoch > 1 else "bottom right",
+                textfont={"color": colour},
+                name=annotation.label,
+                showlegend=False,
+                hovertemplate=f"{annotation.label}<extra></extra>",
+            )
+        )
+    return figure
+
+
+def presenter_style(figure: go.Figure, scale: float = 1.6) -> go.Figure:
+    """Fonts, lines and markers large enough to read from the back of a room."""
+    base = 14 * scale
+    figure.update_layout(font={"size": base}, title={"font": {"size": base * 1.3}}, legend={"font": {"size": base}})
+    figure.update_traces(selector={"mode": "lines+markers"}, line={"width": 2.5 * scale}, marker={"size": 7 * scale})
+    figure.update_traces(selector={"mode": "markers+text"}, textfont={"size": base})
+    figure.update_xaxes(title_font={"size": base}, tickfont={"size": base * 0.9})
+    figure.update_yaxes(tickfont={"size": base * 0.9})
+    for annotation in figure.layout.annotations:
+        annotation.font.size = base
+    return figure
+
+
+def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, row_height: int = 170) -> go.Figure:
+    """Greyscale images side by side with a title each, one screen pixel block per image pixel (no blur)."""
+    images = np.asarray(images, dtype=float)
+    rows = -(-len(images) // columns)
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=list(titles), horizontal_spacing=0.02)
+    for index, image in enumerate(images):
+        figure.add_trace(
+            go.Heatmap(z=image, colorscale="gray_r", zmin=0, zmax=1, showscale=False, hoverinfo="z"),
+            row=index // columns + 1,
+            col=index % columns + 1,
+        )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    figure.update_layout(
+        height=row_height * rows,
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        font={"family": FONT, "color": INK},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+    )
+    return figure

@@ -156,6 +156,11 @@ def _follow(run: TrainingRun) -> None:
 def predict_command(args: argparse.Namespace) -> int:
     from core import libraries
 
+    if not Path(args.model).is_file():
+        # Said before Keras loads: a mistyped path should not cost the seconds TensorFlow takes to import.
+        raise CommandError(
+            f"Cannot load the model {args.model}: no such file. Pass a .keras file from `train --save-model`."
+        )
     libraries.load("keras")
     from core.images import ImageError, prepare_digit_file
     from core.models import load_model
@@ -171,7 +176,8 @@ def predict_command(args: argparse.Namespace) -> int:
         try:
             digit = prepare_digit_file(Path(path).read_bytes(), Path(path).name, size)
         except (ImageError, OSError) as error:
-            print(f"{path}: {error}")
+            # The other images are still read; the exit status says that one failed.
+            print(f"{path}: {error}", file=sys.stderr)
             failures += 1
             continue
         probabilities = model.predict(digit.model_input[None], verbose=0)[0]

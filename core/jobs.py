@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from core import libraries
-from core.run import CANCELLED, FAILED, QUEUED, RUNNING, TrainingRun
+from core.run import ACTIVE_STATUSES, CANCELLED, FAILED, QUEUED, RUNNING, TrainingRun
 
 # Keras's TensorFlow backend declares itself not thread-safe: one fit per process at a time.
 DEFAULT_MAX_CONCURRENT = 1
+# Hosts with more cores (or a backend that is thread-safe) may allow more trainings at once.
+MAX_CONCURRENT_ENV = "TRAINING_STUDIO_MAX_CONCURRENT"
+# A run whose owner (a browser session) has been gone this long is cancelled; see OwnerWatchdog.
+ORPHAN_SECONDS_ENV = "TRAINING_STUDIO_ORPHAN_SECONDS"
+DEFAULT_ORPHAN_SECONDS = 15.0
 
 Job = Callable[[], None]
 
@@ -104,6 +111,114 @@ class JobRunner:
                 if run.status == QUEUED:
                     ahead = place - 1 + len(self._running)
                     run.set_message(f"Waiting in line: place {place} ({ahead} training(s) ahead).")
+
+
+def max_concurrent_from_environment(environ: dict | None = None) -> int:
+    """The per-process limit on trainings at once: $TRAINING_STUDIO_MAX_CONCURRENT, else 1."""
+    return _positive_from_environment(environ, MAX_CONCURRENT_ENV, DEFAULT_MAX_CONCURRENT, int)
+
+
+def orphan_seconds_from_environment(environ: dict | None = None) -> float:
+    """How long a run may outlive its session: $TRAINING_STUDIO_ORPHAN_SECONDS, else 15 s."""
+    return _positive_from_environment(environ, ORPHAN_SECONDS_ENV, DEFAULT_ORPHAN_SECONDS, float)
+
+
+def _positive_from_environment(environ: dict | None, name: str, default, kind: type):
+    raw = (os.environ if environ is None else environ).get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive {kind.__name__}; got {raw!r}. Unset it to use {default}.")
+    return value
+
+
+class OwnerWatchdog:
+    """Cancels the runs of owners (browser sessions) that have gone away.
+
+    Streamlit has no public hook for "this session closed", so the watchdog asks `is_alive(owner)`
+    once per `interval` and cancels an owner's active runs after it has been gone for
+    `grace_seconds` (a network blip or a reconnect within the grace keeps the run). `cancel` is the
+    runner's cancel, so this works with any runner that has one. The checking thread exists only
+    while some run is watched: an idle app does not poll.
+    """
+
+    def __init__(
+        self,
+        cancel: Callable[[Sequence[TrainingRun]], None],
+        is_alive: Callable[[Hashable], bool],
+        grace_seconds: float = DEFAULT_ORPHAN_SECONDS,
+        interval: float = 1.0,
+    ) -> None:
+        self._cancel = cancel
+        self._is_alive = is_alive
+        self.grace_seconds = grace_seconds
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._owners: dict[Hashable, list[TrainingRun]] = {}
+        self._gone_since: dict[Hashable, float] = {}
+        self._thread: threading.Thread | None = None
+
+    def watch(self, runs: Sequence[TrainingRun], owner: Hashable) -> None:
+        """Tie active `runs` to `owner`; idempotent, so a page may call it on every redraw."""
+        with self._lock:
+            watched = self._owners.setdefault(owner, [])
+            watched.extend(run for run in runs if run not in watched and run.status in ACTIVE_STATUSES)
+            if watched and (self._thread is None or not self._thread.is_alive()):
+                self._thread = threading.Thread(target=self._loop, name="owner-watchdog", daemon=True)
+                self._thread.start()
+
+    def watched(self) -> int:
+        """How many runs are watched now (tests, the bench)."""
+        with self._lock:
+            return sum(len(runs) for runs in self._owners.values())
+
+    @property
+    def polling(self) -> bool:
+        """Whether the checking thread is alive (it ends when nothing is watched)."""
+        with self._lock:
+            return self._thread is not None and self._thread.is_alive()
+
+    def check(self, now: float | None = None) -> list[TrainingRun]:
+        """One pass: forget ended runs, cancel those whose owner is gone past the grace; returns them."""
+        now = time.monotonic() if now is None else now
+        to_cancel: list[TrainingRun] = []
+        with self._lock:
+            for owner in list(self._owners):
+                runs = [run for run in self._owners[owner] if run.status in ACTIVE_STATUSES]
+                if runs and not self._alive(owner):
+                    gone_since = self._gone_since.setdefault(owner, now)
+                    if now - gone_since >= self.grace_seconds:
+                        to_cancel.extend(runs)
+                        runs = []
+                else:
+                    self._gone_since.pop(owner, None)
+                if runs:
+                    self._owners[owner] = runs
+                else:
+                    del self._owners[owner]
+                    self._gone_since.pop(owner, None)
+        if to_cancel:
+            self._cancel(to_cancel)
+        return to_cancel
+
+    def _alive(self, owner: Hashable) -> bool:
+        try:
+            return bool(self._is_alive(owner))
+        except Exception:  # when in doubt, keep the run: cancelling a live user's work is worse
+            return True
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            self.check()
+            with self._lock:
+                if not self._owners:
+                    self._thread = None
+                    return
 
 
 def _fail_unfinished(entry: tuple[TrainingRun, ...], error: BaseException) -> None:

@@ -8,6 +8,7 @@ not wait for TensorFlow), and again, as a no-op, before any training starts.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
@@ -30,12 +31,22 @@ _background: threading.Thread | None = None
 
 
 def choose_backend(name: str | None = None) -> str:
-    """Set KERAS_BACKEND (the Keras way) before Keras is imported; return the backend in force."""
-    name = name or os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND
+    """Set KERAS_BACKEND (the Keras way) before Keras is imported; return the backend in force.
+
+    The name comes from the argument (the app passes its `keras_backend` secret), else from the
+    KERAS_BACKEND environment variable, else TensorFlow. Once Keras is loaded its backend is fixed
+    for the process, and this returns the one in force.
+    """
+    name = (name or os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND).strip().lower()
     if name not in BACKENDS:
-        raise ValueError(f"Unknown Keras backend {name!r}; choose one of: {', '.join(BACKENDS)}.")
+        raise ValueError(
+            f"Unknown Keras backend {name!r}; choose one of: {', '.join(BACKENDS)} "
+            "(set KERAS_BACKEND, or keras_backend in .streamlit/secrets.toml)."
+        )
     if _done["keras"].is_set():
-        return os.environ.get("KERAS_BACKEND", DEFAULT_BACKEND)
+        import keras
+
+        return keras.backend.backend()
     os.environ["KERAS_BACKEND"] = name
     # TensorFlow's start-up chatter is not for the user.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -52,9 +63,9 @@ def load(stage: str = "keras") -> None:
             if _done[current].is_set():
                 continue
             started = time.perf_counter()
-            if current == "keras":
-                choose_backend()
             try:
+                if current == "keras":
+                    choose_backend()  # an unknown KERAS_BACKEND is reported like a failed import
                 for module in STAGES[current]:
                     importlib.import_module(module)
                 if current == "keras":
@@ -106,11 +117,19 @@ def versions() -> dict[str, str]:
     return found
 
 
+def runs_on() -> str:
+    """One line for the app: "Keras 3.12 on TensorFlow 2.21 · scikit-learn 1.7" (Keras must be loaded)."""
+    found = versions()
+    backend = {"tensorflow": "TensorFlow", "jax": "JAX"}.get(found["backend"], found["backend"])
+    return f"Keras {found['Keras']} on {backend} {found.get(backend, '')}".rstrip() + (
+        f" · scikit-learn {found['scikit-learn']}"
+    )
+
+
 def _load_quietly() -> None:
-    try:
+    # A failure is recorded in _errors; the page that needs Keras shows it.
+    with contextlib.suppress(Exception):
         load("keras")
-    except Exception:  # recorded in _errors; the page that needs Keras shows it
-        pass
 
 
 def _quiet_keras() -> None:

@@ -27,7 +27,7 @@ with right:
 
 # The status line reads flags only: this page renders while Keras is still importing.
 if libraries.is_loaded("keras"):
-    st.caption("Keras is loaded and ready.")
+    st.caption(f"Keras is loaded and ready. Runs on {libraries.runs_on()}.")
 elif libraries.load_error("keras"):
     st.warning(f"Keras could not be loaded: {libraries.load_error('keras')}")
 else:

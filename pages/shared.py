@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from core import libraries
-from core.jobs import JobRunner
+from core.jobs import JobRunner, OwnerWatchdog, orphan_seconds_from_environment
 from core.run import ACTIVE_STATUSES, RunSnapshot, TrainingRun
+from core.runners import make_job_runner, startup_notice
 
 # The live charts redraw this often while a run is active, and never otherwise. A 0.5 s refresh
 # was seen stealing the CPU from training on two cores; see bench/train_speed.py for the cost.
@@ -27,12 +28,72 @@ class Keys:
     DATASET_NOTICE = "train.dataset_notice"
     PENDING_LEARNING_RATE = "train.pending_learning_rate"
     COMPARE_X_AXIS = "compare.x_axis"
+    BUDGET_SUBSAMPLE = "train.budget_subsample"  # images to train on, chosen to fit the server's budget
+    LINK_READ = "train.link_read"  # the URL's settings were applied to the sidebar (once per session)
+    EXPERIMENTS_IMPORTED = "experiments.imported"  # run records uploaded in this session
+    EVALUATE_MODEL = "evaluate.model"  # which run the Evaluate page scores: "keras" or "baseline"
+    EVALUATE_NORMALISE = "evaluate.normalise"
+    LESSON_PRESENTER = "lesson.presenter"  # the presenter-mode toggle, mirrored in the URL as ?presenter=1
+    LESSON_REPLAY = "lesson.replay"  # which recorded run the lesson shows while there is no live run
+    EVALUATE_CELL_TRUE = "evaluate.cell_true"
+    EVALUATE_CELL_PREDICTED = "evaluate.cell_predicted"
+    EVALUATE_EPOCH = "evaluate.epoch"
+    EVALUATE_MISTAKES_FILTER = "evaluate.mistakes_filter"
+    EVALUATE_MISTAKES_CLASS = "evaluate.mistakes_class"
+    EVALUATE_INSIDE_IMAGE = "evaluate.inside_image"  # the test image whose activations are shown
+    EVALUATE_INK = "evaluate.ink"
+    EVALUATE_CANVAS_VERSION = "evaluate.canvas_version"  # a new canvas key clears the drawing
+    EVALUATE_UPLOADS = "evaluate.uploads"
 
 
 @st.cache_resource
 def job_runner() -> JobRunner:
-    """One line of training jobs for the whole server process, shared by every session."""
-    return JobRunner()
+    """One line of training jobs for the whole server process, shared by every session.
+
+    $TRAINING_STUDIO_MAX_CONCURRENT trainings run at once (default 1: Keras's TensorFlow backend
+    is not thread-safe); the rest wait in line and see their place.
+    Where RAY_ADDRESS (or TRAINING_STUDIO_RUNNER=ray) names a Ray cluster, jobs train there
+    instead, behind the same interface (core.runners); an unreachable cluster falls back to this.
+    """
+    return make_job_runner()
+
+
+def show_runner_notice() -> None:
+    """Say so when Ray was configured but trainings run on this server (the cluster was unreachable)."""
+    job_runner()
+    notice = startup_notice()
+    if notice:
+        st.warning(notice, icon=":material/cloud_off:")
+
+
+@st.cache_resource
+def owner_watchdog() -> OwnerWatchdog:
+    """Cancels a session's queued or running training once its browser tab has closed."""
+    runner = job_runner()
+    return OwnerWatchdog(runner.cancel, session_is_connected, orphan_seconds_from_environment())
+
+
+def this_session_id() -> str | None:
+    """The Streamlit session this script run serves (None outside a server, e.g. in AppTest)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else None
+
+
+def session_is_connected(session_id: str) -> bool:
+    """Whether a browser still holds this session's websocket.
+
+    Streamlit has no public "session ended" hook. Its Runtime.is_active_session (documented as
+    safe from any thread) is False once the tab closes; a page switch or a rerun keeps it True,
+    which a heartbeat from the live charts would not (other pages do not poll). Without a runtime
+    (AppTest), every session counts as connected, so nothing is cancelled by mistake.
+    """
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return True
+    return runtime.get_instance().is_active_session(session_id)
 
 
 @st.cache_resource(ttl=300, show_spinner=False)
@@ -76,6 +137,10 @@ def live(runs: Sequence[TrainingRun], draw: Callable[[list[RunSnapshot]], None])
     whole page once, which then draws the final state with no timer: an idle app does not poll.
     """
     active = any_active(runs)
+    session_id = this_session_id()
+    if active and session_id:
+        # Tie the runs to this browser session: closing the tab cancels them (see owner_watchdog).
+        owner_watchdog().watch(runs, session_id)
 
     @st.fragment(run_every=REFRESH_SECONDS if active else None)
     def live_fragment() -> None:

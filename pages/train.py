@@ -2,13 +2,23 @@
 
 import streamlit as st
 
-from core import charts
+from core import budget, charts, links
 from core import config as settings
 from core.architecture import describe_model, total_parameters
 from core.config import ConfigError, TrainingConfig
 from core.engine import training_job
+from core.experiments import saving_job
 from core.run import FAILED, TrainingRun
-from pages.shared import Keys, any_active, current_runs, dataset_or_fallback, job_runner, live, wait_for_keras
+from pages.shared import (
+    Keys,
+    any_active,
+    current_runs,
+    dataset_or_fallback,
+    job_runner,
+    live,
+    show_runner_notice,
+    wait_for_keras,
+)
 
 MODELS_TO_TRAIN = ("Keras and the scikit-learn baseline", "Keras only", "The baseline only")
 
@@ -84,7 +94,39 @@ def start_training(config: TrainingConfig, dataset, models_to_train: str) -> Non
     st.session_state[Keys.KERAS_RUN] = runs[0] if runs[0].kind == "keras" else None
     st.session_state[Keys.BASELINE_RUN] = runs[-1] if runs[-1].kind == "baseline" else None
     st.session_state.setdefault(Keys.RUN_HISTORY, []).extend(runs)
-    job_runner().submit(runs, training_job(runs, dataset))
+    # Experiments hook: the worker saves each finished run (record and model) to the run folder.
+    job_runner().submit(runs, saving_job(training_job(runs, dataset), runs))
+
+
+def show_budget(config: TrainingConfig, dataset) -> TrainingConfig:
+    """Estimated time and memory; where the server's budget would be exceeded, buttons that fit it."""
+    subsample = st.session_state.get(Keys.BUDGET_SUBSAMPLE)
+    if subsample and subsample < len(dataset.x_train):
+        config = config.replace(subsample=subsample)
+        st.button(f"Training on {subsample:,} images to fit the budget: use all", on_click=apply_fix, args=(None,))
+    cost = budget.estimate(config, len(dataset.x_train), dataset.image_shape, dataset.num_classes)
+    st.caption(
+        f"Estimated here: about {cost.seconds_per_epoch:.1f} s per epoch, {cost.total_seconds:.0f} s for "
+        f"{cost.epochs} epochs, and {cost.memory_mb:,.0f} MB of memory for this run."
+    )
+    try:
+        fixes = budget.fixes(cost, budget.limits_from_environment(), len(dataset.x_train))
+    except ValueError as error:  # a mistyped budget in the server's environment
+        st.error(str(error))
+        return config
+    for fix in fixes:
+        st.warning(fix.reason, icon=":material/timer:")
+        if fix.label:
+            st.button(fix.label, on_click=apply_fix, args=(fix,), key=f"train.budget.{fix.label}")
+    return config
+
+
+def apply_fix(fix: budget.Fix | None) -> None:
+    """Button callback, run before the widgets are drawn, so it may set their values (None: no subsample)."""
+    if fix is None or fix.subsample:
+        st.session_state[Keys.BUDGET_SUBSAMPLE] = fix.subsample if fix else None
+    if fix is not None and fix.epochs:
+        st.session_state["train.epochs"] = fix.epochs
 
 
 def train_more(runs: list[TrainingRun], extra_epochs: int) -> None:
@@ -92,7 +134,8 @@ def train_more(runs: list[TrainingRun], extra_epochs: int) -> None:
     dataset, _ = dataset_or_fallback(runs[0].config.dataset, runs[0].config.data_dir)
     for run in runs:
         run.prepare_more_epochs(extra_epochs)
-    job_runner().submit(runs, training_job(runs, dataset, extra_epochs))
+    # Experiments hook: the worker saves each finished run (record and model) to the run folder.
+    job_runner().submit(runs, saving_job(training_job(runs, dataset, extra_epochs), runs))
 
 
 def draw_progress(snapshots) -> None:
@@ -130,9 +173,23 @@ st.write(
     "Compile a Keras model with an optimizer, a loss and metrics, fit it, and watch each epoch "
     "land on the curves. Solid lines are training, dashed lines validation."
 )
+show_runner_notice()  # only when a configured Ray cluster could not be reached
+
+# Share-by-link hook (core.links): the first time this page runs in a session, the URL's settings
+# become the sidebar's starting values; after that the URL follows the sidebar, so it can be shared.
+if Keys.LINK_READ not in st.session_state:
+    st.session_state[Keys.LINK_READ] = True
+    link = links.read_link(st.query_params.to_dict())
+    st.session_state.update(links.widget_state(link.values, MODELS_TO_TRAIN))
+    for note in link.notes:
+        st.warning(note, icon=":material/link:")
 
 with st.sidebar:
     config, models_to_train = settings_sidebar()
+if config is not None:
+    shared = links.link_params(config, links.TRAIN_CHOICES[MODELS_TO_TRAIN.index(models_to_train)])
+    if st.query_params.to_dict() != shared:
+        st.query_params.from_dict(shared)
 
 if config is not None:
     with st.spinner("Loading the dataset…"):
@@ -148,6 +205,8 @@ if config is not None:
     layers = describe_model(config, dataset.image_shape, dataset.num_classes)
     with st.expander(f"Model: {total_parameters(layers):,} parameters"):
         st.dataframe(layers, width="stretch", hide_index=True)
+    # Budget: what this run will cost here, shown before Train; over a hosted budget, offer a fix.
+    config = show_budget(config, dataset)
 
 runs = current_runs()
 active = any_active(runs)

@@ -1,0 +1,312 @@
+"""The engine against plain `model.fit` defaults and the scikit-learn baseline, side by side in one run.
+
+    python bench/train_speed.py                 # Fashion-MNIST 60k, lesson model, batch 32, 5 epochs
+    python bench/train_speed.py --repeat 2      # each variant twice, interleaved (noisy machines)
+    python bench/train_speed.py --quick         # embedded digits, 2 epochs, in one process (smoke run)
+
+Each variant trains in its own fresh process (same data, seed, epochs and batch size), so import
+time and peak memory belong to that variant alone and no variant warms caches for another:
+
+- plain:    build the lesson model, compile with Keras defaults, `model.fit` with the validation data;
+- engine:   `core.engine.train` through a TrainingRun, as the app does: live callback, per-epoch
+            validation scores, the engine's compile options (`core.engine.speed_settings`);
+- baseline: `core.baseline.train_baseline`, scikit-learn's MLP on the same split.
+
+"Seconds" is the wall time from "Train pressed" (data split, model built) to a trained model scored
+on the test images; "first point" is the time from "Train pressed" to the first batch result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+STARTED = time.perf_counter()
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+VARIANTS = ("plain", "engine", "baseline")
+TARGET_RATIO = 0.5
+TARGET_ACCURACY_POINTS = 0.5
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated: plain,engine,baseline")
+    parser.add_argument("--repeat", type=int, default=1, help="run every variant this many times, interleaved")
+    parser.add_argument("--quick", action="store_true", help="digits, 2 epochs, plain and engine in this process")
+    parser.add_argument("--compile", default=None, help="JSON compile options for the plain variant (exploring)")
+    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.dataset, args.epochs, args.variants = "digits", 2, "plain,engine"
+    return args
+
+
+def training_config(args: argparse.Namespace):
+    from core.config import TrainingConfig
+
+    # The lesson's model and optimizer (TrainingConfig's defaults), accuracy only.
+    return TrainingConfig(
+        dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, metrics=("accuracy",)
+    )
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all threads): less noisy than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+def measure(variant: str, args: argparse.Namespace) -> dict:
+    """Train one variant in this process and return its numbers."""
+    from core import libraries
+
+    imported = time.perf_counter()
+    libraries.load("keras")
+    import keras
+
+    import_seconds = time.perf_counter() - imported
+    from core.data import load_dataset
+
+    dataset = load_dataset(args.dataset)
+    config = training_config(args)
+    train = {"plain": train_plain, "engine": train_engine, "baseline": train_baseline}[variant]
+    cpu_before = cpu_seconds()
+    result = train(config, dataset, args)
+    return {
+        "cpu_seconds": cpu_seconds() - cpu_before,
+        "variant": variant,
+        "backend": "scikit-learn" if variant == "baseline" else keras.backend.backend(),
+        "import_seconds": import_seconds,
+        "process_seconds": time.perf_counter() - STARTED,
+        "peak_rss_mb": peak_rss_mb(),
+        "train_images": result.pop("train_images"),
+        **result,
+    }
+
+
+def train_plain(config, dataset, args) -> dict:
+    """The lesson's model with Keras's defaults: compile(optimizer, loss, metrics) and fit."""
+    import keras
+    import numpy as np
+
+    from core import models
+    from core.engine import PREDICT_BATCH_SIZE, labels_for_loss, prepare_data
+
+    pressed = time.perf_counter()
+    first_batch: list[float] = []
+
+    class FirstBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if not first_batch:
+                first_batch.append(time.perf_counter() - pressed)
+
+    data = prepare_data(config, dataset)
+    keras.utils.set_random_seed(config.seed)
+    model = models.build_model(config, data.image_shape, data.num_classes)
+    options = json.loads(args.compile) if args.compile else {}
+    model.compile(
+        optimizer=models.build_optimizer(config.optimizer, config.learning_rate),
+        loss=config.loss,
+        metrics=["accuracy"],
+        **options,
+    )
+    fit_started = time.perf_counter()
+    model.fit(
+        data.x_train,
+        labels_for_loss(data.y_train, config.loss, data.num_classes),
+        validation_data=(data.x_val, labels_for_loss(data.y_val, config.loss, data.num_classes)),
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        callbacks=[FirstBatch()],
+        verbose=0,
+    )
+    fit_seconds = time.perf_counter() - fit_started
+    probabilities = model.predict(data.x_test, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == data.y_test))
+    return {
+        "seconds": time.perf_counter() - pressed,
+        "fit_seconds": fit_seconds,
+        "first_point_seconds": first_batch[0] if first_batch else None,
+        "test_accuracy": accuracy,
+        "updates_per_epoch": None,
+        "train_images": len(data.x_train),
+        "compile": options,
+    }
+
+
+def train_engine(config, dataset, args) -> dict:
+    """core.engine.train through a TrainingRun, as the Train page runs it (in a worker thread)."""
+    from core.engine import train
+    from core.run import TrainingRun
+
+    run = TrainingRun(config)
+    pressed = time.perf_counter()
+    worker = threading.Thread(target=train, args=(run, dataset), name="bench-train")
+    worker.start()
+    first_point = None
+    while worker.is_alive() and first_point is None:
+        if run.snapshot().batches:
+            first_point = time.perf_counter() - pressed
+        else:
+            time.sleep(0.005)
+    worker.join()
+    seconds = time.perf_counter() - pressed
+    snap = run.snapshot()
+    if snap.status != "finished":
+        raise RuntimeError(f"The engine's run ended {snap.status}: {snap.message}")
+    return {
+        "seconds": seconds,
+        "fit_seconds": snap.fit_seconds,
+        "first_point_seconds": first_point,
+        "test_accuracy": snap.test_metrics["accuracy"],
+        "updates_per_epoch": _updates_per_epoch(snap),
+        "train_images": _train_images(config, dataset),
+        "compile": _engine_compile_options(run),
+    }
+
+
+def train_baseline(config, dataset, args) -> dict:
+    """core.baseline.train_baseline: scikit-learn's MLP on the same split, epoch by epoch."""
+    from core.baseline import train_baseline as fit_baseline
+    from core.run import TrainingRun
+
+    run = TrainingRun(config, kind="baseline")
+    pressed = time.perf_counter()
+    fit_baseline(run, dataset)
+    snap = run.snapshot()
+    return {
+        "seconds": time.perf_counter() - pressed,
+        "fit_seconds": snap.fit_seconds,
+        "first_point_seconds": snap.batches[0]["seconds"] if snap.batches else None,
+        "test_accuracy": snap.test_metrics["accuracy"],
+        "updates_per_epoch": _updates_per_epoch(snap),
+        "train_images": _train_images(config, dataset),
+        "compile": {},
+    }
+
+
+def _updates_per_epoch(snap) -> float | None:
+    points = [p for p in snap.batches if p["epoch"] == 1]
+    return float(len(points)) if points else None
+
+
+def _train_images(config, dataset) -> int:
+    from core.engine import prepare_data
+
+    return len(prepare_data(config, dataset).x_train)
+
+
+def _engine_compile_options(run) -> dict:
+    model = run.model
+    return {"jit_compile": bool(model.jit_compile), "steps_per_execution": int(model.steps_per_execution)}
+
+
+def run_child(variant: str, args: argparse.Namespace, env: dict | None = None) -> dict:
+    """Measure one variant in a fresh Python process and return its JSON result."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", variant]
+    command += ["--dataset", args.dataset, "--epochs", str(args.epochs)]
+    command += ["--batch-size", str(args.batch_size), "--seed", str(args.seed)]
+    if args.compile:
+        command += ["--compile", args.compile]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    finished = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT, check=False)
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("{")]
+    if finished.returncode != 0 or not lines:
+        raise RuntimeError(f"The {variant} variant failed (exit {finished.returncode}):\n{finished.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def machine_line() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores ({model}), Python {sys.version.split()[0]}"
+
+
+def print_table(results: list[dict]) -> None:
+    header = f"{'variant':<9} {'backend':<12} {'seconds':>8} {'CPU s':>7} {'fit s':>7} {'1st point':>9} {'test acc':>8}"
+    header += f" {'updates/ep':>10} {'import s':>8} {'peak RSS':>9}"
+    print(header)
+    for row in results:
+        first = row["first_point_seconds"]
+        updates = row["updates_per_epoch"]
+        print(
+            f"{row['variant']:<9} {row['backend']:<12} {row['seconds']:>8.1f} {row['cpu_seconds']:>7.1f}"
+            f" {row['fit_seconds']:>7.1f}"
+            f" {f'{first:.2f} s' if first is not None else '-':>9} {row['test_accuracy']:>8.4f}"
+            f" {f'{updates:.0f}' if updates else '-':>10} {row['import_seconds']:>8.1f}"
+            f" {row['peak_rss_mb']:>6.0f} MB"
+        )
+
+
+def median_of(results: list[dict], variant: str, key: str) -> float | None:
+    values = sorted(row[key] for row in results if row["variant"] == variant)
+    return values[len(values) // 2] if values else None
+
+
+def ratio_lines(results: list[dict]) -> list[str]:
+    """The summary the issue asks for: engine against plain, and the baseline beside them."""
+    lines = []
+    plain, engine = median_of(results, "plain", "seconds"), median_of(results, "engine", "seconds")
+    if plain and engine:
+        points = 100 * (median_of(results, "engine", "test_accuracy") - median_of(results, "plain", "test_accuracy"))
+        meets = engine / plain <= TARGET_RATIO and abs(points) <= TARGET_ACCURACY_POINTS
+        cpu = median_of(results, "engine", "cpu_seconds") / median_of(results, "plain", "cpu_seconds")
+        lines.append(
+            f"ratio engine/plain: {engine / plain:.2f}x wall, {cpu:.2f}x CPU (target <= {TARGET_RATIO}x), "
+            f"test accuracy {points:+.2f} points (target within {TARGET_ACCURACY_POINTS}): "
+            f"{'meets' if meets else 'misses'} the target"
+        )
+    baseline = median_of(results, "baseline", "seconds")
+    if baseline and engine:
+        lines.append(f"ratio baseline/engine: {baseline / engine:.2f}x (scikit-learn MLP on the same split)")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(args.child, args)))
+        return 0
+    variants = [name.strip() for name in args.variants.split(",") if name.strip()]
+    print(f"Machine: {machine_line()}")
+    print(f"Data: {args.dataset}, lesson model, batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}")
+    results = []
+    for _ in range(args.repeat):
+        for variant in variants:
+            result = measure(variant, args) if args.quick else run_child(variant, args)
+            results.append(result)
+            print(f"  {variant}: {result['seconds']:.1f} s, test accuracy {result['test_accuracy']:.4f}", flush=True)
+    print_table(results)
+    for line in ratio_lines(results):
+        print(line)
+    if args.quick:
+        print("(quick run: compile time dominates on the small digits; the targets are for Fashion-MNIST)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

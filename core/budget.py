@@ -1,0 +1,189 @@
+"""Time and memory a run will need, estimated before it starts, and what to change to fit a budget.
+
+The estimate counts the model's floating-point operations per image (from core.architecture, no
+Keras) and divides by this machine's measured speed: one calibration batch of the model's largest
+matrix product, timed in numpy. That needs no Keras, so it is safe in a page's thread while another
+session trains, and costs milliseconds. Training costs about three forward passes (forward, plus
+gradients for inputs and weights); XLA's fused kernels run at about numpy's BLAS speed on a CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from core.architecture import describe_model
+from core.config import EPOCHS_RANGE, TrainingConfig
+
+TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
+MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
+# Forward + backward (gradients for the inputs and for the weights) ≈ 3 forward passes.
+TRAINING_PASSES = 3
+# What the FLOP count misses, fitted to this engine's measured times (issue 2: Fashion-MNIST, lesson
+# model, batch 32, 5 epochs in 13.4 s, of which the FLOPs are under a third): per step, Keras's
+# step loop and the live callback; per epoch, the validation pass's set-up; once, XLA compiling.
+SECONDS_PER_STEP = 0.0011
+SECONDS_PER_EPOCH = 0.2
+COMPILE_SECONDS = 4.0
+FLOAT_BYTES = 4
+# Weights, their gradients and Adam's two moments.
+COPIES_OF_WEIGHTS = 4
+# Activations are kept for the backward pass, in a couple of forms.
+COPIES_OF_ACTIVATIONS = 3
+MIN_SUBSAMPLE = 10
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run is expected to cost here."""
+
+    seconds_per_epoch: float
+    total_seconds: float
+    memory_mb: float
+    train_images: int
+    epochs: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A host's budget for one run; None means no limit."""
+
+    seconds: float | None = None
+    memory_mb: float | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A change of settings that brings the run within the budget; the page offers it as a button."""
+
+    label: str
+    reason: str
+    epochs: int | None = None
+    subsample: int | None = None
+
+
+def flops_per_image(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> float:
+    """Multiply-adds ×2 of one forward pass, from the model's layer table."""
+    total = 0.0
+    for row in describe_model(config, image_shape, num_classes):
+        if row["type"] == "Dense":
+            total += 2 * row["parameters"]
+        elif row["type"] == "Conv2D":
+            height, width, _ = _shape(row)
+            # Same padding: each output pixel costs the kernel's weights once.
+            total += 2 * row["parameters"] * height * width
+    return total
+
+
+@lru_cache(maxsize=1)
+def machine_flops_per_second() -> float:
+    """This machine's matrix-product speed, from one timed calibration batch (best of a few)."""
+    rng = np.random.default_rng(0)
+    batch, inputs, units = 128, 784, 128  # the lesson model's first layer, one batch
+    left = rng.random((batch, inputs), dtype=np.float32)
+    right = rng.random((inputs, units), dtype=np.float32)
+    best = math.inf
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(10):
+            left @ right
+        best = min(best, (time.perf_counter() - started) / 10)
+    return 2 * batch * inputs * units / max(best, 1e-9)
+
+
+def estimate(
+    config: TrainingConfig,
+    num_images: int,
+    image_shape: tuple[int, int],
+    num_classes: int,
+    flops_per_second: float | None = None,
+) -> Estimate:
+    """Expected seconds per epoch, for the whole run, and the run's own memory (beyond the app's)."""
+    speed = flops_per_second or machine_flops_per_second()
+    images = min(num_images, config.subsample or num_images)
+    validation = round(images * config.validation_split)
+    train_images = images - validation
+    forward = flops_per_image(config, image_shape, num_classes)
+    steps = math.ceil(train_images / config.batch_size)
+    seconds_per_epoch = (TRAINING_PASSES * forward * train_images + forward * validation) / speed
+    seconds_per_epoch += steps * SECONDS_PER_STEP + SECONDS_PER_EPOCH
+    return Estimate(
+        seconds_per_epoch=seconds_per_epoch,
+        total_seconds=COMPILE_SECONDS + seconds_per_epoch * config.epochs,
+        memory_mb=memory_mb(config, images, image_shape, num_classes),
+        train_images=train_images,
+        epochs=config.epochs,
+    )
+
+
+def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int], num_classes: int) -> float:
+    """The run's copies of the data, the weights with their optimizer state, and one batch's activations."""
+    rows = describe_model(config, image_shape, num_classes)
+    pixels = image_shape[0] * image_shape[1]
+    # The seeded split copies the images (float32) and labels; a subsample is one more copy.
+    data = images * (pixels * FLOAT_BYTES + 8) * (2 if config.subsample else 1)
+    weights = sum(row["parameters"] for row in rows) * FLOAT_BYTES * COPIES_OF_WEIGHTS
+    activations = sum(math.prod(_shape(row)) for row in rows) * config.batch_size * FLOAT_BYTES
+    return (data + weights + activations * COPIES_OF_ACTIVATIONS) / MB
+
+
+def limits_from_environment(environ: dict | None = None) -> Limits:
+    """$TRAINING_STUDIO_TIME_BUDGET_SECONDS and $TRAINING_STUDIO_MEMORY_BUDGET_MB (hosted use)."""
+    environ = os.environ if environ is None else environ
+    return Limits(_positive(environ, TIME_BUDGET_ENV), _positive(environ, MEMORY_BUDGET_ENV))
+
+
+def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
+    """Ways to fit the budget, most faithful first: fewer epochs, then fewer images."""
+    offers = []
+    if limits.seconds and found.total_seconds > limits.seconds:
+        over = f"about {found.total_seconds:.0f} s, over this server's budget of {limits.seconds:.0f} s"
+        epochs = int((limits.seconds - COMPILE_SECONDS) // found.seconds_per_epoch)
+        if EPOCHS_RANGE[0] <= epochs < found.epochs:
+            offers.append(Fix(f"Train {epochs} epochs instead", f"{found.epochs} epochs take {over}.", epochs=epochs))
+        share = (limits.seconds - COMPILE_SECONDS) / (found.total_seconds - COMPILE_SECONDS)
+        images = _subsample(num_images, share)
+        if images:
+            offers.append(Fix(f"Train on {images:,} images instead", f"The full data takes {over}.", subsample=images))
+    if limits.memory_mb and found.memory_mb > limits.memory_mb:
+        share = limits.memory_mb / found.memory_mb
+        images = _subsample(num_images, share)
+        reason = (
+            f"This run needs about {found.memory_mb:.0f} MB, over this server's budget of {limits.memory_mb:.0f} MB."
+        )
+        if images and not any(fix.subsample and fix.subsample <= images for fix in offers):
+            offers.append(Fix(f"Train on {images:,} images instead", reason, subsample=images))
+        elif not images:
+            offers.append(Fix("", reason + " Choose a smaller model or batch size."))
+    return offers
+
+
+def _subsample(num_images: int, share: float) -> int | None:
+    # A margin of 10 %: the estimate is an estimate.
+    images = int(num_images * share * 0.9)
+    return images if MIN_SUBSAMPLE <= images < num_images else None
+
+
+def _shape(row: dict) -> tuple[int, ...]:
+    """(height, width, channels) or (units,) of a layer-table row's "(batch, …)" output shape."""
+    inner = row["output shape"].strip("()").split(",")[1:]
+    return tuple(int(part) for part in inner if part.strip())
+
+
+def _positive(environ: dict, name: str) -> float | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number; got {raw!r}. Unset it for no limit.")
+    return value

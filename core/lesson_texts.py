@@ -1,0 +1,173 @@
+"""Every text of the Lesson page in one place, to review and translate; numbers go in through str.format."""
+
+from __future__ import annotations
+
+TITLE = "Lesson: compile, fit, read the curves"
+INTRO = (
+    "A guided walk through one training run, in six steps. Every number about the run is computed "
+    "from the run itself: start one at step 4, or look at a recorded run."
+)
+STEP_TITLES = (
+    "The data",
+    "The model",
+    "Compile",
+    "Fit",
+    "Watching it learn",
+    "Reading the result",
+)
+STEP_HEADER = "Step {number} of {count}: {title}"
+BACK = "Back"
+NEXT = "Next"
+PRESENTER = "Presenter mode"
+PRESENTER_HELP = "Large text and charts for a room, no sidebar. A link with ?presenter=1 opens it."
+SIDEBAR_DATASET = "Dataset"
+SIDEBAR_EPOCHS = "Epochs"
+
+# --- step 1: the data -----------------------------------------------------------------------
+DATA_INTRO = (
+    "{title}: {train:,} training images and {test:,} test images of {height}×{width} pixels, "
+    "each labelled with one of {classes} classes."
+)
+DATA_SAMPLES = "Some training images with their labels"
+DATA_PIXELS = (
+    "A computer sees an image as a grid of numbers. Raw pixels go from 0 (empty background) to "
+    "{pixel_max} (full intensity). We divide every pixel by {pixel_max}, so the network gets numbers between 0 and 1: "
+    "small, similar-sized inputs make training stable."
+)
+DATA_PIXELS_RAW = "Raw pixel values (centre {size}×{size} of the first image)"
+DATA_PIXELS_SCALED = "The same pixels divided by {pixel_max}"
+DATA_BALANCE = (
+    "How many training images of each class. Bars of about equal height mean the classes are "
+    "balanced, so accuracy is a fair measure."
+)
+DATA_FALLBACK_NOTE = "MNIST could not be loaded here; the lesson uses {title} instead."
+
+# --- step 2: the model ----------------------------------------------------------------------
+MODEL_INTRO = (
+    "Each image goes in at the top and {classes} probabilities come out at the bottom, one per class. "
+    "Flatten lays the {height}×{width} grid out as one row of {pixels} numbers; each Dense layer "
+    "connects every input to every unit. The model learns {parameters:,} numbers (weights and biases)."
+)
+MODEL_DIAGRAM_LABEL = "{layer}\\n{kind}  →  {shape}\\n{parameters:,} parameters"
+MODEL_TABLE = "The same layers as a table, like Keras's model.summary()"
+
+# --- step 3: compile ------------------------------------------------------------------------
+COMPILE_INTRO = (
+    "Compiling tells Keras how the model will learn: which optimizer changes the weights, which "
+    "loss measures the mistakes, and which metric we watch. It does not train anything yet."
+)
+COMPILE_PARTS = (
+    (
+        "Optimizer: Adam",
+        "After each batch, the optimizer nudges every weight in the direction that lowers the loss. "
+        "Adam adapts the step size for each weight from its recent gradients, so it works well "
+        "without tuning. Its learning rate here is {learning_rate:g}, Keras's default.",
+    ),
+    (
+        "Loss: sparse categorical cross-entropy",
+        "The loss is the number the optimizer makes smaller. For each image it is −log of the "
+        "probability the model gives the true class: 0 when the model is sure and right, large when "
+        'it is sure and wrong. "Sparse" means the labels stay plain integers 0–9.',
+    ),
+    (
+        "Metric: accuracy",
+        "Accuracy is the share of images whose most probable class is the true one. The model does "
+        "not learn from it; it is for us, because it is easy to read.",
+    ),
+)
+COMPILE_CODE = """model.compile(
+    optimizer=keras.optimizers.Adam(learning_rate={learning_rate:g}),
+    loss="sparse_categorical_crossentropy",
+    metrics=["accuracy"],
+)"""
+
+# --- step 4: fit ----------------------------------------------------------------------------
+FIT_INTRO = (
+    "Fit is the training itself: the model sees x_train (the images) and y_train (their labels). "
+    'One **epoch** (say "EP-uhk", or "EE-pok" in British English) is one pass over all training '
+    "images."
+)
+FIT_NUMBERS = (
+    "Here: {train:,} training images in batches of {batch_size}, so {steps:,} weight updates per epoch "
+    "and {updates:,} in {epochs} epochs. {validation:,} images are held out for validation: the model "
+    "never trains on them, so they show how it does on images it has not seen."
+)
+FIT_CODE = """model.fit(
+    x_train, y_train,
+    epochs={epochs},
+    batch_size={batch_size},
+    validation_data=(x_val, y_val),
+)"""
+FIT_BUTTON = "Fit: start training"
+FIT_BUSY = "A run is in progress; watch it at step 5."
+FIT_STARTED = "Training started: go to step 5 to watch it."
+FIT_KERAS_FAILED = "Keras could not be loaded, so training cannot start. Step 5 shows a recorded run instead."
+
+# --- step 5: watching -----------------------------------------------------------------------
+WATCH_INTRO = (
+    "Solid lines are the training images, dashed lines the validation images. A point lands at the "
+    "end of each epoch; the thin line shows the running average within the epoch."
+)
+WATCH_NO_RUN = "No run yet in this session. Start one at step 4; a recorded run is shown meanwhile."
+WATCH_NO_REPLAY = "No run yet, and no recorded run is available. Start one at step 4."
+REPLAY_LABEL = "Replay of a recorded run ({dataset}, {machine}, {date}). A live run replaces it when it starts."
+REPLAY_MACHINE = "{system}, {cores} cores"
+REPLAY_CHOOSER = "Recorded run"
+REPLAY_MISSING_NOTE = (
+    "No recorded run ships for {dataset}: MNIST cannot be downloaded where the replays were recorded. "
+    "The replay shows {replay} instead."
+)
+REPLAY_BROKEN = "The recorded run {path} cannot be shown: {error}"
+LIVE_QUEUED = "Live run: {message}"
+LIVE_RUNNING = "Live run on {dataset}: epoch {epoch}/{epochs}, {seconds:.0f} s"
+LIVE_DONE = "Live run on {dataset}: {message} ({seconds:.1f} s)"
+ANNOTATIONS_HEADER = "What the curves say so far"
+NOTHING_YET = "The first epoch has not ended yet."
+
+# Short labels drawn on the charts.
+MARK_DIMINISHING = "gain < {threshold:g} pt"
+MARK_PLATEAU = "loss falls, accuracy flat"
+MARK_BEST = "best epoch {epoch}"
+MARK_OVERFITTING = "val loss rising"
+
+# --- step 6: reading the result -------------------------------------------------------------
+FIRST_EPOCH = (
+    "After one epoch the model is right on {accuracy:.1%} of the {split} images; guessing would be "
+    "right on {chance:.0%}."
+)
+EPOCH_GAIN = "Epoch {epoch} gained {gain:+.1f} points of {split} accuracy ({before:.1%} → {after:.1%})."
+DIMINISHING = (
+    "Epoch {first_epoch} gained {first_gain:.1f} points of {split} accuracy, epoch {epoch} only {gain:+.1f}: "
+    "diminishing returns. Each epoch costs the same time but buys less."
+)
+DIMINISHING_AT_ONCE = (
+    "Epoch 1 took {split} accuracy from guessing ({chance:.0%}) to {accuracy:.1%}; epoch 2 added only "
+    "{gain:+.1f} points: diminishing returns from the second epoch on."
+)
+NO_DIMINISHING = "Every epoch still gained at least {threshold:g} points: more epochs may still help."
+PLATEAU = (
+    "From epoch {before} to {epoch} the training loss still fell by {loss_drop:.0%} ({loss_before:.3f} → "
+    "{loss_after:.3f}) while accuracy moved only {accuracy_change:.1f} points: the probability it gives the "
+    "true class keeps rising though its top choice rarely changes. The model grows more confident."
+)
+BEST_EPOCH = "The best epoch is {epoch}: validation loss {val_loss:.3f}, validation accuracy {val_accuracy:.1%}."
+BEST_EPOCH_LOSS_ONLY = "The best epoch is {epoch}: validation loss {val_loss:.3f}."
+BEST_EPOCH_LAST = "The best epoch is the last one, {epoch}: validation loss was still falling."
+OVERFITTING = (
+    "From epoch {epoch} validation loss rises ({best:.3f} → {last:.3f}) while training loss keeps "
+    "falling: the model starts to learn details of the training images that do not carry over to new "
+    "ones. This is overfitting."
+)
+NO_VALIDATION = "This run held out no validation images, so it cannot show overfitting or a best epoch."
+TEST_RESULT = "On the test images it never saw, the model is right on {accuracy:.1%}."
+EARLY_STOPPING_USED = "Early stopping (patience {patience}) was on for this run."
+EARLY_STOPPING_ADVICE = (
+    "Early stopping is the answer: Keras watches validation loss, stops when it has not improved for "
+    "{patience} epochs, and keeps the weights of the best epoch."
+)
+EARLY_STOPPING_MORE = (
+    "No overfitting in these {epochs} epochs. With early stopping you can ask for more epochs safely: "
+    "Keras stops when validation loss has not improved for {patience} epochs and keeps the best weights."
+)
+EARLY_STOPPING_BUTTON = "Re-run with early stopping (up to {epochs} epochs, patience {patience})"
+RESULT_FROM_REPLAY = "These sentences read the recorded run shown at step 5."

@@ -1,0 +1,136 @@
+"""Experiments page: compare runs, export a run's model, record, history and code, import someone's run."""
+
+import json
+
+import streamlit as st
+
+from core import charts
+from core import experiments as store_lib
+from core.experiments import IMPORTED, RecordError, RunStore
+from core.export import keras_script
+from pages.shared import Keys
+
+
+def collect_runs(store: RunStore) -> list[tuple[dict, str]]:
+    """(record, source) for this session's runs, the saved ones and the imported ones; notes on bad files."""
+    session = [run.to_record() for run in st.session_state.get(Keys.RUN_HISTORY, [])]
+    stored = store.load()
+    for note in stored.notes:
+        st.warning(note)
+    for run in st.session_state.get(Keys.RUN_HISTORY, []):
+        save_error = run.snapshot().details.get(store_lib.SAVE_ERROR_DETAIL)
+        if save_error:
+            st.warning(save_error)
+    return store_lib.merge_runs(session, stored.records, st.session_state.get(Keys.EXPERIMENTS_IMPORTED, []))
+
+
+def describe(record: dict, source: str) -> str:
+    config = store_lib.config_of(record)
+    kind = store_lib.KINDS.get(record.get("kind", "keras"), "Keras")
+    return f"{record['run_id']} · {kind} · {config.optimizer} · {len(record['history'])} epochs · {source}"
+
+
+def draw_overlay(chosen: list[dict]) -> None:
+    """One chart per metric, every chosen run in its own colour, named by what differs."""
+    labels = store_lib.overlay_labels(chosen)
+    snapshots = [store_lib.record_to_snapshot(record, label) for record, label in zip(chosen, labels, strict=True)]
+    metrics = list(dict.fromkeys(["loss", *(m for snap in snapshots for m in snap.config.metrics)]))
+    columns = st.columns(2)
+    for index, metric in enumerate(metrics):
+        with columns[index % 2]:
+            figure = charts.training_curves(snapshots, metric, show_batches=False)
+            st.plotly_chart(figure, key=f"experiments.chart.{metric}")
+
+
+def export_run(record: dict, source: str, store: RunStore) -> None:
+    """Download buttons for the model, the record and the history; the code that reproduces the run."""
+    run_id = record["run_id"]
+    model_path = store.model_path(run_id) if source != IMPORTED else None
+    columns = st.columns(3)
+    if model_path is not None and model_path.is_file():
+        columns[0].download_button(
+            "Model (.keras)", model_path.read_bytes(), f"{run_id}.keras", "application/zip", key="experiments.get_model"
+        )
+    else:
+        columns[0].caption("No Keras model for this run (baseline, imported, or still training).")
+    columns[1].download_button(
+        "Run record (JSON)",
+        json.dumps(record, indent=1),
+        f"{run_id}.json",
+        "application/json",
+        key="experiments.get_json",
+    )
+    columns[2].download_button(
+        "History (CSV)", store_lib.history_csv(record), f"{run_id}.csv", "text/csv", key="experiments.get_csv"
+    )
+    if record.get("kind", "keras") == "keras" and st.toggle("Show the code", key="experiments.show_code"):
+        config = store_lib.config_of(record)
+        epochs = max(config.epochs, len(record["history"]))
+        st.code(keras_script(config, epochs, bool(record.get("learning_rate_changes"))), language="python")
+
+
+def import_record() -> None:
+    upload = st.file_uploader("Import a run record (JSON)", type="json", key="experiments.import")
+    if upload is None:
+        return
+    try:
+        record = store_lib.parse_record(upload.getvalue())
+    except RecordError as error:
+        st.error(f"{upload.name} was not imported: {error}")
+        return
+    imported = st.session_state.setdefault(Keys.EXPERIMENTS_IMPORTED, [])
+    if all(existing.get("run_id") != record.get("run_id") for existing in imported):
+        imported.append(record)
+        st.rerun()  # list it at once, above
+
+
+st.title("Experiments")
+st.write(
+    "How many epochs, which optimizer, how big a network? Compare runs side by side: pick runs to "
+    "overlay their curves (solid training, dashed validation), then take a run away as a Keras model, "
+    "its record, its history or a script that trains it again."
+)
+
+store = RunStore()
+runs = collect_runs(store)
+st.caption(
+    f"Finished runs are saved in `{store.folder}` and listed here when you come back. At most "
+    f"{store.max_runs} runs and {store.max_bytes // 2**20} MB are kept: the oldest are removed first."
+)
+
+if not runs:
+    st.info("No runs yet: train a model on the **Train** page, or import a run record below.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+else:
+    records = {record["run_id"]: (record, source) for record, source in runs}
+    st.dataframe(store_lib.runs_table(*zip(*runs, strict=True)), hide_index=True, width="stretch")
+
+    st.subheader("Overlay runs")
+    drawable = [run_id for run_id, (record, _) in records.items() if record["history"]]
+    chosen = st.multiselect(
+        "Runs to compare",
+        drawable,
+        default=drawable[:2],
+        format_func=lambda run_id: describe(*records[run_id]),
+        key="experiments.overlay",
+    )
+    if chosen:
+        draw_overlay([records[run_id][0] for run_id in chosen])
+
+    st.subheader("Export a run")
+    run_id = st.selectbox(
+        "Run", list(records), format_func=lambda run_id: describe(*records[run_id]), key="experiments.export"
+    )
+    export_run(*records[run_id], store)
+    deletable = [run_id for run_id, (_, source) in records.items() if source != IMPORTED]
+    deletable = [run_id for run_id in deletable if store.record_path(run_id).is_file()]
+    with st.expander("Delete saved runs"):
+        doomed = st.multiselect("Runs to delete from the folder", deletable, key="experiments.delete")
+        if st.button("Delete", disabled=not doomed, key="experiments.delete_button"):
+            for run_id in doomed:
+                store.delete(run_id)
+            st.rerun()
+
+st.subheader("Import a run")
+st.write("View someone else's curves beside yours: upload a run record they exported here (JSON, at most 1 MB).")
+import_record()

@@ -1,0 +1,160 @@
+"""Faults and bad input in the pages: each gives a clear message and the app keeps serving."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tomllib
+from streamlit.testing.v1 import AppTest
+
+from tests.app.test_pages import APP, TIMEOUT, button, open_page, poll_until
+
+ROOT = Path(APP).parent
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Datasets are cached per process (and per page for 5 minutes): each fault starts clean."""
+    from core import data
+    from pages.shared import dataset_or_fallback
+
+    data.clear_dataset_cache()
+    dataset_or_fallback.clear()
+    yield
+    data.clear_dataset_cache()
+    dataset_or_fallback.clear()
+
+
+def warnings(at: AppTest) -> str:
+    return " ".join(w.value for w in at.warning)
+
+
+def errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+def still_serving() -> None:
+    """Another session opens the app and trains nothing: the server process is fine."""
+    at = open_page("pages/home.py")
+    assert not at.exception and at.title[0].value == "Training Studio"
+
+
+def test_a_corrupt_cached_mnist_is_named_and_the_page_falls_back(tmp_path, monkeypatch):
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "mnist.npz").write_bytes(b"PK\x03\x04 cut short by a broken download")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    at = open_page("pages/train.py")  # MNIST is the default dataset
+    assert not at.exception
+    assert "mnist.npz" in warnings(at) and "Delete" in warnings(at) and "digits" in warnings(at)
+    still_serving()
+
+
+def test_the_network_down_with_no_cache_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
+    def refuse(*args, **kwargs):
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    at = open_page("pages/train.py")
+    assert not at.exception
+    assert "Could not download MNIST" in warnings(at) and "Connect to the internet" in warnings(at)
+    still_serving()
+
+
+def test_a_dataset_folder_with_wrong_shapes_is_refused_by_name(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=rng.integers(0, 255, (20, 3, 300), dtype=np.uint8),
+        y_train=np.zeros(20, dtype=np.uint8),
+        x_test=rng.integers(0, 255, (5, 3, 300), dtype=np.uint8),
+        y_test=np.zeros(5, dtype=np.uint8),
+    )
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("folder").run()
+    at.text_input(key="train.data_dir").input(str(tmp_path)).run()
+    assert not at.exception
+    assert "mnist.npz" in warnings(at) and "3×300" in warnings(at)
+
+
+def test_absurd_query_parameters_do_not_break_the_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"epochs": "1e99", "dataset": "../../etc", "learning_rate": "nan", "batch_size": "-5"})
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Train a model"
+    assert 1 <= at.slider(key="train.epochs").value <= 100
+    assert at.selectbox(key="train.dataset").value in ("mnist", "fashion_mnist", "digits", "folder")
+
+
+def test_a_learning_rate_that_makes_the_loss_nan_is_explained(monkeypatch):
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    at.slider(key="train.hidden_layers").set_value(3).run()
+    at.select_slider(key="train.units").set_value(512).run()
+    at.selectbox(key="train.optimizer").set_value("sgd").run()
+    at.number_input(key="train.learning_rate.sgd").set_value(10.0).run()
+    at.radio(key="train.models_to_train").set_value("Keras only").run()
+    button(at, "Train").click().run()
+    poll_until(at, lambda at: "diverged" in errors(at), 90)
+    assert not at.exception
+    assert "learning rate" in errors(at) and "too high" in errors(at)
+
+
+def test_the_worker_raising_mid_epoch_shows_the_error_and_the_app_goes_on(monkeypatch):
+    from core.callbacks import LiveProgress
+
+    def explode(self, epoch, logs=None):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(LiveProgress, "on_epoch_end", explode)
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    at.radio(key="train.models_to_train").set_value("Keras only").run()
+    button(at, "Train").click().run()
+    poll_until(at, lambda at: "Training failed" in errors(at), 90)
+    assert not at.exception
+    assert "RuntimeError: the disk is full" in errors(at)
+    assert not button(at, "Train").disabled, "the user can train again"
+    still_serving()
+
+
+def test_the_budget_is_shown_before_training_and_a_fix_applies(monkeypatch):
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("digits").run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "s per epoch" in captions and "MB of memory" in captions
+    assert not any("budget" in w for w in warnings(at).split("."))
+
+    monkeypatch.setenv("TRAINING_STUDIO_TIME_BUDGET_SECONDS", "4.5")
+    monkeypatch.setenv("TRAINING_STUDIO_MEMORY_BUDGET_MB", "0.3")
+    at.run()
+    assert "budget of 4 s" in warnings(at) or "budget of 5 s" in warnings(at)
+    assert "MB budget" in warnings(at)
+    fewer = next(b for b in at.button if b.label.startswith("Train ") and b.label.endswith("epochs instead"))
+    epochs = int(fewer.label.split()[1])
+    fewer.click().run()
+    assert at.slider(key="train.epochs").value == epochs < 5
+    smaller = next(b for b in at.button if b.label.endswith("images instead"))
+    smaller.click().run()
+    assert any("to fit the budget: use all" in b.label for b in at.button)
+    assert not at.exception
+
+
+def test_production_settings_are_set_and_each_is_commented():
+    text = (ROOT / ".streamlit" / "config.toml").read_text()
+    config = tomllib.loads(text)
+    # A very large upload is refused by Streamlit itself, before it reaches the page.
+    assert 1 <= config["server"]["maxUploadSize"] <= 50
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["browser"]["gatherUsageStats"] is False
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if "=" in line and not line.lstrip().startswith("#"):
+            assert lines[index - 1].lstrip().startswith("#"), f"config.toml line {index + 1} has no comment: {line}"

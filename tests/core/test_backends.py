@@ -1,0 +1,146 @@
+"""The engine on every Keras backend: train, stop, divergence, CNN, save/load and CLI, one process per backend.
+
+Keras fixes its backend when it is first imported, so each backend's check runs in a fresh Python
+process (this file run as a script with KERAS_BACKEND set); the test asserts on what it reports.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax"}
+
+
+def check_engine() -> dict:
+    """Run the engine through its paces on the embedded digits; return what happened, as plain data."""
+    from core import libraries
+
+    libraries.load("keras")
+    import numpy as np
+
+    from core.cli import main as cli_main
+    from core.config import TrainingConfig
+    from core.data import load_dataset
+    from core.engine import train
+    from core.models import load_model, save_model
+    from core.run import TrainingRun
+
+    digits = load_dataset("digits")
+    config = TrainingConfig(dataset="digits", epochs=3, batch_size=32, metrics=("accuracy", "f1"))
+    report: dict = {"versions": libraries.versions(), "runs_on": libraries.runs_on()}
+
+    runs = [TrainingRun(config), TrainingRun(config)]
+    for run in runs:
+        train(run, digits)
+    snap = runs[0].snapshot()
+    report["trained"] = {
+        "status": snap.status,
+        "losses": [row["loss"] for row in snap.epochs],
+        "val_f1": [row["val_f1"] for row in snap.epochs],
+        "test_accuracy": snap.test_metrics["accuracy"],
+        "first_epoch_updates": sum(1 for point in snap.batches if point["epoch"] == 1),
+        "same_seed_losses": [row["loss"] for row in runs[1].snapshot().epochs],
+    }
+
+    stopped = TrainingRun(config.replace(epochs=50))
+    stopped.request_stop()  # honoured at the first batch boundary
+    train(stopped, digits)
+    report["stopped"] = {"status": stopped.snapshot().status, "epochs": len(stopped.snapshot().epochs)}
+
+    diverged = TrainingRun(config.replace(optimizer="sgd", learning_rate=10.0, hidden_layers=(512, 512, 512)))
+    train(diverged, digits)
+    report["diverged"] = {"status": diverged.snapshot().status, "message": diverged.snapshot().message}
+
+    cnn = TrainingRun(config.replace(model="cnn", loss="categorical_crossentropy", epochs=1))
+    train(cnn, digits)
+    report["cnn"] = {"status": cnn.snapshot().status, "test_accuracy": cnn.snapshot().test_metrics["accuracy"]}
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "digits.keras")
+        save_model(runs[0].model, path, {"dataset": "digits"})
+        loaded, metadata = load_model(path)
+        images = digits.x_test[:50]
+        before = runs[0].model.predict(images, verbose=0)
+        after = loaded.predict(images, verbose=0)
+        report["saved"] = {"metadata": metadata, "max_difference": float(np.max(np.abs(before - after)))}
+
+        record_path = Path(folder) / "run.json"
+        exit_code = cli_main(["train", "--dataset", "digits", "--epochs", "1", "--json", str(record_path)])
+        record = json.loads(record_path.read_text())
+        report["cli"] = {"exit_code": exit_code, "epochs": len(record["history"]), "status": record["status"]}
+    return report
+
+
+def backend_report(backend: str) -> dict:
+    environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    finished = subprocess.run(
+        [sys.executable, __file__], capture_output=True, text=True, env=environment, cwd=ROOT, timeout=300, check=False
+    )
+    reports = [line for line in finished.stdout.splitlines() if line.startswith("{")]
+    assert finished.returncode == 0 and reports, f"The {backend} check failed:\n{finished.stderr[-3000:]}"
+    return json.loads(reports[-1])
+
+
+@pytest.mark.parametrize("backend", list(BACKEND_MODULES))
+def test_the_engine_trains_stops_saves_and_runs_the_cli_on_each_backend(backend):
+    if importlib.util.find_spec(BACKEND_MODULES[backend]) is None:
+        pytest.skip(f"{backend} is not installed: `pip install -r requirements-dev.txt` installs it")
+    report = backend_report(backend)
+
+    assert report["versions"]["backend"] == backend
+    assert {"tensorflow": "TensorFlow", "jax": "JAX"}[backend] in report["runs_on"]
+    trained = report["trained"]
+    assert trained["status"] == "finished" and len(trained["losses"]) == 3
+    assert trained["losses"][-1] < trained["losses"][0], "the loss falls while the model learns"
+    assert trained["test_accuracy"] > 0.85 and all(0 <= f1 <= 1 for f1 in trained["val_f1"])
+    assert trained["first_epoch_updates"] >= 20, "live updates within every epoch"
+    assert trained["same_seed_losses"] == pytest.approx(trained["losses"], rel=1e-5), "same seed, same curves"
+    assert report["stopped"] == {"status": "stopped", "epochs": report["stopped"]["epochs"]}
+    assert report["stopped"]["epochs"] <= 1
+    assert report["diverged"]["status"] == "failed" and "diverged" in report["diverged"]["message"]
+    assert report["cnn"]["status"] == "finished" and report["cnn"]["test_accuracy"] > 0.5
+    assert report["saved"]["metadata"] == {"dataset": "digits"} and report["saved"]["max_difference"] < 1e-5
+    assert report["cli"] == {"exit_code": 0, "epochs": 1, "status": "finished"}
+
+
+def test_the_backend_is_chosen_the_keras_way(monkeypatch):
+    from core import libraries
+
+    with pytest.raises(ValueError, match="tensorflow, jax"):
+        libraries.choose_backend("theano")
+    if not libraries.is_loaded("keras"):
+        monkeypatch.setenv("KERAS_BACKEND", "jax")
+        assert libraries.choose_backend() == "jax"
+        monkeypatch.delenv("KERAS_BACKEND")
+        assert libraries.choose_backend() == libraries.DEFAULT_BACKEND
+    else:  # Keras fixed its backend at import: a later choice cannot change it, and says which is in force
+        import keras
+
+        assert libraries.choose_backend("jax") == keras.backend.backend()
+
+
+def test_the_speed_benchmark_runs_and_prints_its_ratio(capsys):
+    """bench/ holds scripts run by hand; this only keeps train_speed.py from rotting (digits, 2 epochs)."""
+    spec = importlib.util.spec_from_file_location("train_speed", ROOT / "bench" / "train_speed.py")
+    train_speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_speed)
+
+    assert train_speed.main(["--quick"]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"ratio engine/plain: \d+\.\d\dx wall", printed), printed
+    assert "plain" in printed and "engine" in printed
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    print(json.dumps(check_engine()))

@@ -1,0 +1,105 @@
+"""Settings in a link: round trip, clamping, notes, and no way to name a folder."""
+
+import pytest
+
+from core.config import TrainingConfig
+from core.links import link_params, read_link, widget_state
+
+MODELS_TO_TRAIN = ("Keras and the scikit-learn baseline", "Keras only", "The baseline only")
+
+
+def config_from_link(values: dict) -> TrainingConfig:
+    """What the Train page's sidebar builds from the link's values (defaults where the link is silent)."""
+    layers, units = values.get("hidden_layers", 1), values.get("units", 128)
+    return TrainingConfig(
+        dataset=values.get("dataset", "mnist"),
+        model=values.get("model", "dense"),
+        hidden_layers=(units,) * layers,
+        activation=values.get("activation", "relu"),
+        dropout=values.get("dropout", 0.0),
+        optimizer=values.get("optimizer", "adam"),
+        learning_rate=values.get("learning_rate", 0.001),
+        loss=values.get("loss", "sparse_categorical_crossentropy"),
+        metrics=tuple(values.get("metrics", ["accuracy"])),
+        epochs=values.get("epochs", 5),
+        batch_size=values.get("batch_size", 32),
+        validation_split=values.get("validation_split", 0.1),
+        seed=values.get("seed", 42),
+        early_stopping_patience=2 if values.get("early_stopping") else None,
+    )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        TrainingConfig(),
+        TrainingConfig(dataset="digits", optimizer="sgd", learning_rate=0.05, epochs=20, batch_size=128),
+        TrainingConfig(
+            dataset="fashion_mnist",
+            model="cnn",
+            hidden_layers=(256, 256, 256),
+            activation="tanh",
+            dropout=0.15,
+            loss="categorical_crossentropy",
+            metrics=("accuracy", "f1", "precision"),
+            validation_split=0.25,
+            seed=7,
+            early_stopping_patience=2,
+        ),
+        TrainingConfig(hidden_layers=(), learning_rate=0.000123),
+    ],
+)
+def test_a_link_reproduces_the_settings(config):
+    link = read_link(link_params(config, "keras"))
+    assert link.notes == ()
+    assert config_from_link(link.values) == config
+    assert link.values["train"] == "keras"
+
+
+def test_bad_values_are_clamped_or_replaced_with_a_note():
+    link = read_link(
+        {
+            "epochs": "1000",
+            "batch_size": "100",
+            "learning_rate": "1e9",
+            "dropout": "0.33",
+            "seed": "nan",
+            "optimizer": "evil",
+            "metrics": "accuracy,f1,bogus,f1",
+            "early_stopping": "maybe",
+            "hidden_layers": "2.6",
+            "utm_source": "newsletter",
+        }
+    )
+    assert link.values == {
+        "epochs": 100,
+        "batch_size": 128,
+        "learning_rate": 10.0,
+        "dropout": 0.35,
+        "metrics": ["accuracy", "f1"],
+        "hidden_layers": 3,
+    }
+    notes = " ".join(link.notes)
+    for expected in ("epochs 1000 is outside 1–100", "batch_size 100", "learning_rate 1e+09", "dropout 0.33"):
+        assert expected in notes
+    for expected in ("seed 'nan' is not a finite number", "optimizer 'evil'", "bogus", "'maybe'", "rounded to 3"):
+        assert expected in notes
+    assert "utm_source" not in notes, "unknown keys are ignored quietly"
+
+
+def test_a_link_cannot_name_a_folder_or_smuggle_long_values():
+    link = read_link({"dataset": "folder", "data_dir": "/etc", "model": "x" * 5000})
+    assert link.values == {}
+    assert "cannot choose a folder" in link.notes[0] and "too long" in link.notes[1]
+    assert "data_dir" not in link_params(TrainingConfig(dataset="folder", data_dir="/home/me/secret"))
+    assert "dataset" not in link_params(TrainingConfig(dataset="folder", data_dir="/home/me/secret"))
+
+
+def test_widget_state_uses_the_train_page_keys():
+    state = widget_state({"optimizer": "sgd", "learning_rate": 0.05, "epochs": 9, "train": "baseline"}, MODELS_TO_TRAIN)
+    assert state == {
+        "train.optimizer": "sgd",
+        "train.learning_rate.sgd": 0.05,
+        "train.epochs": 9,
+        "train.models_to_train": "The baseline only",
+    }

@@ -1,0 +1,97 @@
+"""What a user does in the browser, as short helpers the e2e tests read like steps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.e2e.conftest import READY, SCREENSHOTS
+
+# Every point of every trace of every Plotly chart on the page, read from the charts' own data.
+POINT_COUNT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).reduce(
+    (n, chart) => n + (chart.data || []).reduce((m, trace) => m + (trace.x ? trace.x.length : 0), 0), 0)"""
+TRACE_NAMES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(
+    chart => (chart.data || []).map(trace => trace.name))"""
+# Epoch points of the training loss: the first chart's solid "training" trace.
+EPOCH_POINTS_JS = """() => { const chart = document.querySelector('.js-plotly-plot');
+    const trace = chart && (chart.data || []).find(t => (t.name || '').endsWith('training'));
+    return trace ? trace.x.length : 0; }"""
+TRAINING_SECONDS = 120
+
+
+def wait_ready(page, timeout: float = 60) -> None:
+    """Wait until the app has finished its script run (the page is drawn)."""
+    page.wait_for_selector(READY, timeout=timeout * 1000)
+
+
+def open_app(page, server, path: str = "") -> float:
+    """Open a page of the app in a new session; returns the seconds until it was drawn."""
+    started = time.monotonic()
+    page.goto(server.page_url(path))
+    # Before its first script run the app also says "notRunning": wait for the page's title first.
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+    wait_ready(page)
+    return time.monotonic() - started
+
+
+def go_to(page, url_path: str) -> None:
+    """Switch page through the sidebar navigation, as a user does (the session is kept).
+
+    Links are found by address ("" is Home): their labels are the pages' titles.
+    """
+    page.locator(f"[data-testid='stSidebarNav'] a[href$='/{url_path}']").first.click()
+    page.wait_for_url(f"**/{url_path}")
+    page.wait_for_timeout(300)
+    wait_ready(page)
+
+
+def choose_digits(page, epochs: int | None = None, keras_only: bool = False) -> None:
+    """Sidebar: the embedded digits, a number of epochs (slider keys), and which models to train."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("combobox", name="Dataset").click()
+    page.get_by_role("option", name="scikit-learn digits").click()
+    wait_ready(page)
+    if epochs is not None:
+        slider = sidebar.get_by_test_id("stSlider").filter(has_text="Epochs").get_by_role("slider")
+        slider.focus()
+        # The slider answers keys like any ARIA slider: End is the most epochs, Home the fewest.
+        slider.press("End" if epochs >= 100 else "Home")
+        for _ in range(epochs - 1 if epochs < 100 else 0):
+            slider.press("ArrowRight")
+        wait_until(lambda: slider.input_value() == str(epochs), seconds=10)
+        wait_ready(page)
+    if keras_only:
+        sidebar.get_by_text("Keras only").click()
+        wait_ready(page)
+
+
+def press(page, label: str) -> None:
+    """Click a button of the page itself (Streamlit's own header has a "Stop" button too)."""
+    page.get_by_test_id("stMain").get_by_role("button", name=label, exact=True).click()
+
+
+def progress_text(page) -> str:
+    return " | ".join(page.get_by_test_id("stProgress").all_inner_texts())
+
+
+def point_count(page) -> int:
+    return page.evaluate(POINT_COUNT_JS)
+
+
+def wait_until(what: Callable[[], object], seconds: float = TRAINING_SECONDS, every: float = 0.25):
+    """Poll `what` until it is truthy; returns its value, or fails saying how long it waited."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = what()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"gave up after {seconds} s waiting for {getattr(what, '__name__', what)}")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,163 @@
+"""One user in a real browser: the landing page, live training, Stop, a page switch, the baseline."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from tests.e2e.browser import (
+    TRACE_NAMES_JS,
+    choose_digits,
+    go_to,
+    open_app,
+    point_count,
+    press,
+    progress_text,
+    screenshot,
+    wait_ready,
+    wait_until,
+)
+from tests.e2e.conftest import ROOT, start_server, stop_server
+
+README_SCREENSHOT = ROOT / "docs" / "screenshot-train.png"
+# Keras (TensorFlow) takes several seconds to import; the landing page must not wait for it.
+LANDING_SECONDS = 5.0
+
+
+@pytest.fixture
+def fresh_server(browser, artifacts, tmp_path):
+    """A server nobody has opened yet: Keras starts importing only when the first page loads."""
+    app = start_server(artifacts.parent / "streamlit-fresh.log", KERAS_HOME=str(tmp_path))
+    yield app
+    stop_server(app.process)
+
+
+def test_the_landing_page_is_interactive_before_keras_has_loaded(browser, fresh_server):
+    context = browser.new_context()
+    page = context.new_page()
+    seconds = open_app(page, fresh_server)
+    main = page.get_by_test_id("stMain")
+    assert main.get_by_role("heading", name="Training Studio").is_visible()
+    assert "Keras is loading in the background" in main.inner_text(), "the page did not wait for Keras"
+    assert seconds < LANDING_SECONDS, f"the landing page took {seconds:.1f} s"
+    # The page's links work while Keras is still loading.
+    assert page.get_by_role("link", name="Open the training page").is_enabled()
+    screenshot(page, "home")
+    context.close()
+
+
+def test_train_watch_the_curves_grow_switch_page_and_stop(page, server):
+    open_app(page, server, "train")
+    choose_digits(page, epochs=100, keras_only=True)
+    press(page, "Train")
+    first = wait_until(lambda: point_count(page))
+    # The chart keeps growing while the run trains: read the points from the Plotly charts themselves.
+    grown = wait_until(lambda: (count := point_count(page)) > first and count)
+    assert "epoch" in progress_text(page)
+
+    # Another page and back: the run went on without us.
+    go_to(page, "")
+    time.sleep(1.5)
+    go_to(page, "train")
+    wait_until(lambda: point_count(page) > grown)
+    assert "epoch" in progress_text(page) and "Stopped" not in progress_text(page)
+    path = screenshot(page, "train")
+    README_SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(path, README_SCREENSHOT)
+
+    press(page, "Stop")
+    stopped = wait_until(lambda: "Stopped after" in progress_text(page) and progress_text(page), seconds=10)
+    epochs_done = int(stopped.split("Stopped after ")[1].split(" ")[0])
+    assert epochs_done < 100
+    # Stopped means stopped: nothing moves any more.
+    wait_ready(page)
+    settled = point_count(page)
+    time.sleep(2)
+    assert point_count(page) == settled
+
+
+def test_compare_shows_keras_and_the_baseline(page, server):
+    open_app(page, server, "train")
+    choose_digits(page, epochs=2)
+    press(page, "Train")
+    wait_until(lambda: progress_text(page).count("Finished") == 2)
+    go_to(page, "compare")
+    names = wait_until(lambda: page.evaluate(TRACE_NAMES_JS))
+    assert any(name.startswith("Keras") for name in names), names
+    assert any(name.startswith("scikit-learn MLP") for name in names), names
+    assert "Keras" in page.get_by_test_id("stMain").inner_text()
+    screenshot(page, "compare")
+
+
+EVALUATE_PAGE = ROOT / "pages" / "evaluate.py"
+needs_evaluate = pytest.mark.skipif(not EVALUATE_PAGE.exists(), reason="Evaluate page not present")
+
+
+def train_quickly(page, server) -> None:
+    open_app(page, server, "train")
+    choose_digits(page, epochs=1, keras_only=True)
+    press(page, "Train")
+    wait_until(lambda: "Finished" in progress_text(page))
+
+
+@needs_evaluate
+def test_draw_a_digit_and_see_a_prediction(page, server):
+    train_quickly(page, server)
+    go_to(page, "evaluate")
+    page.get_by_role("tab", name="Draw a digit").click()
+    canvas = wait_until(lambda: _canvas(page), seconds=20)
+    box = canvas.bounding_box()
+    # A "1": one stroke down the middle of the canvas, with the mouse.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * (0.2 + 0.06 * step))
+    page.mouse.up()
+    reading = wait_until(lambda: _reading(page), seconds=20)
+    assert reading.split(" reads ")[1][0].isdigit(), reading
+    screenshot(page, "evaluate")
+
+
+@needs_evaluate
+def test_upload_an_image_and_see_a_prediction(page, server, tmp_path):
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (28, 28), 0)
+    ImageDraw.Draw(image).line([(14, 4), (14, 24)], fill=255, width=3)
+    path = tmp_path / "one.png"
+    image.save(path)
+    train_quickly(page, server)
+    go_to(page, "evaluate")
+    page.get_by_role("tab", name="Upload").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(path))
+    wait_until(lambda: "one.png" in page.get_by_test_id("stMain").inner_text(), seconds=20)
+    reading = wait_until(lambda: _reading(page), seconds=20)
+    assert reading.split(" reads ")[1][0].isdigit(), reading
+
+
+@needs_evaluate
+def test_a_too_large_upload_is_refused_with_a_message(page, server, tmp_path):
+    big = tmp_path / "huge.png"
+    big.write_bytes(b"\x89PNG" + bytes(21 * 1024 * 1024))  # over config.toml's maxUploadSize of 20 MB
+    train_quickly(page, server)
+    go_to(page, "evaluate")
+    page.get_by_role("tab", name="Upload").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(big))
+    message = wait_until(lambda: "MB or smaller" in (text := page.get_by_test_id("stMain").inner_text()) and text)
+    assert "20" in message
+    # The app still answers this session.
+    go_to(page, "")
+    assert page.get_by_role("heading", name="Training Studio").is_visible()
+
+
+def _reading(page) -> str | None:
+    """The models' answer line, e.g. "Keras reads 1 (87%)", once it is drawn."""
+    lines = page.get_by_test_id("stMain").inner_text().splitlines()
+    return next((line for line in lines if " reads " in line), None)
+
+
+def _canvas(page):
+    frame = next((f for f in page.frames if f.locator("canvas").count()), None)
+    return frame.locator("canvas").last if frame else None
