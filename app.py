@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import libraries
+from pages.shared import keep_keras_state_between_reruns
 
 st.set_page_config(page_title="Training Studio", page_icon=":material/neurology:", layout="wide")
 
@@ -14,6 +15,8 @@ except FileNotFoundError:  # no secrets.toml: KERAS_BACKEND or the default decid
     pass
 except ValueError as error:
     st.error(str(error))
+keep_keras_state_between_reruns()
+
 # TensorFlow takes seconds to import: start it in the background so no page waits for it unless
 # it needs it, and the landing page is interactive at once.
 libraries.start_background_load()

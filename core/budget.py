@@ -155,7 +155,7 @@ def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
         share = limits.memory_mb / found.memory_mb
         images = _subsample(num_images, share)
         reason = (
-            f"This run needs about {found.memory_mb:.0f} MB, over this server's budget of {limits.memory_mb:.0f} MB."
+            f"This run needs about {found.memory_mb:,.1f} MB, over this server's {limits.memory_mb:,.1f} MB budget."
         )
         if images and not any(fix.subsample and fix.subsample <= images for fix in offers):
             offers.append(Fix(f"Train on {images:,} images instead", reason, subsample=images))

@@ -13,6 +13,8 @@ from core.run import ACTIVE_STATUSES, CANCELLED, FAILED, QUEUED, RUNNING, Traini
 
 # Keras's TensorFlow backend declares itself not thread-safe: one fit per process at a time.
 DEFAULT_MAX_CONCURRENT = 1
+# Training threads' niceness (0 normal, 19 lowest): serving pages comes first.
+TRAINING_NICENESS = 10
 # Hosts with more cores (or a backend that is thread-safe) may allow more trainings at once.
 MAX_CONCURRENT_ENV = "TRAINING_STUDIO_MAX_CONCURRENT"
 # A run whose owner (a browser session) has been gone this long is cancelled; see OwnerWatchdog.
@@ -93,7 +95,11 @@ class JobRunner:
             self._waiting.remove(entry)
             self._running.append(entry)
             self._update_positions()
+        # Out of line: say so at once, not "place 1" until the job's first message (data, compiling).
+        if entry[0].status == QUEUED:
+            entry[0].set_message("Starting: preparing the data and building the model.")
         try:
+            libraries.yield_cpu_to_the_server(TRAINING_NICENESS)
             job()
         except BaseException as error:
             _fail_unfinished(entry, error)

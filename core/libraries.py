@@ -126,7 +126,20 @@ def runs_on() -> str:
     )
 
 
+def yield_cpu_to_the_server(niceness: int = 10) -> None:
+    """Lower this thread's CPU priority, and that of the threads it starts (TensorFlow's pools).
+
+    Background work (the preload, training) takes every core it is given; the server threads that
+    answer page loads and draw the live charts keep normal priority, so a visitor's page still loads
+    at once while a run trains, and an otherwise idle machine trains as fast as before. Linux sets
+    this per thread; where the system does not allow it, nothing changes.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+
+
 def _load_quietly() -> None:
+    yield_cpu_to_the_server()
     # A failure is recorded in _errors; the page that needs Keras shows it.
     with contextlib.suppress(Exception):
         load("keras")

@@ -92,9 +92,9 @@ class TrainingRun:
         self._steps_per_epoch = 0
         self._current_epoch = 0
         self._current_step = 0
+        # The clock runs from mark_running to mark_finished; "train more" adds to what it showed.
         self._started: float | None = None
         self._time_before_resume = 0.0
-        self._finished: float | None = None
         self._test_metrics: dict = {}
         self._fit_seconds: float | None = None
         self.dataset_title = ""
@@ -112,7 +112,6 @@ class TrainingRun:
             self._total_epochs = total_epochs
             self._steps_per_epoch = steps_per_epoch
             self._started = time.monotonic()
-            self._finished = None
 
     def record_batch(self, epoch: int, step: int, logs: dict[str, float]) -> None:
         """epoch is 1-based; step counts batches done in this epoch (1..steps_per_epoch)."""
@@ -154,10 +153,10 @@ class TrainingRun:
         with self._lock:
             self._status = status
             self._message = message
-            self._finished = time.monotonic()
             if self._started is not None:
-                self._fit_seconds = self._elapsed()
-                self._time_before_resume = self._fit_seconds
+                self._time_before_resume = self._elapsed()
+                self._fit_seconds = self._time_before_resume
+                self._started = None
 
     def prepare_more_epochs(self, extra_epochs: int) -> None:
         """Queue the same run for more epochs; the curves continue where they ended."""
@@ -216,7 +215,7 @@ class TrainingRun:
                 steps_per_epoch=self._steps_per_epoch,
                 current_epoch=self._current_epoch,
                 current_step=self._current_step,
-                elapsed_seconds=self._elapsed() if self._started is not None else 0.0,
+                elapsed_seconds=self._elapsed(),
                 test_metrics=dict(self._test_metrics),
                 fit_seconds=self._fit_seconds,
                 dataset_title=self.dataset_title,
@@ -231,15 +230,13 @@ class TrainingRun:
 
     def _elapsed(self) -> float:
         if self._started is None:
-            return 0.0
-        end = self._finished if self._finished is not None and self._status not in ACTIVE_STATUSES else None
-        return self._time_before_resume + ((end or time.monotonic()) - self._started)
+            return self._time_before_resume
+        return self._time_before_resume + (time.monotonic() - self._started)
 
     def resume_clock(self) -> None:
-        """Called when "train more" starts: elapsed time continues from where the run ended."""
+        """Kept for callers that restart the clock before mark_running; mark_running does it too."""
         with self._lock:
             self._started = time.monotonic()
-            self._finished = None
 
 
 def snapshot_to_record(snap: RunSnapshot) -> dict:

@@ -3,6 +3,9 @@
 import streamlit as st
 
 from core import libraries
+from pages.shared import route_through_app
+
+route_through_app()
 
 st.title("Training Studio")
 st.markdown(
@@ -27,7 +30,7 @@ with right:
 
 # The status line reads flags only: this page renders while Keras is still importing.
 if libraries.is_loaded("keras"):
-    st.caption(f"Keras is loaded and ready. Runs on {libraries.runs_on()}.")
+    st.caption(f"Ready: {libraries.runs_on()}.")
 elif libraries.load_error("keras"):
     st.warning(f"Keras could not be loaded: {libraries.load_error('keras')}")
 else:

@@ -11,12 +11,13 @@ import streamlit as st
 
 from core import libraries
 from core.jobs import JobRunner, OwnerWatchdog, orphan_seconds_from_environment
-from core.run import ACTIVE_STATUSES, RunSnapshot, TrainingRun
+from core.run import ACTIVE_STATUSES, QUEUED, RunSnapshot, TrainingRun
 from core.runners import make_job_runner, startup_notice
 
 # The live charts redraw this often while a run is active, and never otherwise. A 0.5 s refresh
 # was seen stealing the CPU from training on two cores; see bench/train_speed.py for the cost.
 REFRESH_SECONDS = 1.0
+WAITING_REFRESH_SECONDS = 2.0
 
 
 class Keys:
@@ -56,6 +57,42 @@ def job_runner() -> JobRunner:
     instead, behind the same interface (core.runners); an unreachable cluster falls back to this.
     """
     return make_job_runner()
+
+
+def route_through_app() -> None:
+    """Make sure this page runs under app.py's st.navigation, not Streamlit's legacy pages/ mode.
+
+    Until st.navigation has been called once in a server process, Streamlit serves the pages/
+    folder the old way: a first visitor who opens /train directly runs pages/train.py alone, so
+    app.py (the preload, the page config, the top-bar navigation) never runs, for every session,
+    until someone opens the home page. Leaving legacy mode and rerunning sends this run through
+    app.py, which routes to the same page by its URL.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def keep_keras_state_between_reruns() -> None:
+    """Stop Streamlit from resetting Keras after every script run.
+
+    After each script run, fragment reruns included, Streamlit calls keras.backend.clear_session(),
+    which runs a full garbage collection and empties TensorFlow's kernel cache, while a worker
+    thread of this app is in the middle of model.fit. Measured here with one browser watching a
+    Fashion-MNIST run: training took 2.9× as long as headless. The app keeps no Keras state in
+    script threads (models live in run records, built by the worker), so the reset buys nothing.
+    Streamlit offers no setting for it: the private hook is replaced, and a test checks it still is.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = _leave_modules_alone
+
+
+def _leave_modules_alone() -> None:
+    """Replacement for Streamlit's per-run module clean-up (see keep_keras_state_between_reruns)."""
 
 
 def show_runner_notice() -> None:
@@ -133,20 +170,35 @@ def any_active(runs: Sequence[TrainingRun]) -> bool:
 def live(runs: Sequence[TrainingRun], draw: Callable[[list[RunSnapshot]], None]) -> None:
     """Draw the runs now, and again every REFRESH_SECONDS while any of them is active.
 
-    Only this fragment reruns on the timer, not the page. When the last run ends it reruns the
-    whole page once, which then draws the final state with no timer: an idle app does not poll.
+    Only this fragment reruns on the timer, not the page. While every run still waits in line it
+    shows only the place in line, every WAITING_REFRESH_SECONDS: on a shared two-core server each
+    waiting browser would otherwise redraw empty charts every second, next to the one that trains.
+    When the runs start, or the last one ends, it reruns the whole page once, which then draws with
+    the right timer (or none: an idle app does not poll).
     """
     active = any_active(runs)
+    waiting = active and all(run.status == QUEUED for run in runs)
     session_id = this_session_id()
     if active and session_id:
         # Tie the runs to this browser session: closing the tab cancels them (see owner_watchdog).
         owner_watchdog().watch(runs, session_id)
+    refresh = (WAITING_REFRESH_SECONDS if waiting else REFRESH_SECONDS) if active else None
 
-    @st.fragment(run_every=REFRESH_SECONDS if active else None)
+    @st.fragment(run_every=refresh)
     def live_fragment() -> None:
         snapshots = [run.snapshot() for run in runs]
+        if waiting:
+            if any(snap.status != QUEUED for snap in snapshots):
+                st.rerun()
+            for snap in snapshots:
+                st.progress(0.0, text=f"{snap.label}: {snap.message}")
+            return
         draw(snapshots)
         if active and not any(snap.is_active for snap in snapshots):
             st.rerun()
 
     live_fragment()
+
+
+# Every page imports this module first: a fresh server's first run leaves legacy mode here.
+route_through_app()

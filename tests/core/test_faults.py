@@ -201,3 +201,23 @@ def test_a_closed_session_cancels_its_queued_and_its_running_training():
     sessions.connected = set()  # dave closed his tab while training
     assert runner.wait_idle(5)
     assert running.status == STOPPED
+
+
+def test_finished_runs_keep_no_training_arrays(digits, quick_config):
+    import gc
+
+    runs = [TrainingRun(quick_config), TrainingRun(quick_config, "baseline")]
+    runner = JobRunner()
+    runner.submit(runs, training_job(runs, digits))
+    assert runner.wait_idle(60)
+    gc.collect()
+    train_images = len(digits.x_train) - round(len(digits.x_train) * quick_config.validation_split)
+    # The seeded split's copies (prepare_data) are gone once the run ends: only the cached dataset
+    # itself (shared, read-only) and what the pages need (model, test probabilities) remain.
+    kept = [
+        array
+        for array in gc.get_objects()
+        if isinstance(array, np.ndarray) and array.ndim >= 1 and array.shape[0] == train_images
+    ]
+    assert kept == [], f"{len(kept)} training-sized array(s) outlived the run"
+    assert all(run.status == FINISHED and run.test_probabilities is not None for run in runs)

@@ -80,3 +80,19 @@ def test_a_job_that_raises_marks_its_runs_failed_and_the_runner_goes_on():
 def test_a_new_run_waits_queued_with_a_message():
     run = make_run()
     assert run.status == QUEUED and run.snapshot().message
+
+
+def test_elapsed_time_stops_when_the_run_ends_and_continues_with_train_more():
+    run = make_run()
+    run.mark_running(3, 10)
+    time.sleep(0.05)
+    run.mark_finished(FINISHED, "done")
+    first = run.snapshot()
+    time.sleep(0.05)
+    assert run.snapshot().elapsed_seconds == first.elapsed_seconds == first.fit_seconds
+    assert 0.05 <= first.fit_seconds < 0.5
+    run.prepare_more_epochs(2)
+    run.mark_running(5, 10)
+    time.sleep(0.05)
+    run.mark_finished(FINISHED, "done again")
+    assert first.fit_seconds + 0.05 <= run.snapshot().fit_seconds < first.fit_seconds + 0.5

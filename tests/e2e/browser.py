@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
 
 from tests.e2e.conftest import READY, SCREENSHOTS
 
@@ -36,21 +37,24 @@ def open_app(page, server, path: str = "") -> float:
 
 
 def go_to(page, url_path: str) -> None:
-    """Switch page through the sidebar navigation, as a user does (the session is kept).
+    """Switch page through the top-bar navigation, as a user does (the session is kept).
 
     Links are found by address ("" is Home): their labels are the pages' titles.
     """
-    page.locator(f"[data-testid='stSidebarNav'] a[href$='/{url_path}']").first.click()
-    page.wait_for_url(f"**/{url_path}")
+    page.locator(f"[data-testid='stTopNavLink'][href$='/{url_path}']").first.click()
+    # The Train page keeps its settings in the query string: match the path only.
+    page.wait_for_url(lambda url: urlparse(url).path.rstrip("/").endswith(f"/{url_path}".rstrip("/")))
     page.wait_for_timeout(300)
     wait_ready(page)
 
 
-def choose_digits(page, epochs: int | None = None, keras_only: bool = False) -> None:
-    """Sidebar: the embedded digits, a number of epochs (slider keys), and which models to train."""
+def choose_digits(
+    page, epochs: int | None = None, keras_only: bool = False, dataset: str = "scikit-learn digits"
+) -> None:
+    """Sidebar: a dataset (the embedded digits), a number of epochs (slider keys), which models to train."""
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("combobox", name="Dataset").click()
-    page.get_by_role("option", name="scikit-learn digits").click()
+    page.get_by_role("option", name=dataset).click()
     wait_ready(page)
     if epochs is not None:
         slider = sidebar.get_by_test_id("stSlider").filter(has_text="Epochs").get_by_role("slider")
