@@ -19,8 +19,18 @@ def run_cli(*args: str, timeout: int = 180) -> subprocess.CompletedProcess:
 def test_train_prints_epochs_and_writes_the_run_record_and_model(tmp_path):
     record_path, model_path = tmp_path / "run.json", tmp_path / "digits.keras"
     result = run_cli(
-        "train", "--dataset", "digits", "--epochs", "3", "--metrics", "accuracy,f1", "--baseline",
-        "--json", str(record_path), "--save-model", str(model_path),
+        "train",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "3",
+        "--metrics",
+        "accuracy,f1",
+        "--baseline",
+        "--json",
+        str(record_path),
+        "--save-model",
+        str(model_path),
     )
     assert result.returncode == 0, result.stderr
     epoch_lines = [line for line in result.stdout.splitlines() if line.startswith("Keras epoch")]

@@ -1,0 +1,47 @@
+"""The comparison table and its reading come from the run records, number for number."""
+
+import pytest
+
+from core.baseline import train_baseline
+from core.comparison import comparison_reading, comparison_table, value_at_seconds
+from core.engine import train
+from core.run import TrainingRun
+
+
+@pytest.fixture(scope="module")
+def both_runs(digits):
+    from core.config import TrainingConfig
+
+    config = TrainingConfig(dataset="digits", epochs=3, metrics=("accuracy", "precision", "recall", "f1"))
+    keras_run, baseline_run = TrainingRun(config, "keras"), TrainingRun(config, "baseline")
+    train(keras_run, digits)
+    train_baseline(baseline_run, digits)
+    return keras_run.snapshot(), baseline_run.snapshot()
+
+
+def test_the_table_holds_each_runs_own_test_scores_and_times(both_runs):
+    table = comparison_table(both_runs).set_index("model")
+    for snap in both_runs:
+        row = table.loc[snap.label]
+        for metric in ("accuracy", "precision", "recall", "f1"):
+            assert row[f"test {metric}"] == snap.test_metrics[metric]
+        assert row["fit seconds"] == snap.fit_seconds
+        assert row["seconds per epoch"] == pytest.approx(snap.fit_seconds / 3)
+        assert row["parameters"] == snap.parameter_count == 64 * 128 + 128 + 1290
+
+
+def test_the_reading_names_the_winner_the_gap_and_the_cost(both_runs):
+    keras, baseline = both_runs
+    reading = comparison_reading(keras, baseline)
+    gap = abs(keras.test_metrics["accuracy"] - baseline.test_metrics["accuracy"]) * 100
+    if gap >= 0.25:
+        assert f"{gap:.1f} points more than" in reading
+    faster = min(both_runs, key=lambda snap: snap.fit_seconds)
+    assert f"{faster.label} trained in {faster.fit_seconds:.1f} s" in reading
+
+
+def test_the_race_view_reads_the_value_reached_within_a_time(both_runs):
+    keras, _ = both_runs
+    last = keras.epochs[-1]
+    assert value_at_seconds(keras, "accuracy", last["seconds"]) == last["accuracy"]
+    assert value_at_seconds(keras, "accuracy", 0.0) is None
