@@ -130,6 +130,8 @@ def server(browser, artifacts, tmp_path_factory):
     app = start_server(
         artifacts.parent / "streamlit.log",
         KERAS_HOME=str(keras_home),
+        # Finished runs are saved: into this test session's folder, not the user's cache.
+        TRAINING_STUDIO_RUNS_DIR=str(tmp_path_factory.mktemp("runs")),
         TRAINING_STUDIO_ORPHAN_SECONDS=TEST_ORPHAN_SECONDS,
         TRAINING_STUDIO_MAX_CONCURRENT="1",
     )

@@ -107,8 +107,8 @@ def test_draw_a_digit_and_see_a_prediction(page, server):
     train_quickly(page, server)
     go_to(page, "evaluate")
     page.get_by_role("tab", name="Draw a digit").click()
-    canvas = wait_until(lambda: _canvas(page), seconds=20)
-    box = canvas.bounding_box()
+    # The canvas component loads in its own frame: wait until it is laid out, not merely present.
+    box = wait_until(lambda: _canvas_box(page), seconds=30)
     # A "1": one stroke down the middle of the canvas, with the mouse.
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2)
     page.mouse.down()
@@ -161,3 +161,10 @@ def _reading(page) -> str | None:
 def _canvas(page):
     frame = next((f for f in page.frames if f.locator("canvas").count()), None)
     return frame.locator("canvas").last if frame else None
+
+
+def _canvas_box(page):
+    """The drawing canvas's place on the screen, once it has one."""
+    canvas = _canvas(page)
+    box = canvas.bounding_box() if canvas else None
+    return box if box and box["width"] > 0 and box["height"] > 0 else None
