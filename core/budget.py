@@ -19,6 +19,7 @@ import numpy as np
 
 from core.architecture import describe_model
 from core.config import EPOCHS_RANGE, TrainingConfig
+from core.jobs import positive_from_environment
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
@@ -136,7 +137,8 @@ def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int],
 def limits_from_environment(environ: dict | None = None) -> Limits:
     """$TRAINING_STUDIO_TIME_BUDGET_SECONDS and $TRAINING_STUDIO_MEMORY_BUDGET_MB (hosted use)."""
     environ = os.environ if environ is None else environ
-    return Limits(_positive(environ, TIME_BUDGET_ENV), _positive(environ, MEMORY_BUDGET_ENV))
+    seconds = positive_from_environment(environ, TIME_BUDGET_ENV, None)
+    return Limits(seconds, positive_from_environment(environ, MEMORY_BUDGET_ENV, None))
 
 
 def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
@@ -174,16 +176,3 @@ def _shape(row: dict) -> tuple[int, ...]:
     """(height, width, channels) or (units,) of a layer-table row's "(batch, …)" output shape."""
     inner = row["output shape"].strip("()").split(",")[1:]
     return tuple(int(part) for part in inner if part.strip())
-
-
-def _positive(environ: dict, name: str) -> float | None:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise ValueError(f"{name} must be a positive number; got {raw!r}. Unset it for no limit.")
-    return value

@@ -121,15 +121,16 @@ class JobRunner:
 
 def max_concurrent_from_environment(environ: dict | None = None) -> int:
     """The per-process limit on trainings at once: $TRAINING_STUDIO_MAX_CONCURRENT, else 1."""
-    return _positive_from_environment(environ, MAX_CONCURRENT_ENV, DEFAULT_MAX_CONCURRENT, int)
+    return positive_from_environment(environ, MAX_CONCURRENT_ENV, DEFAULT_MAX_CONCURRENT, int)
 
 
 def orphan_seconds_from_environment(environ: dict | None = None) -> float:
     """How long a run may outlive its session: $TRAINING_STUDIO_ORPHAN_SECONDS, else 15 s."""
-    return _positive_from_environment(environ, ORPHAN_SECONDS_ENV, DEFAULT_ORPHAN_SECONDS, float)
+    return positive_from_environment(environ, ORPHAN_SECONDS_ENV, DEFAULT_ORPHAN_SECONDS, float)
 
 
-def _positive_from_environment(environ: dict | None, name: str, default, kind: type):
+def positive_from_environment(environ: dict | None, name: str, default, kind: type = float):
+    """A positive number from an environment variable, `default` when unset; ValueError names the variable."""
     raw = (os.environ if environ is None else environ).get(name, "").strip()
     if not raw:
         return default
@@ -138,7 +139,8 @@ def _positive_from_environment(environ: dict | None, name: str, default, kind: t
     except ValueError:
         value = 0
     if not value > 0:
-        raise ValueError(f"{name} must be a positive {kind.__name__}; got {raw!r}. Unset it to use {default}.")
+        fallback = "for no limit" if default is None else f"to use {default}"
+        raise ValueError(f"{name} must be a positive {kind.__name__}; got {raw!r}. Unset it {fallback}.")
     return value
 
 
