@@ -33,10 +33,7 @@ PREDICT_BATCH_SIZE = 1024
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="fashion_mnist")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=42)
+    train_speed.add_training_arguments(parser)
     parser.add_argument("--variants", default="plain,engine", help="comma-separated: plain,engine")
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--quick", action="store_true", help="digits, 2 epochs")

@@ -37,12 +37,17 @@ TARGET_RATIO = 0.5
 TARGET_ACCURACY_POINTS = 0.5
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training the benchmarks measure (shared with bench/backends.py): issue 2's setting by default."""
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=42)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_training_arguments(parser)
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated: plain,engine,baseline")
     parser.add_argument("--repeat", type=int, default=1, help="run every variant this many times, interleaved")
     parser.add_argument("--quick", action="store_true", help="digits, 2 epochs, plain and engine in this process")
@@ -163,15 +168,7 @@ def train_engine(config, dataset, args) -> dict:
     snap = run.snapshot()
     if snap.status != "finished":
         raise RuntimeError(f"The engine's run ended {snap.status}: {snap.message}")
-    return {
-        "seconds": seconds,
-        "fit_seconds": snap.fit_seconds,
-        "first_point_seconds": first_point,
-        "test_accuracy": snap.test_metrics["accuracy"],
-        "updates_per_epoch": _updates_per_epoch(snap),
-        "train_images": _train_images(config, dataset),
-        "compile": _engine_compile_options(run),
-    }
+    return _measured(snap, seconds, first_point, config, dataset, _engine_compile_options(run))
 
 
 def train_baseline(config, dataset, args) -> dict:
@@ -181,7 +178,11 @@ def train_baseline(config, dataset, args) -> dict:
 
     run = TrainingRun(config, kind="baseline")
     seconds, first_point = train_watched(fit_baseline, run, dataset)
-    snap = run.snapshot()
+    return _measured(run.snapshot(), seconds, first_point, config, dataset, {})
+
+
+def _measured(snap, seconds: float, first_point: float, config, dataset, compile_options: dict) -> dict:
+    """One variant's row: the same measures for the engine and the baseline."""
     return {
         "seconds": seconds,
         "fit_seconds": snap.fit_seconds,
@@ -189,7 +190,7 @@ def train_baseline(config, dataset, args) -> dict:
         "test_accuracy": snap.test_metrics["accuracy"],
         "updates_per_epoch": _updates_per_epoch(snap),
         "train_images": _train_images(config, dataset),
-        "compile": {},
+        "compile": compile_options,
     }
 
 
