@@ -125,6 +125,7 @@ def train_plain(config, dataset, args) -> dict:
                 first_batch.append(time.perf_counter() - pressed)
 
     data = prepare_data(config, dataset)
+    x_train = dataset.scaled(data.pixels_train)  # float32 in [0, 1], as a Keras tutorial feeds fit
     keras.utils.set_random_seed(config.seed)
     model = models.build_model(config, data.image_shape, data.num_classes)
     options = json.loads(args.compile) if args.compile else {}
@@ -136,7 +137,7 @@ def train_plain(config, dataset, args) -> dict:
     )
     fit_started = time.perf_counter()
     model.fit(
-        data.x_train,
+        x_train,
         labels_for_loss(data.y_train, config.loss, data.num_classes),
         validation_data=(data.x_val, labels_for_loss(data.y_val, config.loss, data.num_classes)),
         batch_size=config.batch_size,
@@ -153,7 +154,7 @@ def train_plain(config, dataset, args) -> dict:
         "first_point_seconds": first_batch[0] if first_batch else None,
         "test_accuracy": accuracy,
         "updates_per_epoch": None,
-        "train_images": len(data.x_train),
+        "train_images": len(x_train),
         "compile": options,
     }
 
@@ -215,9 +216,9 @@ def _updates_per_epoch(snap) -> float | None:
 
 
 def _train_images(config, dataset) -> int:
-    from core.engine import prepare_data
+    from core.engine import run_indices
 
-    return len(prepare_data(config, dataset).x_train)
+    return len(run_indices(config, len(dataset.pixels_train))[0])
 
 
 def _engine_compile_options(run) -> dict:

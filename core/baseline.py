@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.config import TrainingConfig
-from core.data import Dataset
+from core.data import Dataset, scale_pixels
 from core.engine import prepare_data
 from core.evaluation import record_test, record_validation, scores_with_loss
 from core.inference import snapshot_mlp
@@ -18,6 +18,7 @@ from core.run import FAILED, FINISHED, STOPPED, TrainingRun
 LESSON_HIDDEN_LAYERS = (128,)
 # Live updates per epoch: partial_fit is called on this many slices of the shuffled epoch.
 SLICES_PER_EPOCH = 20
+PREDICT_CHUNK = 8192
 SOLVERS = {"adam": ("adam", 0.0), "sgd": ("sgd", 0.0), "sgd_momentum": ("sgd", 0.9)}
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic"}
 
@@ -83,7 +84,9 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
     """
     config = run.config
     data = prepare_data(config, dataset)
-    x_train = data.x_train.reshape(len(data.x_train), -1)
+    # Flat rows of bytes: each slice is scaled to [0, 1] as it is fed, so no float copy of the
+    # whole training set exists (scikit-learn would keep one for the whole run).
+    pixels_train = data.pixels_train.reshape(len(data.pixels_train), -1)
     x_val = data.x_val.reshape(len(data.x_val), -1)
     x_test = data.x_test.reshape(len(data.x_test), -1)
     classes = np.arange(data.num_classes)
@@ -92,20 +95,20 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
         run.model = build_baseline(config)
     initial_epoch = run.completed_epochs if extra_epochs else 0
     epochs = initial_epoch + (extra_epochs or config.epochs)
-    slices = min(SLICES_PER_EPOCH, max(1, len(x_train) // config.batch_size))
+    slices = min(SLICES_PER_EPOCH, max(1, len(pixels_train) // config.batch_size))
     run.dataset_title = dataset.title
     if extra_epochs:
         run.resume_clock()
-    run.mark_running(epochs, slices, f"Training the baseline on {len(x_train):,} images.")
+    run.mark_running(epochs, slices, f"Training the baseline on {len(pixels_train):,} images.")
     rng = np.random.default_rng(config.seed + initial_epoch)
 
     for epoch in range(initial_epoch + 1, epochs + 1):
-        order = rng.permutation(len(x_train))
+        order = rng.permutation(len(pixels_train))
         slice_losses = []
         for step, part in enumerate(np.array_split(order, slices), start=1):
             if run.stop_requested:
                 break
-            _partial_fit(run.model, x_train[part], data.y_train[part], classes)
+            _partial_fit(run.model, scale_pixels(pixels_train[part], data.pixel_max_raw), data.y_train[part], classes)
             slice_losses.append(run.model.loss_)
             run.record_batch(epoch, step, {"loss": float(np.mean(slice_losses))})
             if not math.isfinite(run.model.loss_):
@@ -114,7 +117,8 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
         if run.stop_requested:
             break
         run.parameter_count = mlp_parameter_count(run.model)
-        logs = scores_with_loss(data.y_train, run.model.predict_proba(x_train), data.num_classes, config.metrics)
+        train_probabilities = _predict_scaled(run.model, pixels_train, data.pixel_max_raw)
+        logs = scores_with_loss(data.y_train, train_probabilities, data.num_classes, config.metrics)
         if len(x_val):
             logs.update(record_validation(run, data.y_val, run.model.predict_proba(x_val), data.num_classes))
         run.record_epoch(epoch, logs, config.learning_rate)
@@ -130,6 +134,15 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
         run.mark_finished(STOPPED, f"Stopped after {done} epoch(s) on request; the model trained so far is kept.")
     else:
         run.mark_finished(FINISHED, f"Finished {done} epochs.")
+
+
+def _predict_scaled(model, pixels: np.ndarray, pixel_max_raw: int) -> np.ndarray:
+    """Class probabilities for rows of bytes, scaled a chunk at a time."""
+    chunks = [
+        model.predict_proba(scale_pixels(pixels[start : start + PREDICT_CHUNK], pixel_max_raw))
+        for start in range(0, len(pixels), PREDICT_CHUNK)
+    ]
+    return np.concatenate(chunks)
 
 
 def _partial_fit(model, x: np.ndarray, y: np.ndarray, classes: np.ndarray) -> None:

@@ -127,8 +127,9 @@ def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int],
     """The run's copies of the data, the weights with their optimizer state, and one batch's activations."""
     rows = describe_model(config, image_shape, num_classes)
     pixels = image_shape[0] * image_shape[1]
-    # The seeded split copies the images (float32) and labels; a subsample is one more copy.
-    data = images * (pixels * FLOAT_BYTES + 8) * (2 if config.subsample else 1)
+    # The seeded split copies the images (bytes) and labels, and the training pipeline holds them
+    # once more as tensors (core.engine.training_batches).
+    data = images * (pixels + 8) * 2
     weights = sum(row["parameters"] for row in rows) * FLOAT_BYTES * COPIES_OF_WEIGHTS
     activations = sum(math.prod(_shape(row)) for row in rows) * config.batch_size * FLOAT_BYTES
     return (data + weights + activations * COPIES_OF_ACTIVATIONS) / MB

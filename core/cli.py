@@ -88,9 +88,8 @@ def train_command(args: argparse.Namespace) -> int:
         dataset = load_dataset(config.dataset, config.data_dir)
     except DatasetError as error:
         raise CommandError(str(error)) from error
-    print(
-        f"{dataset.title}: {len(dataset.x_train):,} training and {len(dataset.x_test):,} test images ({dataset.source})"
-    )
+    train_size, test_size = len(dataset.pixels_train), len(dataset.pixels_test)
+    print(f"{dataset.title}: {train_size:,} training and {test_size:,} test images ({dataset.source})")
     runs = [TrainingRun(config, "keras")]
     if args.baseline:
         runs.append(TrainingRun(config, "baseline"))

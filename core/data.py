@@ -1,4 +1,4 @@
-"""Datasets as [0, 1] float images: MNIST, Fashion-MNIST, scikit-learn digits or a folder of IDX/npz."""
+"""Datasets of byte images with labels: MNIST, Fashion-MNIST, scikit-learn digits or a folder of IDX/npz."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -89,25 +90,39 @@ class DatasetFileError(DatasetError):
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays have no single truth value; compare by identity
 class Dataset:
-    """Images scaled to [0, 1] with integer labels, plus what a page needs to describe them."""
+    """Images as stored (whole-number pixels 0..pixel_max_raw, one byte each) with integer labels.
+
+    Pixels stay bytes in memory, a quarter of float32's size (47 MB instead of 188 MB for MNIST's
+    training images, shared by every session): they are scaled to [0, 1] where a model reads them,
+    batch by batch while training (core.engine) and in `x_test` for the pages.
+    """
 
     name: str
     title: str
     source: str
     class_names: tuple[str, ...]
-    x_train: np.ndarray
+    pixels_train: np.ndarray
     y_train: np.ndarray
-    x_test: np.ndarray
+    pixels_test: np.ndarray
     y_test: np.ndarray
-    pixel_max_raw: int = 255  # raw pixels were divided by this to reach [0, 1]
+    pixel_max_raw: int = 255  # the brightest possible pixel: scaled images are pixels / pixel_max_raw
 
     @property
     def image_shape(self) -> tuple[int, int]:
-        return tuple(self.x_train.shape[1:3])
+        return tuple(self.pixels_train.shape[1:3])
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    def scaled(self, pixels: np.ndarray) -> np.ndarray:
+        """Some of this dataset's pixels as images in the [0, 1] range, as a model sees them."""
+        return scale_pixels(pixels, self.pixel_max_raw)
+
+    @cached_property
+    def x_test(self) -> np.ndarray:
+        """The test images in the [0, 1] range (computed once; pages draw and predict from them)."""
+        return _frozen(self.scaled(self.pixels_test))
 
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -155,30 +170,33 @@ def load_dataset_or_fallback(name: str, data_dir: str | None = None) -> tuple[Da
         return load_dataset(EMBEDDED_DATASET), notice
 
 
-def train_validation_split(
-    x: np.ndarray, y: np.ndarray, validation_split: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Seeded shuffle; the first `validation_split` share of the shuffled images is held out for validation."""
+def scale_pixels(pixels: np.ndarray, pixel_max_raw: int) -> np.ndarray:
+    """Scale images to the [0, 1] range: one float32 copy, then divided in place."""
+    images = np.array(pixels, dtype=np.float32)
+    images /= pixel_max_raw
+    return images
+
+
+def split_indices(size: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded shuffle of range(size): (training indices, validation indices); the first
+    `validation_split` share of the shuffled order is held out for validation."""
     if not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split}.")
     if validation_split == 0:
-        # No copy: the training arrays are the (read-only) originals; Keras shuffles each epoch.
-        return x, y, x[:0], y[:0]
+        return np.arange(size), np.arange(0)
     # round(), not int(): 0.29 * 100 is 28.999… in floating point. Keep at least one training image.
-    num_val = min(round(len(x) * validation_split), max(len(x) - 1, 0))
-    order = np.random.default_rng(seed).permutation(len(x))
-    train, val = order[num_val:], order[:num_val]
-    return x[train], y[train], x[val], y[val]
+    num_val = min(round(size * validation_split), max(size - 1, 0))
+    order = np.random.default_rng(seed).permutation(size)
+    return order[num_val:], order[:num_val]
 
 
-def subsample(x: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded random subset of n images (all of them if n >= len(x))."""
+def subsample_indices(size: int, n: int, seed: int) -> np.ndarray:
+    """A seeded random choice of n indices out of range(size) (all of them, in order, if n >= size)."""
     if n < 1:
         raise ValueError(f"subsample needs at least 1 image; got n={n}.")
-    if n >= len(x):
-        return x, y
-    chosen = np.random.default_rng(seed).permutation(len(x))[:n]
-    return x[chosen], y[chosen]
+    if n >= size:
+        return np.arange(size)
+    return np.random.default_rng(seed).permutation(size)[:n]
 
 
 def describe_available() -> dict[str, str]:
@@ -399,19 +417,12 @@ def _to_dataset(
         title=title,
         source=source,
         class_names=class_names,
-        x_train=_scale(x_train, pixel_max_raw),
+        pixels_train=_frozen(np.asarray(x_train, dtype=np.uint8)),
         y_train=_frozen(y_train.astype(np.int64)),
-        x_test=_scale(x_test, pixel_max_raw),
+        pixels_test=_frozen(np.asarray(x_test, dtype=np.uint8)),
         y_test=_frozen(y_test.astype(np.int64)),
         pixel_max_raw=pixel_max_raw,
     )
-
-
-def _scale(x: np.ndarray, pixel_max_raw: int) -> np.ndarray:
-    # Scale images to the [0, 1] range; one float32 copy, then divided in place.
-    scaled = x.astype(np.float32)
-    scaled /= pixel_max_raw
-    return _frozen(scaled)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

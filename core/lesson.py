@@ -10,6 +10,7 @@ import numpy as np
 
 from core import lesson_texts as texts
 from core.config import EPOCHS_RANGE, TrainingConfig
+from core.engine import run_indices
 from core.run import RunSnapshot
 
 STEP_COUNT = len(texts.STEP_TITLES)
@@ -217,11 +218,10 @@ class FitNumbers:
 def fit_numbers(config: TrainingConfig, training_images: int) -> FitNumbers:
     """How many images train and validate, and how many weight updates an epoch makes.
 
-    Mirrors core.data.subsample and train_validation_split (a test checks they agree) without copying arrays.
+    The engine's own seeded split (core.engine.run_indices), counted without copying any image.
     """
-    images = min(training_images, config.subsample) if config.subsample else training_images
-    validation = min(round(images * config.validation_split), max(images - 1, 0)) if config.validation_split else 0
-    train = images - validation
+    train_indices, validation_indices = run_indices(config, training_images)
+    train, validation = len(train_indices), len(validation_indices)
     steps = -(-train // config.batch_size)
     return FitNumbers(train, validation, steps, steps * config.epochs)
 
@@ -235,13 +235,12 @@ def sample_indices(labels: np.ndarray, count: int = 10) -> list[int]:
     return (order + extra)[:count]
 
 
-def pixel_window(image: np.ndarray, pixel_max_raw: int, size: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """The centre size×size pixels as raw whole numbers (0..pixel_max_raw) and as scaled [0, 1] values."""
-    height, width = image.shape[:2]
+def pixel_window(pixels: np.ndarray, pixel_max_raw: int, size: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The centre size×size pixels of an image as stored (0..pixel_max_raw) and scaled to [0, 1]."""
+    height, width = pixels.shape[:2]
     top, left = max((height - size) // 2, 0), max((width - size) // 2, 0)
-    scaled = np.asarray(image[top : top + size, left : left + size], dtype=float)
-    raw = np.rint(scaled * pixel_max_raw).astype(int)
-    return raw, np.round(scaled, 2)
+    raw = np.asarray(pixels[top : top + size, left : left + size], dtype=int)
+    return raw, np.round(raw / pixel_max_raw, 2)
 
 
 def model_diagram_dot(layers: Sequence[dict], font_size: int = 12) -> str:

@@ -73,8 +73,8 @@ def step_data(dataset, config: TrainingConfig, presenter: bool) -> None:
     st.write(
         texts.DATA_INTRO.format(
             title=dataset.title,
-            train=len(dataset.x_train),
-            test=len(dataset.x_test),
+            train=len(dataset.pixels_train),
+            test=len(dataset.pixels_test),
             height=height,
             width=width,
             classes=dataset.num_classes,
@@ -83,11 +83,12 @@ def step_data(dataset, config: TrainingConfig, presenter: bool) -> None:
     st.subheader(texts.DATA_SAMPLES)
     indices = lesson.sample_indices(dataset.y_train, 10)
     titles = [dataset.class_names[dataset.y_train[i]] for i in indices]
-    grid = charts.image_grid(dataset.x_train[indices], titles, row_height=240 if presenter else 170)
+    images = dataset.scaled(dataset.pixels_train[indices])
+    grid = charts.image_grid(images, titles, row_height=240 if presenter else 170)
     st.plotly_chart(styled(grid, presenter), key="lesson.samples")
     st.write(texts.DATA_PIXELS.format(pixel_max=dataset.pixel_max_raw))
     size = min(8, height, width)
-    raw, scaled = lesson.pixel_window(dataset.x_train[indices[0]], dataset.pixel_max_raw, size)
+    raw, scaled = lesson.pixel_window(dataset.pixels_train[indices[0]], dataset.pixel_max_raw, size)
     raw_column, scaled_column = st.columns(2)
     raw_column.caption(texts.DATA_PIXELS_RAW.format(size=size))
     raw_column.dataframe(raw, hide_index=True)
@@ -121,7 +122,7 @@ def step_compile(dataset, config: TrainingConfig, presenter: bool) -> None:
 
 def step_fit(dataset, config: TrainingConfig, presenter: bool) -> None:
     st.markdown(texts.FIT_INTRO)
-    numbers = lesson.fit_numbers(config, len(dataset.x_train))
+    numbers = lesson.fit_numbers(config, len(dataset.pixels_train))
     st.write(
         texts.FIT_NUMBERS.format(
             train=numbers.train,

@@ -101,16 +101,16 @@ def start_training(config: TrainingConfig, dataset, models_to_train: str) -> Non
 def show_budget(config: TrainingConfig, dataset) -> TrainingConfig:
     """Estimated time and memory; where the server's budget would be exceeded, buttons that fit it."""
     subsample = st.session_state.get(Keys.BUDGET_SUBSAMPLE)
-    if subsample and subsample < len(dataset.x_train):
+    if subsample and subsample < len(dataset.pixels_train):
         config = config.replace(subsample=subsample)
         st.button(f"Training on {subsample:,} images to fit the budget: use all", on_click=apply_fix, args=(None,))
-    cost = budget.estimate(config, len(dataset.x_train), dataset.image_shape, dataset.num_classes)
+    cost = budget.estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
     st.caption(
         f"Estimated here: about {cost.seconds_per_epoch:.1f} s per epoch, {cost.total_seconds:.0f} s for "
         f"{cost.epochs} epochs, and {cost.memory_mb:,.0f} MB of memory for this run."
     )
     try:
-        fixes = budget.fixes(cost, budget.limits_from_environment(), len(dataset.x_train))
+        fixes = budget.fixes(cost, budget.limits_from_environment(), len(dataset.pixels_train))
     except ValueError as error:  # a mistyped budget in the server's environment
         st.error(str(error))
         return config
@@ -146,14 +146,18 @@ def draw_progress(snapshots) -> None:
             st.error(f"{snap.label}: {snap.message}")
     keras_snaps = [snap for snap in snapshots if snap.kind == "keras"] or snapshots[:1]
     snap = keras_snaps[0]
-    metrics = ("loss", *snap.config.metrics)
-    columns = st.columns(2)
-    for index, metric in enumerate(metrics):
-        with columns[index % 2]:
-            st.plotly_chart(charts.training_curves([snap], metric), key=f"train.chart.{metric}")
+    draw_curves([snap], ("loss", *snap.config.metrics))
     if snap.epochs:
         st.markdown(f"**{snap.label}, epoch by epoch** — the gain column is the lesson's diminishing returns.")
         st.dataframe(charts.epoch_table(snap), width="stretch")
+
+
+def draw_curves(snapshots, metrics: tuple[str, ...]) -> None:
+    """One chart per metric, two abreast (empty axes when there is no run yet)."""
+    columns = st.columns(2)
+    for index, metric in enumerate(metrics):
+        with columns[index % 2]:
+            st.plotly_chart(charts.training_curves(snapshots, metric), key=f"train.chart.{metric}")
 
 
 def progress_text(snap) -> str:
@@ -198,8 +202,8 @@ if config is not None:
         st.warning(notice)
         config = config.replace(dataset=dataset.name, data_dir=None)
     st.caption(
-        f"**{dataset.title}**: {len(dataset.x_train):,} training images "
-        f"({config.validation_split:.0%} held out for validation), {len(dataset.x_test):,} test images, "
+        f"**{dataset.title}**: {len(dataset.pixels_train):,} training images "
+        f"({config.validation_split:.0%} held out for validation), {len(dataset.pixels_test):,} test images, "
         f"{dataset.image_shape[0]}×{dataset.image_shape[1]} pixels scaled to [0, 1]. Source: {dataset.source}."
     )
     layers = describe_model(config, dataset.image_shape, dataset.num_classes)
@@ -244,3 +248,6 @@ if runs:
     live(runs, draw_progress)
 else:
     st.info("Press **Train** to start. The curves appear here after the first batches.")
+    # Empty axes where the curves will be: a fresh browser loads its charting code now, which took
+    # it about 1 s of the first second after Train when the first chart came with the first point.
+    draw_curves([], ("loss", *config.metrics) if config is not None else ("loss",))

@@ -25,8 +25,8 @@ from core.data import (
     load_idx_folder,
     load_npz,
     read_idx,
-    subsample,
-    train_validation_split,
+    split_indices,
+    subsample_indices,
 )
 
 IDX_CODES = {np.dtype(">u1"): 0x08, np.dtype(">i1"): 0x09, np.dtype(">i2"): 0x0B, np.dtype(">i4"): 0x0C}
@@ -87,10 +87,14 @@ def write_idx_folder(folder: Path, arrays: dict[str, np.ndarray], suffix: str = 
 
 def test_digits_loads_scaled_with_a_fixed_stratified_test_split():
     digits = load_dataset("digits")
-    assert digits.x_train.shape == (1437, 8, 8) and digits.x_test.shape == (360, 8, 8)
+    assert digits.pixels_train.shape == (1437, 8, 8) and digits.pixels_test.shape == (360, 8, 8)
     assert digits.y_train.shape == (1437,) and digits.y_test.shape == (360,)
-    assert digits.x_train.dtype == np.float32 and digits.y_train.dtype == np.int64
-    assert digits.x_train.min() == 0.0 and digits.x_train.max() == 1.0
+    assert digits.pixels_train.dtype == np.uint8 and digits.y_train.dtype == np.int64
+    assert digits.pixels_train.min() == 0 and digits.pixels_train.max() == 16
+    # The model's view: scaled to [0, 1] by the brightest possible pixel.
+    assert digits.x_test.dtype == np.float32 and digits.x_test.shape == (360, 8, 8)
+    np.testing.assert_array_equal(digits.x_test, digits.pixels_test / np.float32(16))
+    assert digits.scaled(digits.pixels_train).max() == 1.0
     assert digits.image_shape == (8, 8) and digits.num_classes == 10 and digits.pixel_max_raw == 16
     assert digits.class_names == tuple("0123456789")
     assert digits.source == "scikit-learn (bundled)"
@@ -107,7 +111,10 @@ def test_digits_loads_scaled_with_a_fixed_stratified_test_split():
 def test_dataset_arrays_are_read_only_because_they_are_shared():
     digits = load_dataset("digits")
     with pytest.raises(ValueError, match="read-only"):
-        digits.x_train[0, 0, 0] = 0.5
+        digits.pixels_train[0, 0, 0] = 5
+    with pytest.raises(ValueError, match="read-only"):
+        digits.x_test[0, 0, 0] = 0.5
+    assert digits.x_test is digits.x_test  # scaled once, then shared
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,8 +130,8 @@ def test_idx_folder_round_trip(tmp_path, suffix, dotted):
 
     assert dataset.title == "Your folder: my_digits"
     assert str(folder) in dataset.source and "IDX" in dataset.source
-    assert dataset.x_train.dtype == np.float32 and dataset.y_train.dtype == np.int64
-    np.testing.assert_allclose(dataset.x_train, arrays["x_train"] / 255, rtol=1e-6)
+    assert dataset.pixels_train.dtype == np.uint8 and dataset.y_train.dtype == np.int64
+    np.testing.assert_array_equal(dataset.pixels_train, arrays["x_train"])
     np.testing.assert_allclose(dataset.x_test, arrays["x_test"] / 255, rtol=1e-6)
     np.testing.assert_array_equal(dataset.y_train, arrays["y_train"])
     np.testing.assert_array_equal(dataset.y_test, arrays["y_test"])
@@ -164,7 +171,7 @@ def test_npz_as_file_in_folder_or_path_and_for_mnist(tmp_path):
     from_file = load_dataset("folder", str(tmp_path / "mnist.npz"))
     as_mnist = load_dataset("mnist", str(tmp_path))
     for dataset in (from_folder, from_file, as_mnist):
-        np.testing.assert_allclose(dataset.x_train, arrays["x_train"] / 255, rtol=1e-6)
+        np.testing.assert_array_equal(dataset.pixels_train, arrays["x_train"])
         assert "mnist.npz" in dataset.source
     assert as_mnist.title == "MNIST handwritten digits"
 
@@ -319,7 +326,7 @@ def test_mnist_uses_the_keras_cache_without_downloading(tmp_path, monkeypatch):
     dataset = load_dataset("mnist")
 
     assert dataset.source.startswith("Keras cache") and "mnist.npz" in dataset.source
-    assert dataset.x_train.shape == (20, 28, 28) and dataset.class_names == tuple("0123456789")
+    assert dataset.pixels_train.shape == (20, 28, 28) and dataset.class_names == tuple("0123456789")
     assert describe_available()["mnist"].endswith("mnist.npz")
 
 
@@ -408,7 +415,7 @@ def test_cache_returns_the_same_object_keyed_by_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert load_dataset("folder", "first/") is dataset  # the same folder, spelled differently
     other = load_dataset("folder", str(second))
-    assert other is not dataset and not np.array_equal(other.x_train, dataset.x_train)
+    assert other is not dataset and not np.array_equal(other.pixels_train, dataset.pixels_train)
 
     clear_dataset_cache()
     assert load_dataset("folder", str(first)) is not dataset
@@ -448,39 +455,18 @@ def test_concurrent_loads_of_one_dataset_load_it_once(tmp_path, monkeypatch):
 # Split and subsample
 
 
-def test_train_validation_split_is_seeded_and_sized():
-    x = np.arange(100 * 4, dtype=np.float32).reshape(100, 2, 2)
-    y = np.arange(100)
-
-    x_train, y_train, x_val, y_val = train_validation_split(x, y, 0.2, seed=7)
-    again = train_validation_split(x, y, 0.2, seed=7)
-    other = train_validation_split(x, y, 0.2, seed=8)
-
-    assert x_train.shape == (80, 2, 2) and x_val.shape == (20, 2, 2)
-    assert sorted(np.concatenate([y_train, y_val])) == list(range(100))  # a partition: nothing lost or repeated
-    np.testing.assert_array_equal(x_train[:, 0, 0], y_train * 4)  # images stay with their labels
-    for mine, theirs in zip((x_train, y_train, x_val, y_val), again, strict=True):
-        np.testing.assert_array_equal(mine, theirs)
-    assert not np.array_equal(y_val, other[3])
-
-
-def test_validation_split_zero_gives_empty_validation_arrays():
-    x = np.zeros((10, 8, 8), dtype=np.float32)
-    y = np.zeros(10, dtype=np.int64)
-    x_train, y_train, x_val, y_val = train_validation_split(x, y, 0.0, seed=0)
-    assert len(x_train) == len(y_train) == 10 and x_val.shape == (0, 8, 8) and y_val.shape == (0,)
-
-
-def test_subsample_is_seeded_and_keeps_pairs():
-    x = np.arange(50, dtype=np.float32).reshape(50, 1, 1)
-    y = np.arange(50)
-
-    x_small, y_small = subsample(x, y, 10, seed=3)
-
-    assert len(x_small) == 10 and len(set(y_small)) == 10
-    np.testing.assert_array_equal(x_small[:, 0, 0], y_small)
-    np.testing.assert_array_equal(subsample(x, y, 10, seed=3)[1], y_small)
-    assert subsample(x, y, 50, seed=3)[0] is x and subsample(x, y, 500, seed=3)[1] is y
+def test_split_and_subsample_indices_are_seeded_and_disjoint():
+    train, val = split_indices(100, 0.25, seed=3)
+    assert len(train) == 75 and len(val) == 25 and set(train).isdisjoint(val)
+    assert sorted([*train, *val]) == list(range(100))
+    again = split_indices(100, 0.25, seed=3)
+    np.testing.assert_array_equal(again[1], val)
+    assert not np.array_equal(split_indices(100, 0.25, seed=4)[1], val)
+    chosen = subsample_indices(100, 10, seed=3)
+    assert len(set(chosen)) == 10 and chosen.max() < 100
+    np.testing.assert_array_equal(subsample_indices(100, 500, seed=3), np.arange(100))
+    with pytest.raises(ValueError, match="validation_split"):
+        split_indices(100, 1.0, seed=3)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,9 +480,10 @@ def test_subsample_is_seeded_and_keeps_pairs():
 def test_debian_fashion_mnist_loads_in_full():
     dataset = load_dataset("fashion_mnist")
     assert dataset.source == f"{data.DEBIAN_FASHION_MNIST} (IDX files)"
-    assert dataset.x_train.shape == (60000, 28, 28) and dataset.x_test.shape == (10000, 28, 28)
+    assert dataset.pixels_train.shape == (60000, 28, 28) and dataset.pixels_test.shape == (10000, 28, 28)
     assert dataset.y_train.shape == (60000,) and dataset.y_test.shape == (10000,)
-    assert dataset.x_train.dtype == np.float32 and dataset.y_train.dtype == np.int64
-    assert dataset.x_train.min() == 0.0 and dataset.x_train.max() == 1.0
+    assert dataset.pixels_train.dtype == np.uint8 and dataset.y_train.dtype == np.int64
+    assert dataset.pixels_train.min() == 0 and dataset.pixels_train.max() == 255
+    assert dataset.x_test.min() == 0.0 and dataset.x_test.max() == 1.0
     assert set(np.unique(dataset.y_train)) == set(range(10)) and set(np.unique(dataset.y_test)) == set(range(10))
     assert np.bincount(dataset.y_train).tolist() == [6000] * 10  # Fashion-MNIST is balanced

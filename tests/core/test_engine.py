@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from core.engine import speed_settings, train
+from core.engine import prepare_data, speed_settings, train, training_batches, validation_images
 from core.run import FAILED, FINISHED, STOPPED, TrainingRun
 
 
@@ -106,3 +106,36 @@ def test_speed_settings_keep_live_updates_in_every_epoch():
     assert speed_settings(1875) == {"jit_compile": True, "steps_per_execution": 50}
     assert speed_settings(40)["steps_per_execution"] == 2
     assert speed_settings(3)["steps_per_execution"] == 1
+
+
+def test_prepared_data_keeps_images_with_labels_and_validation_can_be_rebuilt(digits, quick_config):
+    config = quick_config.replace(validation_split=0.2, subsample=500)
+    data = prepare_data(config, digits)
+    assert len(data.pixels_train) == len(data.y_train) == 400 and len(data.x_val) == len(data.y_val) == 100
+    assert data.pixels_train.dtype == np.uint8 and data.x_val.dtype == np.float32
+    # Each image still carries its own label: find every prepared image among the originals.
+    position = {image.tobytes(): i for i, image in enumerate(digits.pixels_train)}
+    for pixels, label in zip(data.pixels_train[:50], data.y_train[:50], strict=True):
+        assert digits.y_train[position[pixels.tobytes()]] == label
+    # The evaluate page rebuilds a run's validation images from its config alone.
+    x_val, y_val = validation_images(config, digits)
+    np.testing.assert_array_equal(x_val, data.x_val)
+    np.testing.assert_array_equal(y_val, data.y_val)
+
+
+def test_training_batches_scale_every_image_once_per_epoch_in_a_new_order(digits, quick_config):
+    data = prepare_data(quick_config.replace(validation_split=0.0, subsample=100), digits)
+    batches = training_batches(data, data.y_train, batch_size=32, seed=1)
+    epochs = [[(x.numpy(), y.numpy()) for x, y in batches] for _ in range(2)]
+    for epoch in epochs:
+        assert [len(y) for _, y in epoch] == [32, 32, 32, 4]
+        images = np.concatenate([x for x, _ in epoch])
+        labels = np.concatenate([y for _, y in epoch])
+        assert images.dtype == np.float32 and images.min() == 0.0 and images.max() == 1.0
+        # The same 100 (image, label) pairs, scaled by the dataset's brightest pixel.
+        scaled = (data.pixels_train / np.float32(16)).reshape(100, -1)
+        expected = sorted(zip(map(bytes, scaled), data.y_train, strict=True))
+        assert sorted(zip(map(bytes, images.reshape(100, -1)), labels, strict=True)) == expected
+    first_order = np.concatenate([y for _, y in epochs[0]])
+    second_order = np.concatenate([y for _, y in epochs[1]])
+    assert not np.array_equal(first_order, second_order), "reshuffled each epoch"

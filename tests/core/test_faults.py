@@ -12,7 +12,7 @@ import pytest
 from core import data
 from core.config import TrainingConfig
 from core.data import DatasetFileError, DatasetUnavailable, load_dataset, load_dataset_or_fallback
-from core.engine import training_job
+from core.engine import run_indices, training_job
 from core.jobs import JobRunner, OwnerWatchdog, max_concurrent_from_environment, orphan_seconds_from_environment
 from core.run import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingRun
 
@@ -211,7 +211,7 @@ def test_finished_runs_keep_no_training_arrays(digits, quick_config):
     runner.submit(runs, training_job(runs, digits))
     assert runner.wait_idle(60)
     gc.collect()
-    train_images = len(digits.x_train) - round(len(digits.x_train) * quick_config.validation_split)
+    train_images = len(run_indices(quick_config, len(digits.pixels_train))[0])
     # The seeded split's copies (prepare_data) are gone once the run ends: only the cached dataset
     # itself (shared, read-only) and what the pages need (model, test probabilities) remain.
     kept = [

@@ -69,7 +69,7 @@ def test_snapshot_is_a_copy_that_later_training_does_not_change():
 def test_mlp_snapshot_matches_predict_proba(digits):
     from sklearn.neural_network import MLPClassifier
 
-    x_train = digits.x_train[:400].reshape(400, -1)
+    x_train = digits.scaled(digits.pixels_train[:400]).reshape(400, -1)
     for activation in ("relu", "tanh", "logistic"):
         classifier = MLPClassifier((24, 12), activation=activation, max_iter=5, random_state=0)
         with pytest.warns(Warning):  # five iterations do not converge; that is the point of a quick test

@@ -7,7 +7,7 @@ from core import charts, lesson
 from core import lesson_texts as texts
 from core.architecture import describe_model
 from core.config import TrainingConfig
-from core.data import train_validation_split
+from core.engine import prepare_data
 from core.run import TrainingRun
 
 
@@ -164,16 +164,19 @@ def test_early_stopping_config_turns_it_on_with_room_to_stop():
 
 def test_fit_numbers_agree_with_the_engines_split(digits):
     config = TrainingConfig(dataset="digits", epochs=3, batch_size=32, validation_split=0.15)
-    x_train, _, x_val, _ = train_validation_split(digits.x_train, digits.y_train, 0.15, config.seed)
-    numbers = lesson.fit_numbers(config, len(digits.x_train))
-    assert (numbers.train, numbers.validation) == (len(x_train), len(x_val))
-    assert numbers.steps == -(-len(x_train) // 32) and numbers.updates == 3 * numbers.steps
+    data = prepare_data(config, digits)
+    numbers = lesson.fit_numbers(config, len(digits.pixels_train))
+    assert (numbers.train, numbers.validation) == (len(data.pixels_train), len(data.x_val)) == (1221, 216)
+    assert numbers.steps == -(-1221 // 32) and numbers.updates == 3 * numbers.steps
+    subsampled = config.replace(subsample=100)
+    numbers = lesson.fit_numbers(subsampled, len(digits.pixels_train))
+    assert (numbers.train, numbers.validation) == (len(prepare_data(subsampled, digits).pixels_train), 15)
 
 
 def test_samples_show_every_label_and_pixels_scale_back(digits):
     indices = lesson.sample_indices(digits.y_train, 10)
     assert sorted(digits.y_train[indices]) == list(range(10))
-    raw, scaled = lesson.pixel_window(digits.x_train[indices[0]], digits.pixel_max_raw, 8)
+    raw, scaled = lesson.pixel_window(digits.pixels_train[indices[0]], digits.pixel_max_raw, 8)
     assert raw.shape == (8, 8) and raw.dtype.kind == "i"
     assert raw.min() >= 0 and raw.max() <= digits.pixel_max_raw
     np.testing.assert_allclose(raw / digits.pixel_max_raw, scaled, atol=0.006)
