@@ -55,17 +55,25 @@ def scores_with_loss(
 
 
 def record_validation(run, y_val: np.ndarray, probabilities: np.ndarray, num_classes: int) -> dict[str, float]:
-    """Score one epoch's validation predictions into `run` (per-class F1, confusion matrix).
+    """Score one epoch's validation predictions into `run` (per-class F1, confusion matrix, answers).
 
     Returns the val_* scores for the epoch row. Shared by the Keras callback and the baseline, so
     both models are measured the same way.
     """
     scores = scores_with_loss(y_val, probabilities, num_classes, run.config.metrics)
-    counts = confusion_matrix(y_val, probabilities.argmax(axis=1), num_classes)
+    predicted = probabilities.argmax(axis=1)
+    counts = confusion_matrix(y_val, predicted, num_classes)
+    epoch_details = {
+        "val_confusion_matrices": counts,
+        "val_per_class_f1": per_class_scores(counts)["f1"],
+        # Each image's answer and confidence, for that epoch's mistakes: 3 bytes an image instead of
+        # a float32 row of probabilities (MNIST: 18 KB an epoch instead of 240 KB).
+        "val_predictions": predicted.astype(np.int16),
+        "val_confidences": probabilities.max(axis=1).astype(np.float16),
+    }
     details = run.snapshot().details
-    run.set_detail("val_confusion_matrices", [*details.get("val_confusion_matrices", []), counts])
-    per_class_f1 = per_class_scores(counts)["f1"]
-    run.set_detail("val_per_class_f1", [*details.get("val_per_class_f1", []), per_class_f1])
+    for key, value in epoch_details.items():
+        run.set_detail(key, [*details.get(key, []), value])
     return {f"val_{name}": value for name, value in scores.items()}
 
 

@@ -15,7 +15,7 @@ MAX_TILES = 64  # a 128-unit layer shows its first 64 units: enough to see featu
 
 @dataclass(frozen=True)
 class Mistake:
-    """One wrongly classified test image: its row in the test set, the labels, and the model's confidence."""
+    """One wrongly classified image: its row in the images scored, the labels, and the model's confidence."""
 
     index: int
     true: int
@@ -43,9 +43,21 @@ def confident_mistakes(
     limit: int = 24,
 ) -> list[Mistake]:
     """The wrong predictions the model was surest of, most confident first; optionally one true or predicted class."""
-    y_true = np.asarray(y_true)
-    predicted = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
+    return ranked_mistakes(
+        y_true, probabilities.argmax(axis=1), probabilities.max(axis=1), true_class, predicted_class, limit
+    )
+
+
+def ranked_mistakes(
+    y_true: np.ndarray,
+    predicted: np.ndarray,
+    confidence: np.ndarray,
+    true_class: int | None = None,
+    predicted_class: int | None = None,
+    limit: int = 24,
+) -> list[Mistake]:
+    """confident_mistakes from each image's predicted class and its confidence (as runs record them per epoch)."""
+    y_true, predicted, confidence = np.asarray(y_true), np.asarray(predicted), np.asarray(confidence, dtype=float)
     chosen = predicted != y_true
     if true_class is not None:
         chosen &= y_true == true_class
@@ -55,6 +67,24 @@ def confident_mistakes(
     # Stable sort: equal confidences keep test-set order, so the gallery does not shuffle between reruns.
     rows = rows[np.argsort(-confidence[rows], kind="stable")][:limit]
     return [Mistake(int(i), int(y_true[i]), int(predicted[i]), float(confidence[i])) for i in rows]
+
+
+@dataclass(frozen=True)
+class MistakeChanges:
+    """How one epoch's wrong answers differ from the epoch before's."""
+
+    wrong: int  # images wrong after this epoch
+    fixed: int  # wrong before, right now
+    new: int  # right before, wrong now
+
+
+def mistake_changes(y_true: np.ndarray, predicted_before: np.ndarray, predicted_now: np.ndarray) -> MistakeChanges:
+    """Mistakes fixed and made anew between two epochs' predictions of the same images."""
+    wrong_before = np.asarray(predicted_before) != np.asarray(y_true)
+    wrong_now = np.asarray(predicted_now) != np.asarray(y_true)
+    return MistakeChanges(
+        int(wrong_now.sum()), int((wrong_before & ~wrong_now).sum()), int((~wrong_before & wrong_now).sum())
+    )
 
 
 def cell_examples(

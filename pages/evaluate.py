@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import charts, inspection
+from core.engine import validation_images
 from core.images import FORMAT_NAMES, ImageError, canvas_to_image, prepare_digit_file, preprocess_digit
 from core.inference import predict_probabilities
 from core.run import FAILED
@@ -15,6 +16,7 @@ INKS = {
 }
 MISTAKE_FILTERS = ("all classes", "true class", "predicted class")
 GALLERY_COLUMNS = 8
+EPOCH_MISTAKES = 16
 CANVAS_SIDE = 280  # 10 screen pixels per MNIST pixel
 
 
@@ -83,8 +85,9 @@ def show_confusion(counts, probabilities, dataset) -> None:
     picture_grid([(dataset.x_test[i], f"{probabilities[i, predicted_class]:.0%}") for i in rows])
 
 
-def show_over_time(snap, names) -> None:
-    """Per-class F1 epoch by epoch, and any epoch's validation confusion matrix."""
+def show_over_time(snap, dataset) -> None:
+    """Per-class F1 epoch by epoch, and any epoch's validation confusion matrix and mistakes."""
+    names = list(dataset.class_names)
     per_class_f1 = snap.details.get("val_per_class_f1") or []
     matrices = snap.details.get("val_confusion_matrices") or []
     if not per_class_f1:
@@ -97,6 +100,26 @@ def show_over_time(snap, names) -> None:
         epoch = st.slider("Epoch", 1, len(matrices), len(matrices), key=Keys.EVALUATE_EPOCH)
     st.markdown(f"**Validation confusion matrix after epoch {epoch}**")
     st.altair_chart(charts.confusion_matrix_chart(matrices[epoch - 1], names), width="stretch")
+    show_epoch_mistakes(snap, dataset, epoch)
+
+
+def show_epoch_mistakes(snap, dataset, epoch: int) -> None:
+    """The validation images one epoch got wrong with most confidence, and what changed since the epoch before."""
+    predictions = snap.details.get("val_predictions") or []
+    confidences = snap.details.get("val_confidences") or []
+    x_val, y_val = validation_images(snap.config, dataset)
+    if len(predictions) < epoch or len(predictions[epoch - 1]) != len(y_val):
+        st.caption("This run's answers for each epoch were not kept, so its mistakes per epoch cannot be shown.")
+        return
+    names = list(dataset.class_names)
+    # Before the first epoch nothing was answered: compare with a perfect score, so every mistake is new.
+    before = predictions[epoch - 2] if epoch > 1 else y_val
+    changes = inspection.mistake_changes(y_val, before, predictions[epoch - 1])
+    st.markdown(f"**Validation mistakes after epoch {epoch}**")
+    since = f" Since epoch {epoch - 1}: {changes.fixed:,} fixed, {changes.new:,} new." if epoch > 1 else ""
+    st.caption(f"{changes.wrong:,} of {len(y_val):,} validation images wrong.{since} The surest mistakes first:")
+    mistakes = inspection.ranked_mistakes(y_val, predictions[epoch - 1], confidences[epoch - 1], limit=EPOCH_MISTAKES)
+    picture_grid([(x_val[m.index], f"{names[m.true]} → {names[m.predicted]} ({m.confidence:.0%})") for m in mistakes])
 
 
 def show_mistakes(probabilities, dataset) -> None:
@@ -299,7 +322,7 @@ with scores_tab:
 with confusion_tab:
     show_confusion(counts, probabilities, dataset)
 with time_tab:
-    show_over_time(snap, names)
+    show_over_time(snap, dataset)
 with mistakes_tab:
     show_mistakes(probabilities, dataset)
 with inside_tab:

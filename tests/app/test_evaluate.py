@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import time
 from pathlib import Path
 
@@ -34,8 +35,13 @@ def chart_data(at: AppTest, index: int):
     return dataframe_util.convert_arrow_bytes_to_pandas_df(dataset.data.data)
 
 
-def captions(at: AppTest) -> list[str]:
+def captions(at) -> list[str]:
+    """The captions of the pictures in the app or in one block of it (a tab)."""
     return [image.proto.imgs[0].caption for image in at.image if image.proto.imgs]
+
+
+def tab(at: AppTest, label: str):
+    return next(block for block in at.tabs if block.label == label)
 
 
 def png(image: Image.Image) -> bytes:
@@ -98,7 +104,7 @@ def test_choosing_a_cell_shows_its_test_images(evaluate):
 
 def test_mistakes_gallery_shows_images_and_filters_by_class(evaluate):
     at = evaluate
-    shown = [c for c in captions(at) if "→" in c]
+    shown = [c for c in captions(tab(at, "Mistakes")) if "→" in c]
     assert shown, "the gallery shows the most confident mistakes"
     assert all(true != predicted for true, predicted in (c.split(" (")[0].split(" → ") for c in shown))
     percentages = [int(c.rsplit("(", 1)[1].rstrip("%)")) for c in shown]
@@ -106,7 +112,7 @@ def test_mistakes_gallery_shows_images_and_filters_by_class(evaluate):
     at.radio(key="evaluate.mistakes_filter").set_value("predicted class").run()
     predicted = shown[0].split(" (")[0].split(" → ")[1]
     at.selectbox(key="evaluate.mistakes_class").set_value(int(predicted)).run()
-    filtered = [c for c in captions(at) if "→" in c]
+    filtered = [c for c in captions(tab(at, "Mistakes")) if "→" in c]
     assert filtered and all(c.split(" (")[0].endswith(f"→ {predicted}") for c in filtered)
 
 
@@ -122,6 +128,32 @@ def test_over_time_and_look_inside(evaluate):
     assert [layer.split("`")[1] for layer in layers] == ["dense_1", "probabilities"]
     at.number_input(key="evaluate.inside_image.keras").set_value(5).run()
     assert not at.exception
+
+
+def test_the_epoch_slider_shows_that_epochs_validation_mistakes(evaluate, digits):
+    from core.engine import validation_images
+
+    at = evaluate
+    run = at.session_state["train.keras_run"]
+    matrices = run.snapshot().details["val_confusion_matrices"]
+    _, y_val = validation_images(run.config, digits)
+    wrong = []
+    for epoch in (1, 2):
+        at.slider(key="evaluate.epoch").set_value(epoch).run()
+        over_time = tab(at, "Over the epochs")
+        summary = next(c.value for c in over_time.caption if "validation images wrong" in c.value)
+        # As many mistakes as that epoch's confusion matrix has off its diagonal.
+        expected = int(matrices[epoch - 1].sum() - np.trace(matrices[epoch - 1]))
+        assert summary.startswith(f"{expected:,} of {len(y_val):,} validation images wrong"), summary
+        wrong.append(expected)
+        shown = [c for c in captions(over_time) if "→" in c]
+        assert 0 < len(shown) <= 16 and all(
+            true != predicted for true, predicted in (c.split(" (")[0].split(" → ") for c in shown)
+        )
+        percentages = [int(c.rsplit("(", 1)[1].rstrip("%)")) for c in shown]
+        assert percentages == sorted(percentages, reverse=True), "the surest mistakes first"
+    fixed, new = (int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:fixed|new)", summary))
+    assert wrong[1] == wrong[0] - fixed + new, "epoch 2's mistakes are epoch 1's, minus those fixed, plus new ones"
 
 
 def test_upload_reads_good_images_and_explains_bad_ones(evaluate, digits):

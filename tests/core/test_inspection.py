@@ -5,16 +5,20 @@ import pytest
 from sklearn import metrics
 
 from core import charts
-from core.evaluation import confusion_matrix
+from core.config import TrainingConfig
+from core.evaluation import confusion_matrix, record_validation
 from core.inspection import (
     activation_tiles,
     cell_examples,
     confident_mistakes,
+    mistake_changes,
     most_confused_cell,
     per_class_table,
+    ranked_mistakes,
     tile_mosaic,
     weight_tiles,
 )
+from core.run import TrainingRun
 
 
 @pytest.fixture
@@ -64,6 +68,31 @@ def test_mistakes_filter_by_true_or_predicted_class(predictions):
     by_predicted = confident_mistakes(y_true, probabilities, predicted_class=3, limit=1000)
     assert {m.predicted for m in by_predicted} == {3}
     assert len(by_predicted) == int(((y_pred == 3) & (y_true != 3)).sum())
+
+
+def test_each_epochs_answers_are_kept_compactly_and_give_the_same_mistakes(predictions):
+    y_true, probabilities = predictions
+    later = np.roll(probabilities, 1, axis=0) * 0.2 + probabilities * 0.8  # a second epoch, a little different
+    run = TrainingRun(TrainingConfig(dataset="digits"))
+    for epoch_probabilities in (probabilities, later):
+        record_validation(run, y_true, epoch_probabilities, 10)
+    details = run.snapshot().details
+    assert len(details["val_predictions"]) == len(details["val_confidences"]) == 2
+    for epoch, epoch_probabilities in enumerate((probabilities, later)):
+        predicted, confidence = details["val_predictions"][epoch], details["val_confidences"][epoch]
+        assert predicted.nbytes + confidence.nbytes == 4 * len(y_true)  # 4 bytes an image, not 40
+        counts = details["val_confusion_matrices"][epoch]
+        np.testing.assert_array_equal(counts, confusion_matrix(y_true, predicted, 10))
+        from_record = ranked_mistakes(y_true, predicted, confidence, limit=1000)
+        exact = confident_mistakes(y_true, epoch_probabilities, limit=1000)
+        assert [m.index for m in from_record] != [] and {m.index for m in from_record} == {m.index for m in exact}
+        assert [m.confidence for m in from_record] == pytest.approx([m.confidence for m in exact], abs=1e-3)
+
+    changes = mistake_changes(y_true, *details["val_predictions"])
+    wrong_before = details["val_predictions"][0] != y_true
+    assert changes.wrong == int((details["val_predictions"][1] != y_true).sum())
+    assert changes.wrong == int(wrong_before.sum()) - changes.fixed + changes.new
+    assert changes.fixed > 0 and changes.new > 0
 
 
 def test_cell_examples_are_the_cell_of_the_confusion_matrix(predictions):
