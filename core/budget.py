@@ -150,8 +150,10 @@ def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
         epochs = int((limits.seconds - COMPILE_SECONDS) // found.seconds_per_epoch)
         if EPOCHS_RANGE[0] <= epochs < found.epochs:
             offers.append(Fix(f"Train {epochs} epochs instead", f"{found.epochs} epochs take {over}.", epochs=epochs))
-        share = (limits.seconds - COMPILE_SECONDS) / (found.total_seconds - COMPILE_SECONDS)
-        images = _subsample(num_images, share)
+        # Only the time spent on images shrinks with fewer of them: not compiling, nor each epoch's set-up.
+        fixed = COMPILE_SECONDS + SECONDS_PER_EPOCH * found.epochs
+        share = (limits.seconds - fixed) / (found.total_seconds - fixed)
+        images = _subsample(num_images, share) if share > 0 else None
         if images:
             offers.append(Fix(f"Train on {images:,} images instead", f"The full data takes {over}.", subsample=images))
     if limits.memory_mb and found.memory_mb > limits.memory_mb:

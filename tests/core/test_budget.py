@@ -1,0 +1,71 @@
+"""The estimate before training and the fixes offered when a host's budget would be exceeded."""
+
+import pytest
+
+from core import budget
+from core.config import TrainingConfig
+
+FASHION = (60_000, (28, 28), 10)
+SPEED = 50e9  # FLOP/s: a fixed machine speed, so the numbers do not depend on this test machine
+
+
+def estimate(config: TrainingConfig, num_images: int = FASHION[0]) -> budget.Estimate:
+    return budget.estimate(config, num_images, FASHION[1], FASHION[2], flops_per_second=SPEED)
+
+
+def test_time_grows_with_epochs_and_images_and_memory_with_images():
+    config = TrainingConfig(dataset="fashion_mnist", epochs=5)
+    base = estimate(config)
+    assert base.train_images == 54_000 and base.epochs == 5
+    longer = estimate(config.replace(epochs=10))
+    assert longer.total_seconds - budget.COMPILE_SECONDS == pytest.approx(
+        2 * (base.total_seconds - budget.COMPILE_SECONDS)
+    )
+    smaller = estimate(config.replace(subsample=6_000))
+    assert smaller.train_images == 5_400 and smaller.seconds_per_epoch < base.seconds_per_epoch / 5
+    assert smaller.memory_mb < base.memory_mb
+    # The lesson model's own memory is small next to the data: bytes of 60,000 images, twice.
+    assert 60_000 * 784 * 2 / budget.MB < base.memory_mb < 200
+
+
+def test_the_cnn_costs_more_time_than_the_dense_lesson_model():
+    lesson = estimate(TrainingConfig(dataset="fashion_mnist"))
+    cnn = estimate(TrainingConfig(dataset="fashion_mnist", model="cnn"))
+    assert cnn.seconds_per_epoch > 3 * lesson.seconds_per_epoch
+
+
+def test_within_budget_nothing_is_offered():
+    found = estimate(TrainingConfig(dataset="fashion_mnist"))
+    limits = budget.Limits(seconds=found.total_seconds + 1, memory_mb=found.memory_mb + 1)
+    assert budget.fixes(found, limits, FASHION[0]) == []
+    assert budget.fixes(found, budget.Limits(), FASHION[0]) == []
+
+
+def test_over_the_time_budget_fewer_epochs_then_fewer_images_fit_it():
+    config = TrainingConfig(dataset="fashion_mnist", epochs=20)
+    found = estimate(config)
+    limits = budget.Limits(seconds=budget.COMPILE_SECONDS + found.seconds_per_epoch * 5.5)
+    epochs_fix, images_fix = budget.fixes(found, limits, FASHION[0])
+    assert epochs_fix.epochs == 5 and "20 epochs take" in epochs_fix.reason
+    assert estimate(config.replace(epochs=epochs_fix.epochs)).total_seconds <= limits.seconds
+    assert (
+        images_fix.subsample
+        and estimate(config.replace(subsample=images_fix.subsample)).total_seconds <= limits.seconds
+    )
+
+
+def test_over_the_memory_budget_a_subsample_that_fits_or_a_plain_explanation():
+    config = TrainingConfig(dataset="fashion_mnist")
+    found = estimate(config)
+    (fix,) = budget.fixes(found, budget.Limits(memory_mb=found.memory_mb / 2), FASHION[0])
+    assert fix.subsample and estimate(config.replace(subsample=fix.subsample)).memory_mb <= found.memory_mb / 2
+    (impossible,) = budget.fixes(found, budget.Limits(memory_mb=0.001), FASHION[0])
+    assert impossible.subsample is None and "Choose a smaller model or batch size" in impossible.reason
+
+
+def test_a_mistyped_budget_in_the_environment_is_refused_by_name():
+    assert budget.limits_from_environment({}) == budget.Limits()
+    limits = budget.limits_from_environment({budget.TIME_BUDGET_ENV: "60", budget.MEMORY_BUDGET_ENV: "512"})
+    assert limits == budget.Limits(60.0, 512.0)
+    with pytest.raises(ValueError, match=budget.TIME_BUDGET_ENV):
+        budget.limits_from_environment({budget.TIME_BUDGET_ENV: "one minute"})
