@@ -135,6 +135,15 @@ def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int],
     return (data + weights + activations * COPIES_OF_ACTIVATIONS) / MB
 
 
+def memory_text(memory_mb: float) -> str:
+    """A memory size as a person reads it: "under 1 MB", "160 MB", "1.4 GB"."""
+    if memory_mb < 1:
+        return "under 1 MB"
+    if memory_mb < 1024:
+        return f"{memory_mb:,.0f} MB"
+    return f"{memory_mb / 1024:,.1f} GB"
+
+
 def limits_from_environment(environ: dict | None = None) -> Limits:
     """$TRAINING_STUDIO_TIME_BUDGET_SECONDS and $TRAINING_STUDIO_MEMORY_BUDGET_MB (hosted use)."""
     environ = os.environ if environ is None else environ

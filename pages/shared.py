@@ -50,6 +50,29 @@ class Keys:
     EVALUATE_INK = "evaluate.ink"
     EVALUATE_CANVAS_VERSION = "evaluate.canvas_version"  # a new canvas key clears the drawing
     EVALUATE_UPLOADS = "evaluate.uploads"
+    # The Train page's sidebar widgets (the learning rate has one key per optimizer: a prefix).
+    TRAIN_SETTINGS = tuple(
+        f"train.{name}"
+        for name in (
+            "dataset", "data_dir", "model", "hidden_layers", "units", "activation", "dropout", "optimizer",
+            "loss", "metrics", "epochs", "batch_size", "validation_split", "seed", "early_stopping",
+            "models_to_train",
+        )
+    )  # fmt: skip
+    TRAIN_LEARNING_RATES = "train.learning_rate."
+
+
+def keep_train_settings() -> None:
+    """The Train page's settings outlive a visit to another page.
+
+    Streamlit forgets the value of any widget a script run did not draw, so without this a person
+    who looks at another page while a model trains comes back to the default settings. Assigning
+    the values to themselves at the start of every run (app.py) makes them plain session values,
+    the fix Streamlit's docs give ("Working with widgets in multipage apps", option 3).
+    """
+    for key in list(st.session_state.keys()):
+        if key in Keys.TRAIN_SETTINGS or str(key).startswith(Keys.TRAIN_LEARNING_RATES):
+            st.session_state[key] = st.session_state[key]
 
 
 @st.cache_resource

@@ -69,3 +69,9 @@ def test_a_mistyped_budget_in_the_environment_is_refused_by_name():
     assert limits == budget.Limits(60.0, 512.0)
     with pytest.raises(ValueError, match=budget.TIME_BUDGET_ENV):
         budget.limits_from_environment({budget.TIME_BUDGET_ENV: "one minute"})
+
+
+def test_memory_reads_in_the_unit_a_person_expects():
+    assert budget.memory_text(0.3) == "under 1 MB"
+    assert budget.memory_text(160.4) == "160 MB"
+    assert budget.memory_text(1433.6) == "1.4 GB"

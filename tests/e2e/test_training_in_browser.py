@@ -63,6 +63,10 @@ def test_train_watch_the_curves_grow_switch_page_and_stop(page, server):
     go_to(page, "train")
     wait_until(lambda: point_count(page) > grown)
     assert "epoch" in progress_text(page) and "Stopped" not in progress_text(page)
+    # The settings came back with the page (Streamlit forgets undrawn widgets unless app.py keeps them).
+    sidebar = page.get_by_test_id("stSidebar")
+    assert "scikit-learn digits" in sidebar.get_by_role("combobox", name="Dataset").input_value()
+    assert sidebar.get_by_test_id("stSlider").filter(has_text="Epochs").get_by_role("slider").input_value() == "100"
     path = screenshot(page, "train")
     README_SCREENSHOT.parent.mkdir(exist_ok=True)
     shutil.copyfile(path, README_SCREENSHOT)
