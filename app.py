@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import libraries
-from pages.shared import keep_keras_state_between_reruns, keep_train_settings
+from pages.shared import keep_keras_state_between_reruns
 
 st.set_page_config(page_title="Training Studio", page_icon=":material/neurology:", layout="wide")
 
@@ -29,7 +29,6 @@ pages = [
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
     st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
 ]
-keep_train_settings()
 # Navigation sits in the top bar. Streamlit runs a fresh server's very first script run in its
 # legacy "pages/ folder" mode (until st.navigation has been called once), which would list raw file
 # names in the sidebar; .streamlit/config.toml hides that sidebar list, and the top bar is ours.

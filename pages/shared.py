@@ -60,19 +60,30 @@ class Keys:
         )
     )  # fmt: skip
     TRAIN_LEARNING_RATES = "train.learning_rate."
+    TRAIN_SETTINGS_KEPT = "train.settings_kept"  # their values, kept while another page is shown
 
 
-def keep_train_settings() -> None:
-    """The Train page's settings outlive a visit to another page.
+def remember_train_settings() -> None:
+    """Note the Train page's settings as plain values (call after drawing its widgets)."""
+    st.session_state[Keys.TRAIN_SETTINGS_KEPT] = {
+        key: st.session_state[key] for key in st.session_state if _is_train_setting(key)
+    }
 
-    Streamlit forgets the value of any widget a script run did not draw, so without this a person
-    who looks at another page while a model trains comes back to the default settings. Assigning
-    the values to themselves at the start of every run (app.py) makes them plain session values,
-    the fix Streamlit's docs give ("Working with widgets in multipage apps", option 3).
+
+def restore_train_settings() -> None:
+    """Bring back the settings a visit to another page made Streamlit forget (call before drawing them).
+
+    Streamlit drops the value of any widget a script run did not draw, so a person who looks at
+    another page while a model trains would come back to the default settings. Only missing keys
+    are restored: a widget being changed on this page is never sent an older value.
     """
-    for key in list(st.session_state.keys()):
-        if key in Keys.TRAIN_SETTINGS or str(key).startswith(Keys.TRAIN_LEARNING_RATES):
-            st.session_state[key] = st.session_state[key]
+    for key, value in st.session_state.get(Keys.TRAIN_SETTINGS_KEPT, {}).items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def _is_train_setting(key) -> bool:
+    return key in Keys.TRAIN_SETTINGS or str(key).startswith(Keys.TRAIN_LEARNING_RATES)
 
 
 @st.cache_resource

@@ -16,6 +16,8 @@ from pages.shared import (
     dataset_or_fallback,
     job_runner,
     live,
+    remember_train_settings,
+    restore_train_settings,
     show_runner_notice,
     wait_for_keras,
 )
@@ -188,8 +190,10 @@ if Keys.LINK_READ not in st.session_state:
     for note in link.notes:
         st.warning(note, icon=":material/link:")
 
+restore_train_settings()  # as they were before a visit to another page
 with st.sidebar:
     config, models_to_train = settings_sidebar()
+remember_train_settings()
 if config is not None:
     shared = links.link_params(config, links.TRAIN_CHOICES[MODELS_TO_TRAIN.index(models_to_train)])
     if st.query_params.to_dict() != shared:

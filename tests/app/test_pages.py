@@ -59,6 +59,24 @@ def test_the_default_mnist_falls_back_visibly_when_it_cannot_download():
     assert "images" in " ".join(c.value for c in at.caption)
 
 
+def test_settings_survive_a_visit_to_another_page():
+    at = open_page("pages/train.py")
+    choose_digits(at, epochs=7)
+    at.selectbox(key="train.optimizer").set_value("sgd").run()
+    at.number_input(key="train.learning_rate.sgd").set_value(0.05).run()
+    models = at.radio(key="train.models_to_train")
+    models.set_value(models.options[1]).run()
+    for page in ("pages/home.py", "pages/compare.py", "pages/train.py"):
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    assert at.selectbox(key="train.dataset").value == "digits"
+    assert at.slider(key="train.epochs").value == 7
+    assert at.selectbox(key="train.optimizer").value == "sgd"
+    assert at.number_input(key="train.learning_rate.sgd").value == 0.05
+    assert at.radio(key="train.models_to_train").value == models.options[1]
+    assert not any("Could not" in w.value for w in at.warning), "still the digits, not the default MNIST"
+
+
 def test_train_on_digits_fills_the_charts_and_the_epoch_table():
     at = open_page("pages/train.py")
     choose_digits(at)

@@ -16,12 +16,12 @@ from tests.e2e.browser import (
     wait_until,
 )
 
-# A functional requirement, not a benchmark: the app keeps answering while it trains. The server's
-# answer is held to 3 s; drawing the whole page also takes this test's own Chromium, which shares
-# the two cores with four other tabs and the training, so it gets a looser bound that still catches
-# a server that stalls (as it did while Streamlit reset Keras after every rerun).
+# A functional requirement, not a benchmark: the app keeps answering while it trains. Both the
+# server's answer and the whole page drawn by a fifth Chromium (which shares the two cores with four
+# other tabs and the training) are held to 3 s. Measured here: answer 0.01 s, page drawn 1.0-1.2 s
+# (2-4 s while Streamlit's source-file watcher re-read every module's path for each new session).
 ANSWER_SECONDS = 3.0
-PAGE_DRAWN_SECONDS = 10.0
+PAGE_DRAWN_SECONDS = 3.0
 # Community Cloud's largest machines have 2.7 GB; the app must leave room on the smallest ones.
 MAX_SERVER_RSS_BYTES = 1.5 * 1024**3
 
@@ -83,7 +83,9 @@ def train_side_by_side(browser, server, pages, epochs, started) -> None:
         finished = wait_until(lambda page=page: "Finished" in (text := progress_text(page)) and text, seconds=180)
         # Each session's own settings, and only its own run: its number of epochs, its epoch points.
         assert f"Finished {count} epochs" in finished, finished
-        assert page.evaluate(EPOCH_POINTS_JS) == count
+        # Plotly redraws after the text it sits under: give the chart a moment on the loaded cores.
+        drawn = wait_until(lambda page=page, count=count: page.evaluate(EPOCH_POINTS_JS) == count, seconds=15)
+        assert drawn, f"the chart shows {page.evaluate(EPOCH_POINTS_JS)} epochs, not {count}"
         peak = max(peak, server_rss(server))
     print(f"[e2e] all finished: {time.monotonic() - started:.1f} s; peak server RSS {peak / 1024**2:.0f} MB")
     assert peak < MAX_SERVER_RSS_BYTES, f"the server used {peak / 1024**2:.0f} MB"
