@@ -18,7 +18,8 @@ import time
 STAGES = {
     "charts": ("numpy", "pandas", "pyarrow", "plotly.graph_objects", "altair"),
     "sklearn": ("scipy", "sklearn.neural_network", "sklearn.metrics", "sklearn.datasets"),
-    "keras": ("keras",),
+    # TensorFlow whatever the backend: the engine's input pipeline is tf.data (core.engine).
+    "keras": ("tensorflow", "keras"),
 }
 DEFAULT_BACKEND = "tensorflow"
 BACKENDS = ("tensorflow", "jax")
