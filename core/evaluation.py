@@ -66,8 +66,8 @@ def record_validation(run, y_val: np.ndarray, probabilities: np.ndarray, num_cla
     epoch_details = {
         "val_confusion_matrices": counts,
         "val_per_class_f1": per_class_scores(counts)["f1"],
-        # Each image's answer and confidence, for that epoch's mistakes: 3 bytes an image instead of
-        # a float32 row of probabilities (MNIST: 18 KB an epoch instead of 240 KB).
+        # Each image's answer and confidence, for that epoch's mistakes: 4 bytes an image instead of
+        # a float32 row of probabilities (MNIST's 6,000: 24 KB an epoch instead of 240 KB).
         "val_predictions": predicted.astype(np.int16),
         "val_confidences": probabilities.max(axis=1).astype(np.float16),
     }
