@@ -19,6 +19,7 @@ import numpy as np
 
 from core.architecture import describe_model
 from core.config import EPOCHS_RANGE, TrainingConfig
+from core.engine import run_sizes
 from core.jobs import positive_from_environment
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
@@ -107,9 +108,8 @@ def estimate(
 ) -> Estimate:
     """Expected seconds per epoch, for the whole run, and the run's own memory (beyond the app's)."""
     speed = flops_per_second or machine_flops_per_second()
-    images = min(num_images, config.subsample or num_images)
-    validation = round(images * config.validation_split)
-    train_images = images - validation
+    train_images, validation = run_sizes(config, num_images)
+    images = train_images + validation
     forward = flops_per_image(config, image_shape, num_classes)
     steps = math.ceil(train_images / config.batch_size)
     seconds_per_epoch = (TRAINING_PASSES * forward * train_images + forward * validation) / speed

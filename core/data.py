@@ -177,15 +177,20 @@ def scale_pixels(pixels: np.ndarray, pixel_max_raw: int) -> np.ndarray:
     return images
 
 
+def validation_size(size: int, validation_split: float) -> int:
+    """How many of `size` images a split holds out for validation."""
+    if not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1); got {validation_split}.")
+    # round(), not int(): 0.29 * 100 is 28.999… in floating point. Keep at least one training image.
+    return min(round(size * validation_split), max(size - 1, 0))
+
+
 def split_indices(size: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded shuffle of range(size): (training indices, validation indices); the first
     `validation_split` share of the shuffled order is held out for validation."""
-    if not 0 <= validation_split < 1:
-        raise ValueError(f"validation_split must be in [0, 1); got {validation_split}.")
-    if validation_split == 0:
+    num_val = validation_size(size, validation_split)
+    if num_val == 0:
         return np.arange(size), np.arange(0)
-    # round(), not int(): 0.29 * 100 is 28.999… in floating point. Keep at least one training image.
-    num_val = min(round(size * validation_split), max(size - 1, 0))
     order = np.random.default_rng(seed).permutation(size)
     return order[num_val:], order[:num_val]
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from core import libraries
 from core.config import TrainingConfig
-from core.data import Dataset, split_indices, subsample_indices
+from core.data import Dataset, split_indices, subsample_indices, validation_size
 from core.evaluation import record_test
 from core.inference import snapshot_weights
 from core.run import FAILED, FINISHED, STOPPED, TrainingRun
@@ -45,6 +45,13 @@ def run_indices(config: TrainingConfig, train_size: int) -> tuple[np.ndarray, np
     chosen = subsample_indices(train_size, config.subsample, config.seed) if config.subsample else np.arange(train_size)
     train, val = split_indices(len(chosen), config.validation_split, config.seed)
     return chosen[train], chosen[val]
+
+
+def run_sizes(config: TrainingConfig, train_size: int) -> tuple[int, int]:
+    """How many images run_indices gives to training and to validation, counted without shuffling."""
+    images = min(train_size, config.subsample) if config.subsample else train_size
+    validation = validation_size(images, config.validation_split)
+    return images - validation, validation
 
 
 def prepare_data(config: TrainingConfig, dataset: Dataset) -> PreparedData:

@@ -10,7 +10,7 @@ import numpy as np
 
 from core import lesson_texts as texts
 from core.config import EPOCHS_RANGE, TrainingConfig
-from core.engine import run_indices
+from core.engine import run_sizes
 from core.run import RunSnapshot
 
 STEP_COUNT = len(texts.STEP_TITLES)
@@ -218,10 +218,9 @@ class FitNumbers:
 def fit_numbers(config: TrainingConfig, training_images: int) -> FitNumbers:
     """How many images train and validate, and how many weight updates an epoch makes.
 
-    The engine's own seeded split (core.engine.run_indices), counted without copying any image.
+    The engine's own split (core.engine.run_sizes), counted without shuffling or copying any image.
     """
-    train_indices, validation_indices = run_indices(config, training_images)
-    train, validation = len(train_indices), len(validation_indices)
+    train, validation = run_sizes(config, training_images)
     steps = -(-train // config.batch_size)
     return FitNumbers(train, validation, steps, steps * config.epochs)
 

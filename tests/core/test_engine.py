@@ -6,7 +6,15 @@ import threading
 import numpy as np
 import pytest
 
-from core.engine import prepare_data, speed_settings, train, training_batches, validation_images
+from core.engine import (
+    prepare_data,
+    run_indices,
+    run_sizes,
+    speed_settings,
+    train,
+    training_batches,
+    validation_images,
+)
 from core.run import FAILED, FINISHED, STOPPED, TrainingRun
 
 
@@ -139,3 +147,13 @@ def test_training_batches_scale_every_image_once_per_epoch_in_a_new_order(digits
     first_order = np.concatenate([y for _, y in epochs[0]])
     second_order = np.concatenate([y for _, y in epochs[1]])
     assert not np.array_equal(first_order, second_order), "reshuffled each epoch"
+
+
+@pytest.mark.parametrize(
+    "size, validation_split, subsample",
+    [(1437, 0.1, None), (1437, 0.0, None), (1437, 0.29, 100), (50, 0.2, 500), (1, 0.5, None), (60_000, 0.15, 11)],
+)
+def test_run_sizes_count_what_run_indices_choose(quick_config, size, validation_split, subsample):
+    config = quick_config.replace(validation_split=validation_split, subsample=subsample)
+    train_indices, validation_indices = run_indices(config, size)
+    assert run_sizes(config, size) == (len(train_indices), len(validation_indices))
