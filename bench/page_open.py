@@ -38,10 +38,10 @@ HEADLESS = """
 import json, sys, time
 from core import libraries
 from core.config import TrainingConfig
-from core.data import load_dataset
-from core.engine import training_job
-from core.jobs import JobRunner
-from core.run import TrainingRun
+from core.data.datasets import load_dataset
+from core.jobs.training_job import training_job
+from core.jobs.runner import JobRunner
+from core.training.run import TrainingRun
 libraries.load("keras")
 dataset = load_dataset(sys.argv[1])
 run = TrainingRun(TrainingConfig(dataset=sys.argv[1], epochs=int(sys.argv[2])))

@@ -21,10 +21,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from core import libraries
 from core.config import TrainingConfig
-from core.data import load_dataset
-from core.engine import training_job
-from core.jobs import JobRunner
-from core.run import FINISHED, TrainingRun
+from core.data.datasets import load_dataset
+from core.jobs.runner import JobRunner
+from core.jobs.training_job import training_job
+from core.training.run import FINISHED, TrainingRun
 from tests.ray.local_cluster import LocalCluster
 
 
@@ -70,7 +70,7 @@ def main() -> None:
 
     cluster = LocalCluster(workers=args.workers).start()
     try:
-        from core.ray_jobs import RayJobRunner
+        from core.jobs.ray_jobs import RayJobRunner
 
         runner = RayJobRunner(cluster.address, max_concurrent=args.workers)
         cluster.wait_for_cpus()

@@ -8,9 +8,9 @@ Each variant trains in its own fresh process (same data, seed, epochs and batch 
 time and peak memory belong to that variant alone and no variant warms caches for another:
 
 - plain:    build the lesson model, compile with Keras defaults, `model.fit` with the validation data;
-- engine:   `core.engine.train` through a TrainingRun, as the app does: live callback, per-epoch
-            validation scores, the engine's compile options (`core.engine.speed_settings`);
-- baseline: `core.baseline.train_baseline`, scikit-learn's MLP on the same split.
+- engine:   `core.training.engine.train` through a TrainingRun, as the app does: live callback, per-epoch
+            validation scores, the engine's compile options (`core.training.engine.speed_settings`);
+- baseline: `core.training.baseline.train_baseline`, scikit-learn's MLP on the same split.
 
 "Seconds" is the wall time from "Train pressed" (data split, model built) to a trained model scored
 on the test images; "first point" is the time from "Train pressed" to the first batch result.
@@ -89,7 +89,7 @@ def measure(variant: str, args: argparse.Namespace) -> dict:
     import keras
 
     import_seconds = time.perf_counter() - imported
-    from core.data import load_dataset
+    from core.data.datasets import load_dataset
 
     dataset = load_dataset(args.dataset)
     config = training_config(args)
@@ -113,8 +113,9 @@ def train_plain(config, dataset, args) -> dict:
     import keras
     import numpy as np
 
-    from core import models
-    from core.engine import PREDICT_BATCH_SIZE, labels_for_loss, prepare_data
+    from core.data.splits import prepare_data
+    from core.training import models
+    from core.training.engine import PREDICT_BATCH_SIZE, labels_for_loss
 
     pressed = time.perf_counter()
     first_batch: list[float] = []
@@ -160,9 +161,9 @@ def train_plain(config, dataset, args) -> dict:
 
 
 def train_engine(config, dataset, args) -> dict:
-    """core.engine.train through a TrainingRun, as the Train page runs it (in a worker thread)."""
-    from core.engine import train
-    from core.run import TrainingRun
+    """core.training.engine.train through a TrainingRun, as the Train page runs it (in a worker thread)."""
+    from core.training.engine import train
+    from core.training.run import TrainingRun
 
     run = TrainingRun(config)
     seconds, first_point = train_watched(train, run, dataset)
@@ -173,9 +174,9 @@ def train_engine(config, dataset, args) -> dict:
 
 
 def train_baseline(config, dataset, args) -> dict:
-    """core.baseline.train_baseline: scikit-learn's MLP on the same split, epoch by epoch."""
-    from core.baseline import train_baseline as fit_baseline
-    from core.run import TrainingRun
+    """core.training.baseline.train_baseline: scikit-learn's MLP on the same split, epoch by epoch."""
+    from core.training.baseline import train_baseline as fit_baseline
+    from core.training.run import TrainingRun
 
     run = TrainingRun(config, kind="baseline")
     seconds, first_point = train_watched(fit_baseline, run, dataset)
@@ -216,7 +217,7 @@ def _updates_per_epoch(snap) -> float | None:
 
 
 def _train_images(config, dataset) -> int:
-    from core.engine import run_indices
+    from core.data.splits import run_indices
 
     return len(run_indices(config, len(dataset.pixels_train))[0])
 

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.run import RunSnapshot
+from core.training.run import RunSnapshot
 
 # One colour per run (Keras first, the baseline second, then runs in the order compared).
 PALETTE = ("#4C5FD5", "#E8743B", "#19A979", "#ED4A7B", "#945ECF", "#13A4B4", "#525DF4", "#BF399E")
@@ -277,7 +277,7 @@ def tile_grid_picture(
     activations, white (zero) to dark blue (strongest). per_tile scales each tile by its own largest
     magnitude (to see each unit's pattern); otherwise one scale for all (to compare tiles).
     """
-    from core.inspection import tile_mosaic
+    from core.results.inspection import tile_mosaic
 
     tiles = np.asarray(tiles, dtype=np.float32)
     magnitude = np.abs(tiles)
@@ -349,7 +349,7 @@ LESSON_MARK_COLOURS = {
 
 
 def annotate_lesson(figure: go.Figure, annotations: Sequence, metric: str | None = None) -> go.Figure:
-    """Mark the lesson's annotations (core.lesson.Annotation) on a training_curves figure of `metric`.
+    """Mark the lesson's annotations (core.results.lesson.Annotation) on a training_curves figure of `metric`.
 
     A point annotation gets a ringed marker with its label; a span (overfitting) a shaded band to the
     last epoch. Only annotations on this metric's training or validation series are drawn.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core import config as settings
 from core.config import ConfigError, TrainingConfig
-from core.run import TrainingRun
+from core.training.run import TrainingRun
 
 POLL_SECONDS = 0.2
 
@@ -79,9 +79,9 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    from core.data import DatasetError, load_dataset
-    from core.engine import training_job
-    from core.jobs import JobRunner
+    from core.data.datasets import DatasetError, load_dataset
+    from core.jobs.runner import JobRunner
+    from core.jobs.training_job import training_job
 
     config = config_from_args(args)
     try:
@@ -115,7 +115,7 @@ def train_command(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(record, indent=2))
     if args.save_model and runs[0].model is not None:
-        from core.models import save_model
+        from core.training.models import save_model
 
         save_model(runs[0].model, args.save_model, model_metadata(config, dataset))
         print(f"Saved the model to {args.save_model}")
@@ -161,8 +161,8 @@ def predict_command(args: argparse.Namespace) -> int:
             f"Cannot load the model {args.model}: no such file. Pass a .keras file from `train --save-model`."
         )
     libraries.load("keras")
-    from core.images import ImageError, prepare_digit_file
-    from core.models import load_model
+    from core.data.images import ImageError, prepare_digit_file
+    from core.training.models import load_model
 
     try:
         model, metadata = load_model(args.model)

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 # Datasets the app knows by name. "folder" means a user-supplied folder of
-# MNIST IDX files or an mnist.npz (see core.data).
+# MNIST IDX files or an mnist.npz (see core.data.datasets).
 DATASETS = {
     "mnist": "MNIST handwritten digits (28×28, 70,000 images)",
     "fashion_mnist": "Fashion-MNIST clothing (28×28, 70,000 images)",

@@ -18,7 +18,7 @@ import time
 STAGES = {
     "charts": ("numpy", "pandas", "pyarrow", "plotly.graph_objects", "altair"),
     "sklearn": ("scipy", "sklearn.neural_network", "sklearn.metrics", "sklearn.datasets"),
-    # TensorFlow whatever the backend: the engine's input pipeline is tf.data (core.engine).
+    # TensorFlow whatever the backend: the engine's input pipeline is tf.data (core.training.engine).
     "keras": ("tensorflow", "keras"),
 }
 DEFAULT_BACKEND = "tensorflow"

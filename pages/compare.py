@@ -3,8 +3,8 @@
 import streamlit as st
 
 from core import charts
-from core.baseline import baseline_settings
-from core.comparison import comparison_reading, comparison_table
+from core.results.comparison import comparison_reading, comparison_table
+from core.training.baseline import baseline_settings
 from pages.shared import Keys, current_runs, live
 
 X_AXES = {"epoch": "Epochs", "seconds": "Wall-clock seconds (a race)"}

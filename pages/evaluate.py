@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from core import charts, inspection
-from core.engine import validation_images
-from core.images import FORMAT_NAMES, ImageError, canvas_to_image, prepare_digit_file, preprocess_digit
-from core.inference import predict_probabilities
-from core.run import FAILED
+from core import charts
+from core.data.images import FORMAT_NAMES, ImageError, canvas_to_image, prepare_digit_file, preprocess_digit
+from core.data.splits import validation_images
+from core.results import inspection
+from core.training.inference import predict_probabilities
+from core.training.run import FAILED
 from pages.shared import Keys, any_active, current_runs, dataset_or_fallback, live
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]

@@ -5,9 +5,9 @@ import json
 import streamlit as st
 
 from core import charts
-from core import experiments as store_lib
-from core.experiments import IMPORTED, RecordError, RunStore
-from core.export import keras_script
+from core.results import experiments as store_lib
+from core.results.experiments import IMPORTED, RecordError, RunStore
+from core.results.export import keras_script
 from pages.shared import Keys
 
 

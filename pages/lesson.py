@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from core import charts, lesson, replay
+from core import charts
 from core import config as settings
-from core import lesson_texts as texts
-from core.architecture import describe_model, total_parameters
 from core.config import TrainingConfig
-from core.engine import training_job
-from core.run import QUEUED, RUNNING, RunSnapshot, TrainingRun
+from core.jobs.training_job import training_job
+from core.results import lesson, replay
+from core.results import lesson_texts as texts
+from core.training.architecture import describe_model, total_parameters
+from core.training.run import QUEUED, RUNNING, RunSnapshot, TrainingRun
 from pages.shared import Keys, any_active, dataset_or_fallback, job_runner, live, wait_for_keras
 
 LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")

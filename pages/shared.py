@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from core import libraries
-from core.jobs import JobRunner, OwnerWatchdog, orphan_seconds_from_environment
-from core.run import ACTIVE_STATUSES, QUEUED, RunSnapshot, TrainingRun
-from core.runners import make_job_runner, startup_notice
+from core.jobs.choice import make_job_runner, startup_notice
+from core.jobs.runner import JobRunner, OwnerWatchdog, orphan_seconds_from_environment
+from core.training.run import ACTIVE_STATUSES, QUEUED, RunSnapshot, TrainingRun
 
 # The live charts redraw this often while a run is active, and never otherwise. A 0.5 s refresh
 # was seen stealing the CPU from training on two cores; see bench/train_speed.py for the cost.
@@ -93,7 +93,7 @@ def job_runner() -> JobRunner:
     $TRAINING_STUDIO_MAX_CONCURRENT trainings run at once (default 1: Keras's TensorFlow backend
     is not thread-safe); the rest wait in line and see their place.
     Where RAY_ADDRESS (or TRAINING_STUDIO_RUNNER=ray) names a Ray cluster, jobs train there
-    instead, behind the same interface (core.runners); an unreachable cluster falls back to this.
+    instead, behind the same interface (core.jobs.choice); an unreachable cluster falls back to this.
     """
     return make_job_runner()
 
@@ -175,7 +175,7 @@ def session_is_connected(session_id: str) -> bool:
 @st.cache_resource(ttl=300, show_spinner=False)
 def dataset_or_fallback(name: str, data_dir: str | None):
     """(dataset, notice): cached, so a failed download is not retried on every rerun for 5 minutes."""
-    from core.data import load_dataset_or_fallback
+    from core.data.datasets import load_dataset_or_fallback
 
     libraries.load("sklearn")
     if name in ("mnist", "fashion_mnist"):

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from core import budget, charts, links
+from core import charts, links
 from core import config as settings
-from core.architecture import describe_model, total_parameters
 from core.config import ConfigError, TrainingConfig
-from core.engine import training_job
-from core.experiments import saving_job
-from core.run import FAILED, TrainingRun
+from core.jobs import budget
+from core.jobs.training_job import training_job
+from core.results.experiments import saving_job
+from core.training.architecture import describe_model, total_parameters
+from core.training.run import FAILED, TrainingRun
 from pages.shared import (
     Keys,
     any_active,

@@ -10,7 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @pytest.fixture(scope="session")
 def digits():
-    from core.data import load_dataset
+    from core.data.datasets import load_dataset
 
     return load_dataset("digits")
 
@@ -25,5 +25,5 @@ def quick_config():
 
 @pytest.fixture(autouse=True)
 def _runs_dir(tmp_path, monkeypatch):
-    """Finished runs are saved to disk (core.experiments): tests save into their own folder."""
+    """Finished runs are saved to disk (core.results.experiments): tests save into their own folder."""
     monkeypatch.setenv("TRAINING_STUDIO_RUNS_DIR", str(tmp_path / "runs"))

@@ -131,7 +131,7 @@ def test_over_time_and_look_inside(evaluate):
 
 
 def test_the_epoch_slider_shows_that_epochs_validation_mistakes(evaluate, digits):
-    from core.engine import validation_images
+    from core.data.splits import validation_images
 
     at = evaluate
     run = at.session_state["train.keras_run"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.experiments import RUNS_DIR_ENV
+from core.results.experiments import RUNS_DIR_ENV
 
 TIMEOUT = 120
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -18,7 +18,7 @@ ROOT = Path(APP).parent
 @pytest.fixture(autouse=True)
 def fresh_caches():
     """Datasets are cached per process (and per page for 5 minutes): each fault starts clean."""
-    from core import data
+    from core.data import datasets as data
     from pages.shared import dataset_or_fallback
 
     data.clear_dataset_cache()
@@ -108,7 +108,7 @@ def test_a_learning_rate_that_makes_the_loss_nan_is_explained(monkeypatch):
 
 
 def test_the_worker_raising_mid_epoch_shows_the_error_and_the_app_goes_on(monkeypatch):
-    from core.callbacks import LiveProgress
+    from core.training.callbacks import LiveProgress
 
     def explode(self, epoch, logs=None):
         raise RuntimeError("the disk is full")

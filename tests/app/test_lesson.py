@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import lesson_texts as texts
+from core.results import lesson_texts as texts
 from pages.shared import Keys
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -6,8 +6,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.config import TrainingConfig
-from core.jobs import JobRunner
-from core.run import FINISHED, TrainingRun
+from core.jobs.runner import JobRunner
+from core.training.run import FINISHED, TrainingRun
 from pages.shared import (
     FIRST_POINT_REFRESH_SECONDS,
     REFRESH_SECONDS,

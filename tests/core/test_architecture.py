@@ -2,8 +2,8 @@
 
 import pytest
 
-from core.architecture import describe_model, total_parameters
 from core.config import TrainingConfig
+from core.training.architecture import describe_model, total_parameters
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,7 @@ def test_layer_table_matches_keras(changes, image_shape):
     from core import libraries
 
     libraries.load("keras")
-    from core.models import build_model, layer_table
+    from core.training.models import build_model, layer_table
 
     config = TrainingConfig(dataset="digits", **changes)
     rows = describe_model(config, image_shape, 10)

@@ -30,10 +30,10 @@ def check_engine() -> dict:
 
     from core.cli import main as cli_main
     from core.config import TrainingConfig
-    from core.data import load_dataset
-    from core.engine import train
-    from core.models import load_model, save_model
-    from core.run import TrainingRun
+    from core.data.datasets import load_dataset
+    from core.training.engine import train
+    from core.training.models import load_model, save_model
+    from core.training.run import TrainingRun
 
     digits = load_dataset("digits")
     config = TrainingConfig(dataset="digits", epochs=3, batch_size=32, metrics=("accuracy", "f1"))

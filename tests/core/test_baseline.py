@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from core.baseline import baseline_settings, train_baseline
-from core.run import FINISHED, STOPPED, TrainingRun
+from core.training.baseline import baseline_settings, train_baseline
+from core.training.run import FINISHED, STOPPED, TrainingRun
 
 ALL_METRICS = ("accuracy", "precision", "recall", "f1")
 

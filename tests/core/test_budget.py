@@ -2,8 +2,8 @@
 
 import pytest
 
-from core import budget
 from core.config import TrainingConfig
+from core.jobs import budget
 
 FASHION = (60_000, (28, 28), 10)
 SPEED = 50e9  # FLOP/s: a fixed machine speed, so the numbers do not depend on this test machine

@@ -2,10 +2,10 @@
 
 import pytest
 
-from core.baseline import train_baseline
-from core.comparison import comparison_reading, comparison_table, value_at_seconds
-from core.engine import train
-from core.run import TrainingRun
+from core.results.comparison import comparison_reading, comparison_table, value_at_seconds
+from core.training.baseline import train_baseline
+from core.training.engine import train
+from core.training.run import TrainingRun
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for core.data: tiny synthetic IDX and npz files, the bundled digits, Debian's Fashion-MNIST."""
+"""Tests for core.data.datasets: tiny synthetic IDX and npz files, the bundled digits, Debian's Fashion-MNIST."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import data
-from core.data import (
+from core.data import datasets as data
+from core.data.datasets import (
     DatasetError,
     DatasetFileError,
     DatasetUnavailable,

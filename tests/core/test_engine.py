@@ -6,16 +6,9 @@ import threading
 import numpy as np
 import pytest
 
-from core.engine import (
-    prepare_data,
-    run_indices,
-    run_sizes,
-    speed_settings,
-    train,
-    training_batches,
-    validation_images,
-)
-from core.run import FAILED, FINISHED, STOPPED, TrainingRun
+from core.data.splits import prepare_data, run_indices, run_sizes, validation_images
+from core.training.engine import speed_settings, train, training_batches
+from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
 
 
 def test_a_run_records_every_epoch_for_training_and_validation(digits, quick_config):

@@ -10,7 +10,7 @@ import pytest
 
 from core import charts
 from core.config import TrainingConfig
-from core.experiments import (
+from core.results.experiments import (
     MAX_HISTORY_ROWS,
     RecordError,
     RunStore,
@@ -23,7 +23,7 @@ from core.experiments import (
     saving_job,
     validate_record,
 )
-from core.run import FINISHED, TrainingRun
+from core.training.run import FINISHED, TrainingRun
 
 
 def finished_run(config: TrainingConfig, epochs: int = 3, kind: str = "keras") -> TrainingRun:
@@ -91,8 +91,8 @@ def test_delete_removes_the_record_and_the_model(tmp_path, quick_config):
 
 
 def test_the_worker_saves_a_finished_keras_run_with_its_model(tmp_path, quick_config, digits):
-    from core.engine import training_job
-    from core.models import load_model
+    from core.jobs.training_job import training_job
+    from core.training.models import load_model
 
     run = TrainingRun(quick_config.replace(epochs=1), "keras")
     saving_job(training_job([run], digits), [run], RunStore(tmp_path))()

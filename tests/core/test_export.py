@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from core.config import TrainingConfig
-from core.export import keras_script
+from core.results.export import keras_script
 
 
 def compile_call(script: str) -> ast.Call:

@@ -9,12 +9,13 @@ import time
 import numpy as np
 import pytest
 
-from core import data
 from core.config import TrainingConfig
-from core.data import DatasetFileError, DatasetUnavailable, load_dataset, load_dataset_or_fallback
-from core.engine import run_indices, training_job
-from core.jobs import JobRunner, OwnerWatchdog, max_concurrent_from_environment, orphan_seconds_from_environment
-from core.run import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingRun
+from core.data import datasets as data
+from core.data.datasets import DatasetFileError, DatasetUnavailable, load_dataset, load_dataset_or_fallback
+from core.data.splits import run_indices
+from core.jobs.runner import JobRunner, OwnerWatchdog, max_concurrent_from_environment, orphan_seconds_from_environment
+from core.jobs.training_job import training_job
+from core.training.run import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingRun
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +67,7 @@ def test_a_folder_with_images_of_the_wrong_shape_is_refused_by_name(tmp_path):
 
 
 def test_a_worker_raising_mid_epoch_fails_its_run_and_the_line_goes_on(digits, quick_config, monkeypatch):
-    from core.callbacks import LiveProgress
+    from core.training.callbacks import LiveProgress
 
     original = LiveProgress.on_epoch_end
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.data import find_fashion_mnist_folder
+from core.data.datasets import find_fashion_mnist_folder
 
 pytestmark = [
     pytest.mark.slow,
@@ -15,9 +15,9 @@ pytestmark = [
 
 def test_the_lesson_model_reaches_the_expected_accuracy_on_fashion_mnist():
     from core.config import TrainingConfig
-    from core.data import load_dataset
-    from core.engine import train
-    from core.run import FINISHED, TrainingRun
+    from core.data.datasets import load_dataset
+    from core.training.engine import train
+    from core.training.run import FINISHED, TrainingRun
 
     dataset = load_dataset("fashion_mnist")
     run = TrainingRun(TrainingConfig(dataset="fashion_mnist", epochs=5, metrics=("accuracy", "f1")))

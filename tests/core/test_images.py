@@ -1,4 +1,4 @@
-"""Tests for core.images: decoding uploads and canvases, and MNIST-style digit preparation."""
+"""Tests for core.data.images: decoding uploads and canvases, and MNIST-style digit preparation."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from core import images
-from core.images import (
+from core.data import images
+from core.data.images import (
     BLANK_MESSAGE,
     EMPTY_CANVAS_MESSAGE,
     MAX_FILE_BYTES,

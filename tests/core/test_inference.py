@@ -5,7 +5,7 @@ import pytest
 
 from core import libraries
 from core.config import TrainingConfig
-from core.inference import (
+from core.training.inference import (
     LayerSnapshot,
     ModelSnapshot,
     UnsupportedModelError,
@@ -14,7 +14,7 @@ from core.inference import (
     snapshot_mlp,
     snapshot_weights,
 )
-from core.run import FINISHED, TrainingRun
+from core.training.run import FINISHED, TrainingRun
 
 TOLERANCE = 1e-4
 
@@ -22,7 +22,7 @@ TOLERANCE = 1e-4
 def keras_model(model: str, image_shape: tuple[int, int], activation: str):
     """An app model with random weights everywhere (biases too, so they are checked)."""
     libraries.load("keras")
-    from core.models import build_model
+    from core.training.models import build_model
 
     config = TrainingConfig(dataset="digits", model=model, activation=activation, hidden_layers=(32, 16), dropout=0.2)
     built = build_model(config, image_shape, 10)
@@ -80,8 +80,8 @@ def test_mlp_snapshot_matches_predict_proba(digits):
 
 
 def test_training_stores_a_snapshot_that_reproduces_the_test_predictions(digits, quick_config):
-    from core.baseline import train_baseline
-    from core.engine import train
+    from core.training.baseline import train_baseline
+    from core.training.engine import train
 
     for config, kind in (
         (quick_config, "keras"),

@@ -6,8 +6,7 @@ from sklearn import metrics
 
 from core import charts
 from core.config import TrainingConfig
-from core.evaluation import confusion_matrix, record_validation
-from core.inspection import (
+from core.results.inspection import (
     activation_tiles,
     cell_examples,
     confident_mistakes,
@@ -18,7 +17,8 @@ from core.inspection import (
     tile_mosaic,
     weight_tiles,
 )
-from core.run import TrainingRun
+from core.training.evaluation import confusion_matrix, record_validation
+from core.training.run import TrainingRun
 
 
 @pytest.fixture

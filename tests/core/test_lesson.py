@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from core import charts, lesson
-from core import lesson_texts as texts
-from core.architecture import describe_model
+from core import charts
 from core.config import TrainingConfig
-from core.engine import prepare_data
-from core.run import TrainingRun
+from core.data.splits import prepare_data
+from core.results import lesson
+from core.results import lesson_texts as texts
+from core.training.architecture import describe_model
+from core.training.run import TrainingRun
 
 
 def history(**series) -> list[dict]:

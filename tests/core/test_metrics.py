@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 from sklearn.metrics import f1_score, precision_score, recall_score
 
-from core.evaluation import classification_scores, confusion_matrix, per_class_scores
+from core.training.evaluation import classification_scores, confusion_matrix, per_class_scores
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_keras_macro_score_matches_scikit_learn(labels, which, one_hot):
     from core import libraries
 
     libraries.load("keras")
-    from core.models import MacroScore
+    from core.training.models import MacroScore
 
     y_true, y_pred = labels
     probabilities = np.eye(10, dtype="float32")[y_pred] * 0.9 + 0.01

@@ -6,27 +6,43 @@ import sys
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[2] / "core"
+# Keras-land modules are imported by the engine only once Keras is loaded.
+KERAS_LAND = ("core.training.models", "core.training.callbacks")
+
+
+def core_modules() -> dict[str, Path]:
+    """Every module under core/, subpackages included, by dotted name."""
+    modules = {}
+    for path in sorted(CORE.rglob("*.py")):
+        parts = path.relative_to(CORE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = path
+    return modules
+
+
+def test_the_search_reaches_the_subpackages():
+    names = core_modules()
+    assert "core.training.engine" in names and "core.jobs.runner" in names and "core.data.datasets" in names
 
 
 def test_no_core_module_mentions_streamlit_in_an_import():
     offenders = []
-    for path in CORE.glob("*.py"):
+    for name, path in core_modules().items():
         for node in ast.walk(ast.parse(path.read_text())):
-            names = []
+            imported = []
             if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
+                imported = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            offenders += [f"{path.name}: {name}" for name in names if name.split(".")[0] == "streamlit"]
+                imported = [node.module or ""]
+            offenders += [f"{name}: {module}" for module in imported if module.split(".")[0] == "streamlit"]
     assert offenders == []
 
 
 def test_importing_every_core_module_loads_neither_streamlit_nor_tensorflow_eagerly():
-    # Keras-land modules (models, callbacks) are imported by the engine only once Keras is loaded.
-    light = [p.stem for p in CORE.glob("*.py") if p.stem not in ("__main__", "models", "callbacks")]
+    light = [name for name in core_modules() if name not in (*KERAS_LAND, "core.__main__")]
     code = (
         "import sys\n"
-        + "".join(f"import core.{name}\n" for name in light)
+        + "".join(f"import {name}\n" for name in light)
         + "print(sorted(m for m in ('streamlit', 'tensorflow', 'keras') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=CORE.parent, check=True)

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from core import charts, lesson, replay
+from core import charts
 from core.config import TrainingConfig
-from core.run import FINISHED, RunSnapshot
+from core.results import lesson, replay
+from core.training.run import FINISHED, RunSnapshot
 
 SHIPPED = replay.available_replays()
 

@@ -4,8 +4,8 @@ import threading
 import time
 
 from core.config import TrainingConfig
-from core.jobs import JobRunner
-from core.run import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, TrainingRun
+from core.jobs.runner import JobRunner
+from core.training.run import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, TrainingRun
 
 
 def make_run() -> TrainingRun:

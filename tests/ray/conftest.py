@@ -34,7 +34,7 @@ def ray_cluster():
 @pytest.fixture(scope="module")
 def ray_runner(ray_cluster):
     """The app's Ray job runner, connected to the test cluster, with a slot per worker CPU."""
-    from core.ray_jobs import RayJobRunner
+    from core.jobs.ray_jobs import RayJobRunner
 
     runner = RayJobRunner(ray_cluster.address, max_concurrent=2)
     ray_cluster.wait_for_cpus()

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from core.config import TrainingConfig
-from core.engine import training_job
-from core.jobs import JobRunner
-from core.ray_jobs import RecordingRun, apply_events
-from core.run import FAILED, FINISHED, RUNNING, STOPPED, TrainingRun
-from core.runners import choose_job_runner
+from core.jobs.choice import choose_job_runner
+from core.jobs.ray_jobs import RecordingRun, apply_events
+from core.jobs.runner import JobRunner
+from core.jobs.training_job import training_job
+from core.training.run import FAILED, FINISHED, RUNNING, STOPPED, TrainingRun
 from tests.ray.local_cluster import free_port
 
 JOB_TIMEOUT_SECONDS = 120
@@ -26,7 +26,7 @@ def wait_until(condition, timeout: float = JOB_TIMEOUT_SECONDS) -> None:
 
 
 def test_a_workers_events_replayed_into_an_app_run_give_the_same_record(digits):
-    from core.baseline import train_baseline
+    from core.training.baseline import train_baseline
 
     config = TrainingConfig(dataset="digits", epochs=2, metrics=("accuracy", "f1"), seed=3)
     events = []
@@ -148,8 +148,8 @@ def test_without_ray_in_the_configuration_jobs_run_in_process(environ, expected_
 
 
 def test_a_wrapped_job_keeps_its_wrapper_on_ray_with_the_training_swapped(digits, quick_config):
-    from core.experiments import SavingJob
-    from core.ray_jobs import _in_place_of_training
+    from core.jobs.ray_jobs import _in_place_of_training
+    from core.results.experiments import SavingJob
 
     runs = [TrainingRun(quick_config, "keras")]
     wrapped = SavingJob(training_job(runs, digits), runs)

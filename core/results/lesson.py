@@ -8,10 +8,10 @@ from itertools import pairwise
 
 import numpy as np
 
-from core import lesson_texts as texts
 from core.config import EPOCHS_RANGE, TrainingConfig
-from core.engine import run_sizes
-from core.run import RunSnapshot
+from core.data.splits import run_sizes
+from core.results import lesson_texts as texts
+from core.training.run import RunSnapshot
 
 STEP_COUNT = len(texts.STEP_TITLES)
 # An epoch that adds less than this many points of accuracy is marked as diminishing returns.
@@ -218,7 +218,7 @@ class FitNumbers:
 def fit_numbers(config: TrainingConfig, training_images: int) -> FitNumbers:
     """How many images train and validate, and how many weight updates an epoch makes.
 
-    The engine's own split (core.engine.run_sizes), counted without shuffling or copying any image.
+    The engine's own split (core.data.splits.run_sizes), counted without shuffling or copying any image.
     """
     train, validation = run_sizes(config, training_images)
     steps = -(-train // config.batch_size)
@@ -243,7 +243,7 @@ def pixel_window(pixels: np.ndarray, pixel_max_raw: int, size: int = 8) -> tuple
 
 
 def model_diagram_dot(layers: Sequence[dict], font_size: int = 12) -> str:
-    """A Graphviz DOT block diagram of core.architecture.describe_model's rows, top to bottom.
+    """A Graphviz DOT block diagram of core.training.architecture.describe_model's rows, top to bottom.
 
     st.graphviz_chart draws DOT in the browser, so no Graphviz binary is needed.
     """

@@ -7,9 +7,9 @@ import math
 import keras
 import numpy as np
 
-from core.evaluation import record_validation
-from core.models import learning_rate_of, set_learning_rate
-from core.run import TrainingRun
+from core.training.evaluation import record_validation
+from core.training.models import learning_rate_of, set_learning_rate
+from core.training.run import TrainingRun
 
 PREDICT_BATCH_SIZE = 1024
 # Cross-entropy clips probabilities to [epsilon, 1 - epsilon] unless the backend can recover the

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from core.run import RunSnapshot
+from core.training.run import RunSnapshot
 
 TABLE_METRICS = ("accuracy", "precision", "recall", "f1")
 

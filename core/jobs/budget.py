@@ -1,6 +1,6 @@
 """Time and memory a run will need, estimated before it starts, and what to change to fit a budget.
 
-The estimate counts the model's floating-point operations per image (from core.architecture, no
+The estimate counts the model's floating-point operations per image (from core.training.architecture, no
 Keras) and divides by this machine's measured speed: one calibration batch of the model's largest
 matrix product, timed in numpy. That needs no Keras, so it is safe in a page's thread while another
 session trains, and costs milliseconds. Training costs about three forward passes (forward, plus
@@ -17,10 +17,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.architecture import describe_model
 from core.config import EPOCHS_RANGE, TrainingConfig
-from core.engine import run_sizes
-from core.jobs import positive_from_environment
+from core.data.splits import run_sizes
+from core.jobs.runner import positive_from_environment
+from core.training.architecture import describe_model
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
@@ -128,7 +128,7 @@ def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int],
     rows = describe_model(config, image_shape, num_classes)
     pixels = image_shape[0] * image_shape[1]
     # The seeded split copies the images (bytes) and labels, and the training pipeline holds them
-    # once more as tensors (core.engine.training_batches).
+    # once more as tensors (core.training.engine.training_batches).
     data = images * (pixels + 8) * 2
     weights = sum(row["parameters"] for row in rows) * FLOAT_BYTES * COPIES_OF_WEIGHTS
     activations = sum(math.prod(_shape(row)) for row in rows) * config.batch_size * FLOAT_BYTES

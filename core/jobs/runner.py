@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Hashable, Sequence
 
 from core import libraries
-from core.run import ACTIVE_STATUSES, CANCELLED, FAILED, QUEUED, RUNNING, TrainingRun
+from core.training.run import ACTIVE_STATUSES, CANCELLED, FAILED, QUEUED, RUNNING, TrainingRun
 
 # Keras's TensorFlow backend declares itself not thread-safe: one fit per process at a time.
 DEFAULT_MAX_CONCURRENT = 1

@@ -3,82 +3,21 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from core import libraries
-from core.config import TrainingConfig
-from core.data import Dataset, split_indices, subsample_indices, validation_size
-from core.evaluation import record_test
-from core.inference import snapshot_weights
-from core.run import FAILED, FINISHED, STOPPED, TrainingRun
+from core.data.datasets import Dataset
+from core.data.splits import PreparedData, prepare_data
+from core.training.evaluation import record_test
+from core.training.inference import snapshot_weights
+from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
 
 PREDICT_BATCH_SIZE = 1024
 
 # Batch updates reach the page at least this often per epoch, whatever steps_per_execution is.
 MIN_UPDATES_PER_EPOCH = 20
 MAX_STEPS_PER_EXECUTION = 50
-
-
-@dataclass(frozen=True)
-class PreparedData:
-    """The arrays one run trains, validates and tests on.
-
-    The training images stay bytes (scaled batch by batch as they are drawn, see training_batches);
-    validation and test images are scaled to [0, 1] once, since every epoch predicts all of them.
-    """
-
-    pixels_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    image_shape: tuple[int, int]
-    num_classes: int
-    pixel_max_raw: int
-
-
-def run_indices(config: TrainingConfig, train_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Which of the dataset's training images a run trains on and which it validates on (seeded)."""
-    chosen = subsample_indices(train_size, config.subsample, config.seed) if config.subsample else np.arange(train_size)
-    train, val = split_indices(len(chosen), config.validation_split, config.seed)
-    return chosen[train], chosen[val]
-
-
-def run_sizes(config: TrainingConfig, train_size: int) -> tuple[int, int]:
-    """How many images run_indices gives to training and to validation, counted without shuffling."""
-    images = min(train_size, config.subsample) if config.subsample else train_size
-    validation = validation_size(images, config.validation_split)
-    return images - validation, validation
-
-
-def prepare_data(config: TrainingConfig, dataset: Dataset) -> PreparedData:
-    """Seeded train / validation split of the training images (and a subsample, if asked)."""
-    train, val = run_indices(config, len(dataset.pixels_train))
-    # Taken in the order given: a run without validation or subsample trains on the originals, uncopied.
-    whole = len(train) == len(dataset.pixels_train) and np.array_equal(train, np.arange(len(train)))
-    pixels_train, y_train = (
-        (dataset.pixels_train, dataset.y_train) if whole else (dataset.pixels_train[train], dataset.y_train[train])
-    )
-    return PreparedData(
-        pixels_train,
-        y_train,
-        dataset.scaled(dataset.pixels_train[val]),
-        dataset.y_train[val],
-        dataset.x_test,
-        dataset.y_test,
-        dataset.image_shape,
-        dataset.num_classes,
-        dataset.pixel_max_raw,
-    )
-
-
-def validation_images(config: TrainingConfig, dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    """The images and labels a run with this config validated on, in the order it scored them."""
-    _, val = run_indices(config, len(dataset.pixels_train))
-    return dataset.scaled(dataset.pixels_train[val]), dataset.y_train[val]
 
 
 def training_batches(data: PreparedData, labels: np.ndarray, batch_size: int, seed: int):
@@ -131,8 +70,8 @@ def train(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -
     libraries.load("keras")
     import keras
 
-    from core import models
-    from core.callbacks import LiveProgress
+    from core.training import models
+    from core.training.callbacks import LiveProgress
 
     config = run.config
     data = prepare_data(config, dataset)
@@ -184,52 +123,3 @@ def _finish(run: TrainingRun, data: PreparedData, progress) -> None:
         run.mark_finished(FINISHED, f"Early stopping ended training after {done} epochs (best weights kept).")
     else:
         run.mark_finished(FINISHED, f"Finished {done} epochs.")
-
-
-@dataclass(frozen=True)
-class TrainingJobSpec:
-    """A training job as plain data (the runs' settings travel with the runs), for runners that
-    train in another process, such as core.ray_jobs: the worker loads the dataset by name itself."""
-
-    dataset_name: str
-    data_dir: str | None = None
-    extra_epochs: int | None = None
-
-
-class TrainingJob:
-    """A job for core.jobs.JobRunner: train each run in turn (Keras, then the baseline).
-
-    Calling it trains in this process; `spec` describes the same job as data for other runners.
-    """
-
-    def __init__(self, runs, dataset: Dataset, extra_epochs: int | None = None) -> None:
-        self.runs = list(runs)
-        self.dataset = dataset
-        self.extra_epochs = extra_epochs
-
-    @property
-    def spec(self) -> TrainingJobSpec:
-        config = self.runs[0].config
-        # A folder dataset is found again through its directory; named datasets need none.
-        data_dir = config.data_dir if config.dataset == self.dataset.name else None
-        return TrainingJobSpec(self.dataset.name, data_dir, self.extra_epochs)
-
-    def __call__(self) -> None:
-        runs, dataset, extra_epochs = self.runs, self.dataset, self.extra_epochs
-        for waiting in runs[1:]:
-            waiting.set_message(f"Starts when {runs[0].label} has finished.")
-        for run in runs:
-            if run.stop_requested:
-                run.mark_finished(STOPPED, "Stopped before it started.")
-                continue
-            if run.kind == "baseline":
-                from core.baseline import train_baseline
-
-                train_baseline(run, dataset, extra_epochs)
-            else:
-                train(run, dataset, extra_epochs)
-
-
-def training_job(runs, dataset: Dataset, extra_epochs: int | None = None) -> TrainingJob:
-    """A job for core.jobs.JobRunner (or core.ray_jobs.RayJobRunner): train each run in turn."""
-    return TrainingJob(runs, dataset, extra_epochs)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import ConfigError, TrainingConfig
-from core.run import FINISHED, RunSnapshot
+from core.training.run import FINISHED, RunSnapshot
 
-REPLAYS_DIR = Path(__file__).resolve().parents[1] / "replays"
+REPLAYS_DIR = Path(__file__).resolve().parents[2] / "replays"
 REPLAY_LABEL = "Replay"
 
 NUMBER = (int, float)

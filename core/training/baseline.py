@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.config import TrainingConfig
-from core.data import Dataset, scale_pixels
-from core.engine import prepare_data
-from core.evaluation import record_test, record_validation, scores_with_loss
-from core.inference import snapshot_mlp
-from core.run import FAILED, FINISHED, STOPPED, TrainingRun
+from core.data.datasets import Dataset, scale_pixels
+from core.data.splits import prepare_data
+from core.training.evaluation import record_test, record_validation, scores_with_loss
+from core.training.inference import snapshot_mlp
+from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
 
 LESSON_HIDDEN_LAYERS = (128,)
 # Live updates per epoch: partial_fit is called on this many slices of the shuffled epoch.

@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from core.jobs import JobRunner, max_concurrent_from_environment
+from core.jobs.runner import JobRunner, max_concurrent_from_environment
 
 RUNNER_ENV = "TRAINING_STUDIO_RUNNER"  # "ray" or "in-process"
 RAY_ADDRESS_ENV = "RAY_ADDRESS"  # Ray's own variable: host:port of the cluster's head
@@ -40,7 +40,7 @@ def choose_job_runner(environ: dict[str, str] | None = None) -> RunnerChoice:
     # Without an address, "auto" finds a cluster started on this machine with `ray start --head`.
     address = address or "auto"
     try:
-        from core.ray_jobs import RayJobRunner
+        from core.jobs.ray_jobs import RayJobRunner
 
         _check_reachable(address)
         runner = RayJobRunner(address)

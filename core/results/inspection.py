@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.evaluation import per_class_scores
-from core.inference import CONV2D, DENSE, MAX_POOLING2D, ModelSnapshot, forward
+from core.training.evaluation import per_class_scores
+from core.training.inference import CONV2D, DENSE, MAX_POOLING2D, ModelSnapshot, forward
 
 MAX_TILES = 64  # a 128-unit layer shows its first 64 units: enough to see features form, quick to draw
 

@@ -94,7 +94,7 @@ class Dataset:
 
     Pixels stay bytes in memory, a quarter of float32's size (47 MB instead of 188 MB for MNIST's
     training images, shared by every session): they are scaled to [0, 1] where a model reads them,
-    batch by batch while training (core.engine) and in `x_test` for the pages.
+    batch by batch while training (core.training.engine) and in `x_test` for the pages.
     """
 
     name: str

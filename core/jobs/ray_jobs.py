@@ -1,6 +1,6 @@
-"""Training jobs on a Ray cluster, behind the same interface as core.jobs.JobRunner.
+"""Training jobs on a Ray cluster, behind the same interface as core.jobs.runner.JobRunner.
 
-A job travels as data (the runs' settings and a core.engine.TrainingJobSpec). A Ray actor runs the
+A job travels as data (the runs' settings and a core.jobs.training_job.TrainingJobSpec). A Ray actor runs the
 same engine on run records of its own, which note every write as an event; a thread in the app
 polls those events and replays them into the app's runs, so the live charts, Stop, the learning-rate
 control, "train more" and the waiting line behave as in-process. The trained model comes back with
@@ -21,9 +21,9 @@ from typing import Any
 
 from core import libraries
 from core.config import TrainingConfig
-from core.engine import TrainingJobSpec
-from core.jobs import JobRunner
-from core.run import FAILED, QUEUED, RUNNING, TrainingRun
+from core.jobs.runner import JobRunner
+from core.jobs.training_job import TrainingJobSpec
+from core.training.run import FAILED, QUEUED, RUNNING, TrainingRun
 
 # Each job asks Ray for one CPU (Keras trains one model per process) and this much memory
 # (TensorFlow plus a 70,000-image dataset), so Ray places it on a node that has both.
@@ -32,7 +32,7 @@ DEFAULT_JOB_MEMORY_MB = 1536
 # How often the app asks a worker for new events: well under the page's 1 s refresh.
 POLL_SECONDS = 0.25
 NAMESPACE = "training-studio"
-CORE_DIR = Path(__file__).resolve().parent
+CORE_DIR = Path(__file__).resolve().parents[1]
 
 # Methods of TrainingRun whose calls the worker records and the app replays, in order.
 REPLAYED = (
@@ -116,7 +116,7 @@ class RecordingRun(TrainingRun):
 
 
 class TrainingWorker:
-    """The Ray actor: trains one job at a time with core.engine, and answers polls meanwhile.
+    """The Ray actor: trains one job at a time with core.training.engine, and answers polls meanwhile.
 
     Made a threaded actor (max_concurrency > 1) so poll, stop and set_learning_rate are served
     while train runs. One actor lives on per job slot, so TensorFlow is imported once per worker.
@@ -135,8 +135,8 @@ class TrainingWorker:
 
     def train(self, job_id: str, entries: list[tuple[str, dict]], spec: dict, priors: list[dict | None]) -> None:
         """Train the job's runs in order, exactly as the in-process runner would."""
-        from core.data import load_dataset
-        from core.engine import training_job
+        from core.data.datasets import load_dataset
+        from core.jobs.training_job import training_job
 
         with self._lock:
             self._job_id, self._events = job_id, []
@@ -204,7 +204,7 @@ def decode_model(encoded: tuple[str, Any] | None) -> Any:
     libraries.load("keras")
     import keras
 
-    from core.models import MacroScore
+    from core.training.models import MacroScore
 
     # One model built at a time: several pump threads may finish together.
     with _model_lock, tempfile.TemporaryDirectory() as folder:
@@ -277,7 +277,7 @@ class _WorkerPool:
 
 
 class RayJobRunner:
-    """core.jobs.JobRunner's interface, with each job trained by a Ray actor on the cluster.
+    """core.jobs.runner.JobRunner's interface, with each job trained by a Ray actor on the cluster.
 
     The app keeps its own waiting line (a JobRunner with one slot per CPU of the cluster), so
     queue positions and Cancel work as in-process; each slot's thread drives one remote job.
@@ -309,12 +309,12 @@ class RayJobRunner:
         return f"a Ray cluster at {self.address} ({self.slots} training slot(s))"
 
     def submit(self, runs: Sequence[TrainingRun], job: Any, preload: str = "keras") -> None:
-        """Queue `job` (a core.engine.TrainingJob, or its TrainingJobSpec) to train `runs` on the cluster."""
+        """Queue `job` (a core.jobs.training_job.TrainingJob, or its TrainingJobSpec) to train `runs` on the cluster."""
         spec = getattr(job, "spec", job)
         if not hasattr(spec, "dataset_name"):
             raise TypeError(
-                f"RayJobRunner needs a job described by data (core.engine.training_job(...) or a TrainingJobSpec); "
-                f"got {type(job).__name__}. A plain function cannot be sent to another machine."
+                "RayJobRunner needs a job described by data (core.jobs.training_job.training_job(...) or a "
+                f"TrainingJobSpec); got {type(job).__name__}. A plain function cannot be sent to another machine."
             )
         runs = list(runs)
         self._line.submit(runs, _in_place_of_training(job, lambda: self._run_remote(runs, spec)), preload)
@@ -377,7 +377,7 @@ class RayJobRunner:
 def _in_place_of_training(job: Any, remote: Any) -> Any:
     """`job` with its in-process training swapped for `remote`.
 
-    A wrapper (core.experiments.SavingJob) keeps the job it wraps in `.job` and does its own work
+    A wrapper (core.results.experiments.SavingJob) keeps the job it wraps in `.job` and does its own work
     after it, in the slot's thread: it is kept, so that work happens on Ray too.
     """
     inner = getattr(job, "job", None) if not isinstance(job, TrainingJobSpec) else None

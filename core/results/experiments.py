@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import ConfigError, TrainingConfig
-from core.run import FINISHED, RUN_RECORD_VERSION, STOPPED, RunSnapshot, TrainingRun
+from core.training.run import FINISHED, RUN_RECORD_VERSION, STOPPED, RunSnapshot, TrainingRun
 
 RUNS_DIR_ENV = "TRAINING_STUDIO_RUNS_DIR"
 # What the folder keeps; past either cap the oldest runs are removed first.
@@ -204,7 +204,7 @@ def save_run(run: TrainingRun, store: RunStore) -> bool:
     if run.kind == "keras" and run.model is not None:
 
         def save_model(path: str) -> None:
-            from core.models import save_model as save_keras_model
+            from core.training.models import save_model as save_keras_model
 
             save_keras_model(run.model, path, {"dataset": run.dataset_title, "config": run.config.to_dict()})
 

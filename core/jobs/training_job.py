@@ -1,0 +1,57 @@
+"""A training job: the runs of one press of Train (Keras, then the baseline), trained in turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.data.datasets import Dataset
+from core.training.baseline import train_baseline
+from core.training.engine import train
+from core.training.run import STOPPED
+
+
+@dataclass(frozen=True)
+class TrainingJobSpec:
+    """A training job as plain data (the runs' settings travel with the runs), for runners that
+    train in another process, such as core.jobs.ray_jobs: the worker loads the dataset by name itself."""
+
+    dataset_name: str
+    data_dir: str | None = None
+    extra_epochs: int | None = None
+
+
+class TrainingJob:
+    """A job for core.jobs.runner.JobRunner: train each run in turn (Keras, then the baseline).
+
+    Calling it trains in this process; `spec` describes the same job as data for other runners.
+    """
+
+    def __init__(self, runs, dataset: Dataset, extra_epochs: int | None = None) -> None:
+        self.runs = list(runs)
+        self.dataset = dataset
+        self.extra_epochs = extra_epochs
+
+    @property
+    def spec(self) -> TrainingJobSpec:
+        config = self.runs[0].config
+        # A folder dataset is found again through its directory; named datasets need none.
+        data_dir = config.data_dir if config.dataset == self.dataset.name else None
+        return TrainingJobSpec(self.dataset.name, data_dir, self.extra_epochs)
+
+    def __call__(self) -> None:
+        runs, dataset, extra_epochs = self.runs, self.dataset, self.extra_epochs
+        for waiting in runs[1:]:
+            waiting.set_message(f"Starts when {runs[0].label} has finished.")
+        for run in runs:
+            if run.stop_requested:
+                run.mark_finished(STOPPED, "Stopped before it started.")
+                continue
+            if run.kind == "baseline":
+                train_baseline(run, dataset, extra_epochs)
+            else:
+                train(run, dataset, extra_epochs)
+
+
+def training_job(runs, dataset: Dataset, extra_epochs: int | None = None) -> TrainingJob:
+    """A job for core.jobs.runner.JobRunner (or core.jobs.ray_jobs.RayJobRunner): train each run in turn."""
+    return TrainingJob(runs, dataset, extra_epochs)
