@@ -1,10 +1,10 @@
 """Training jobs on a Ray cluster, behind the same interface as core.jobs.runner.JobRunner.
 
-A job travels as data (the runs' settings and a core.jobs.training_job.TrainingJobSpec). A Ray actor runs the
-same engine on run records of its own, which note every write as an event; a thread in the app
-polls those events and replays them into the app's runs, so the live charts, Stop, the learning-rate
-control, "train more" and the waiting line behave as in-process. The trained model comes back with
-the run's final event. Ray is imported only here, and only when a RayJobRunner is made.
+A job travels as data (the runs' settings and a core.jobs.training_job.TrainingJobSpec). A Ray actor
+runs the same engine on run records of its own and follows their updates (core.training.run.RunUpdate);
+a thread in the app polls those updates and applies them to the app's runs, so the live charts, Stop,
+the learning-rate control, "train more" and the waiting line behave as in-process. The trained model
+comes back just before the run's last update. Ray is imported only here, and only when a RayJobRunner is made.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 
 from core import libraries
 from core.config import TrainingConfig
-from core.jobs.runner import JobRunner
+from core.jobs.runner import DEFAULT_PRIORITY, JobRunner
 from core.jobs.training_job import TrainingJobSpec
-from core.training.run import FAILED, QUEUED, RUNNING, TrainingRun
+from core.training.run import ENDED, FAILED, QUEUED, RUNNING, RunUpdate, TrainingRun, replay_updates
 
 # Each job asks Ray for one CPU (Keras trains one model per process) and this much memory
 # (TensorFlow plus a 70,000-image dataset), so Ray places it on a node that has both.
@@ -34,85 +34,27 @@ POLL_SECONDS = 0.25
 NAMESPACE = "training-studio"
 CORE_DIR = Path(__file__).resolve().parents[1]
 
-# Methods of TrainingRun whose calls the worker records and the app replays, in order.
-REPLAYED = (
-    "mark_running",
-    "record_batch",
-    "record_epoch",
-    "record_learning_rate_change",
-    "set_detail",
-    "set_test_metrics",
-    "set_message",
-    "resume_clock",
-    "mark_finished",
-)
-
-Event = tuple[int, str, tuple]  # (index of the run in its job, method or "attributes"/"outcome", arguments)
+Event = tuple[
+    str, int, Any
+]  # ("update", index of the run in its job, RunUpdate) or ("outcome", index, (model, probabilities))
 
 
 # --- the worker side -------------------------------------------------------------------------
 
 
-class RecordingRun(TrainingRun):
-    """A TrainingRun inside a Ray worker that also notes every write as an event for the app."""
+def forward_to(events: list[Event], run: TrainingRun, index: int) -> None:
+    """Note every update of `run` (a record inside a Ray worker) as an event for the app.
 
-    def __init__(self, config: TrainingConfig, kind: str, index: int, events: list[Event]) -> None:
-        super().__init__(config, kind)
-        self.index = index
-        self._events = events
-        self._sent_attributes: dict = {}
+    The trained model travels as an event of its own just before the run's end, so the app never
+    sees a finished run without its model.
+    """
 
-    def restore(self, prior: dict) -> None:
-        """Carry over what "train more" continues from: the epochs so far, their details, the model."""
-        with self._lock:
-            self._epochs = [dict(row) for row in prior["epochs"]]
-            self._details = dict(prior["details"])
-        self.model = decode_model(prior["model"])
+    def forward(update: RunUpdate) -> None:
+        if update.kind == ENDED:
+            events.append(("outcome", index, (encode_model(run.model), run.test_probabilities)))
+        events.append(("update", index, update))
 
-    def mark_running(self, total_epochs: int, steps_per_epoch: int, message: str = "Training.") -> None:
-        super().mark_running(total_epochs, steps_per_epoch, message)
-        self._emit("mark_running", total_epochs, steps_per_epoch, message)
-
-    def record_batch(self, epoch: int, step: int, logs: dict[str, float]) -> None:
-        super().record_batch(epoch, step, logs)
-        self._emit("record_batch", epoch, step, _floats(logs))
-
-    def record_epoch(self, epoch: int, logs: dict[str, float], learning_rate: float | None = None) -> None:
-        super().record_epoch(epoch, logs, learning_rate)
-        self._emit("record_epoch", epoch, _floats(logs), learning_rate)
-
-    def record_learning_rate_change(self, epoch: int, step: int, learning_rate: float) -> None:
-        super().record_learning_rate_change(epoch, step, learning_rate)
-        self._emit("record_learning_rate_change", epoch, step, learning_rate)
-
-    def set_detail(self, key: str, value: Any) -> None:
-        super().set_detail(key, value)
-        self._emit("set_detail", key, value)
-
-    def set_test_metrics(self, metrics: dict[str, float]) -> None:
-        super().set_test_metrics(metrics)
-        self._emit("set_test_metrics", _floats(metrics))
-
-    def set_message(self, message: str) -> None:
-        super().set_message(message)
-        self._emit("set_message", message)
-
-    def resume_clock(self) -> None:
-        super().resume_clock()
-        self._emit("resume_clock")
-
-    def mark_finished(self, status: str, message: str) -> None:
-        # The model travels before the status, so the app never sees a finished run without its model.
-        self._events.append((self.index, "outcome", (encode_model(self.model), self.test_probabilities)))
-        super().mark_finished(status, message)
-        self._emit("mark_finished", status, message)
-
-    def _emit(self, name: str, *args) -> None:
-        attributes = {"dataset_title": self.dataset_title, "parameter_count": self.parameter_count}
-        if attributes != self._sent_attributes:
-            self._sent_attributes = attributes
-            self._events.append((self.index, "attributes", (attributes,)))
-        self._events.append((self.index, name, args))
+    run.follow(forward)
 
 
 class TrainingWorker:
@@ -126,7 +68,7 @@ class TrainingWorker:
         self._lock = threading.Lock()
         self._job_id = ""
         self._events: list[Event] = []
-        self._runs: list[RecordingRun] = []
+        self._runs: list[TrainingRun] = []
 
     def ready(self) -> dict:
         import ray
@@ -140,14 +82,13 @@ class TrainingWorker:
 
         with self._lock:
             self._job_id, self._events = job_id, []
-            runs = [
-                RecordingRun(TrainingConfig.from_dict(config), kind, index, self._events)
-                for index, (kind, config) in enumerate(entries)
-            ]
+            runs = [TrainingRun(TrainingConfig.from_dict(config), kind) for kind, config in entries]
             self._runs = runs
-        for run, prior in zip(runs, priors, strict=True):
-            if prior is not None:
-                run.restore(prior)
+        for index, (run, prior) in enumerate(zip(runs, priors, strict=True)):
+            if prior is not None:  # "train more": the epochs so far and the model, before anything is forwarded
+                replay_updates(run, prior["updates"])
+                run.model = decode_model(prior["model"])
+            forward_to(self._events, run, index)
         libraries.load("keras" if any(kind == "keras" for kind, _ in entries) else "sklearn")
         dataset = load_dataset(spec["dataset_name"], spec["data_dir"])
         training_job(runs, dataset, spec["extra_epochs"])()
@@ -169,11 +110,6 @@ class TrainingWorker:
         with self._lock:
             if job_id == self._job_id:
                 self._runs[index].request_learning_rate(learning_rate)
-
-
-def _floats(logs: dict) -> dict[str, float]:
-    # Plain floats travel well; NaN stays NaN so the app's run record turns it into None itself.
-    return {key: float(value) for key, value in logs.items()}
 
 
 # --- models across processes -----------------------------------------------------------------
@@ -217,25 +153,21 @@ def decode_model(encoded: tuple[str, Any] | None) -> Any:
 
 
 def apply_events(runs: Sequence[TrainingRun], events: Sequence[Event]) -> None:
-    """Replay a worker's events into the app's runs, through the same methods the engine calls."""
-    for index, name, args in events:
+    """Apply a worker's events to the app's runs: the same updates, in the same order."""
+    for name, index, payload in events:
         run = runs[index]
-        if name == "attributes":
-            run.dataset_title = args[0]["dataset_title"] or run.dataset_title
-            run.parameter_count = args[0]["parameter_count"]
-        elif name == "outcome":
-            run.model = decode_model(args[0])
-            run.test_probabilities = args[1]
-        elif name in REPLAYED:
-            getattr(run, name)(*args)
+        if name == "outcome":
+            run.model = decode_model(payload[0])
+            run.test_probabilities = payload[1]
+        elif name == "update":
+            run.apply(payload)
         else:
-            raise ValueError(f"Unknown run event {name!r} from a Ray worker; expected one of {REPLAYED}.")
+            raise ValueError(f"Unknown event {name!r} from a Ray worker; expected 'update' or 'outcome'.")
 
 
 def prior_state(run: TrainingRun) -> dict:
-    """What a worker needs to continue `run` for more epochs."""
-    snap = run.snapshot()
-    return {"epochs": list(snap.epochs), "details": dict(snap.details), "model": encode_model(run.model)}
+    """What a worker needs to continue `run` for more epochs: its history as updates, and the model."""
+    return {"updates": run.history_updates(), "model": encode_model(run.model)}
 
 
 @dataclass
@@ -308,7 +240,9 @@ class RayJobRunner:
     def describe(self) -> str:
         return f"a Ray cluster at {self.address} ({self.slots} training slot(s))"
 
-    def submit(self, runs: Sequence[TrainingRun], job: Any, preload: str = "keras") -> None:
+    def submit(
+        self, runs: Sequence[TrainingRun], job: Any, preload: str = "keras", priority: int = DEFAULT_PRIORITY
+    ) -> None:
         """Queue `job` (a core.jobs.training_job.TrainingJob, or its TrainingJobSpec) to train `runs` on the cluster."""
         spec = getattr(job, "spec", job)
         if not hasattr(spec, "dataset_name"):
@@ -317,10 +251,13 @@ class RayJobRunner:
                 f"TrainingJobSpec); got {type(job).__name__}. A plain function cannot be sent to another machine."
             )
         runs = list(runs)
-        self._line.submit(runs, _in_place_of_training(job, lambda: self._run_remote(runs, spec)), preload)
+        self._line.submit(runs, _in_place_of_training(job, lambda: self._run_remote(runs, spec)), preload, priority)
 
     def position(self, run: TrainingRun) -> int | None:
         return self._line.position(run)
+
+    def seconds_until_start(self, run: TrainingRun) -> float | None:
+        return self._line.seconds_until_start(run)
 
     def cancel(self, runs: Sequence[TrainingRun]) -> None:
         # Running jobs see the stop request at their next poll and pass it to the worker.

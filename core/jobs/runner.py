@@ -13,6 +13,10 @@ from core.training.run import ACTIVE_STATUSES, CANCELLED, FAILED, QUEUED, RUNNIN
 
 # Keras's TensorFlow backend declares itself not thread-safe: one fit per process at a time.
 DEFAULT_MAX_CONCURRENT = 1
+# Where a job joins the line: a workshop presenter's run goes ahead of the room's own tries (the room is
+# watching it); everyone else waits in order of arrival.
+PRESENTER_PRIORITY = 0
+DEFAULT_PRIORITY = 1
 # Training threads' niceness (0 normal, 19 lowest): serving pages comes first.
 TRAINING_NICENESS = 10
 # Hosts with more cores (or a backend that is thread-safe) may allow more trainings at once.
@@ -38,19 +42,25 @@ class JobRunner:
         self.max_concurrent = max_concurrent
         self._condition = threading.Condition()
         self._waiting: list[tuple[TrainingRun, ...]] = []
+        self._priority: dict[tuple[TrainingRun, ...], int] = {}
         self._running: list[tuple[TrainingRun, ...]] = []
         self._threads: list[threading.Thread] = []
 
-    def submit(self, runs: Sequence[TrainingRun], job: Job, preload: str = "keras") -> None:
+    def submit(
+        self, runs: Sequence[TrainingRun], job: Job, preload: str = "keras", priority: int = DEFAULT_PRIORITY
+    ) -> None:
         """Queue `job`, which trains `runs` in order; returns at once.
 
-        The heavy libraries are imported here, in the caller's thread and under the import lock,
-        before the worker exists (see core.libraries).
+        Jobs wait in order of priority (lower first: PRESENTER_PRIORITY before DEFAULT_PRIORITY), then
+        of arrival. The heavy libraries are imported here, in the caller's thread and under the import
+        lock, before the worker exists (see core.libraries).
         """
         libraries.load(preload)
         entry = tuple(runs)
         with self._condition:
-            self._waiting.append(entry)
+            behind = [place for place, other in enumerate(self._waiting) if self._priority[other] > priority]
+            self._waiting.insert(behind[0] if behind else len(self._waiting), entry)
+            self._priority[entry] = priority
             self._update_positions()
         thread = threading.Thread(target=self._work, args=(entry, job), name=f"train-{entry[0].run_id}", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
@@ -70,6 +80,7 @@ class JobRunner:
             for entry in list(self._waiting):
                 if any(run in entry for run in runs):
                     self._waiting.remove(entry)
+                    self._priority.pop(entry, None)
                     for run in entry:
                         run.request_stop()
                         run.mark_finished(CANCELLED, "Cancelled before it started.")
@@ -77,6 +88,19 @@ class JobRunner:
             self._condition.notify_all()
         for run in runs:
             run.request_stop()
+
+    def seconds_until_start(self, run: TrainingRun) -> float | None:
+        """Estimated wait before a waiting `run` starts: what is left of the trainings ahead of it, shared
+        among the slots (each run's estimated_seconds, see core.jobs.start). None when it is not waiting."""
+        with self._condition:
+            place = next((i for i, entry in enumerate(self._waiting) if run in entry), None)
+            if place is None:
+                return None
+            ahead = [r for entry in self._running for r in entry if r.status in ACTIVE_STATUSES]
+            ahead += [r for entry in self._waiting[:place] for r in entry]
+            ahead += self._waiting[place][: self._waiting[place].index(run)]  # earlier runs of its own job
+        left = sum(_seconds_left(r) for r in ahead)
+        return left / self.max_concurrent
 
     def counts(self) -> dict[str, int]:
         with self._condition:
@@ -93,6 +117,7 @@ class JobRunner:
             if entry not in self._waiting:  # cancelled while waiting
                 return
             self._waiting.remove(entry)
+            self._priority.pop(entry, None)
             self._running.append(entry)
             self._update_positions()
         # Out of line: say so at once, not "place 1" until the job's first message (data, compiling).
@@ -227,6 +252,15 @@ class OwnerWatchdog:
                 if not self._owners:
                     self._thread = None
                     return
+
+
+def _seconds_left(run: TrainingRun) -> float:
+    """What is left of a run's estimated time (its estimate when it has not started)."""
+    estimate = run.estimated_seconds or 0.0
+    if run.status != RUNNING:
+        return estimate
+    snap = run.snapshot()
+    return max(0.0, estimate - snap.elapsed_seconds) if snap.eta_seconds is None else snap.eta_seconds
 
 
 def _fail_unfinished(entry: tuple[TrainingRun, ...], error: BaseException) -> None:

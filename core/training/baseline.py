@@ -97,8 +97,6 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
     epochs = initial_epoch + (extra_epochs or config.epochs)
     slices = min(SLICES_PER_EPOCH, max(1, len(pixels_train) // config.batch_size))
     run.dataset_title = dataset.title
-    if extra_epochs:
-        run.resume_clock()
     run.mark_running(epochs, slices, f"Training the baseline on {len(pixels_train):,} images.")
     rng = np.random.default_rng(config.seed + initial_epoch)
 

@@ -9,7 +9,7 @@ import pytest
 
 from core.config import TrainingConfig
 from core.jobs.choice import choose_job_runner
-from core.jobs.ray_jobs import RecordingRun, apply_events
+from core.jobs.ray_jobs import apply_events, forward_to
 from core.jobs.runner import JobRunner
 from core.jobs.training_job import training_job
 from core.training.run import FAILED, FINISHED, RUNNING, STOPPED, TrainingRun
@@ -30,7 +30,8 @@ def test_a_workers_events_replayed_into_an_app_run_give_the_same_record(digits):
 
     config = TrainingConfig(dataset="digits", epochs=2, metrics=("accuracy", "f1"), seed=3)
     events = []
-    worker_run = RecordingRun(config, "baseline", 0, events)
+    worker_run = TrainingRun(config, "baseline")
+    forward_to(events, worker_run, 0)
     train_baseline(worker_run, digits)
     app_run = TrainingRun(config, "baseline")
     apply_events([app_run], events)

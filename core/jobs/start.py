@@ -1,0 +1,76 @@
+"""The one way a run starts: make its records, queue the training job, save what finishes.
+
+The Train page, the Lesson, workshop rooms and races all start runs here, so saving to the run
+folder (core.results.experiments) and the waiting line's estimates are never forgotten by a copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.config import TrainingConfig
+from core.data.datasets import Dataset
+from core.jobs import budget
+from core.jobs.runner import DEFAULT_PRIORITY
+from core.jobs.training_job import training_job
+from core.results.experiments import RunStore, saving_job
+from core.training.run import TrainingRun
+
+# Which models one press of Train trains: Keras, the scikit-learn baseline, or both (Keras first).
+MODELS_TO_TRAIN = {"both": ("keras", "baseline"), "keras": ("keras",), "baseline": ("baseline",)}
+
+
+def new_runs(config: TrainingConfig, train: str = "both", label: str | None = None) -> list[TrainingRun]:
+    """The run records one press of Train makes; `train` names the models (see MODELS_TO_TRAIN)."""
+    if train not in MODELS_TO_TRAIN:
+        raise ValueError(f"Unknown choice of models {train!r}; expected one of {', '.join(MODELS_TO_TRAIN)}.")
+    kinds = MODELS_TO_TRAIN[train]
+    return [TrainingRun(config, kind, label=_label(label, kind, len(kinds))) for kind in kinds]
+
+
+def start_runs(
+    runner: Any,
+    runs: Sequence[TrainingRun],
+    dataset: Dataset,
+    *,
+    extra_epochs: int | None = None,
+    store: RunStore | None = None,
+    priority: int = DEFAULT_PRIORITY,
+) -> list[TrainingRun]:
+    """Queue `runs` (new, or finished ones to continue for `extra_epochs`) on `runner`; returns them.
+
+    The job trains them in order in a worker and then saves each finished run (record and model).
+    """
+    runs = list(runs)
+    for run in runs:
+        if extra_epochs:
+            run.prepare_more_epochs(extra_epochs)
+        planned = run.config.replace(epochs=extra_epochs or run.config.epochs)
+        images = len(dataset.pixels_train)
+        run.estimated_seconds = budget.estimate(planned, images, dataset.image_shape, dataset.num_classes).total_seconds
+    preload = "keras" if any(run.kind == "keras" for run in runs) else "sklearn"
+    job = saving_job(training_job(runs, dataset, extra_epochs), runs, store)
+    runner.submit(runs, job, preload=preload, priority=priority)
+    return runs
+
+
+def start_run(
+    runner: Any,
+    config: TrainingConfig,
+    dataset: Dataset,
+    train: str = "both",
+    *,
+    label: str | None = None,
+    store: RunStore | None = None,
+    priority: int = DEFAULT_PRIORITY,
+) -> list[TrainingRun]:
+    """Start training `config` on `dataset`: new run records, queued on `runner`, saved when done."""
+    return start_runs(runner, new_runs(config, train, label), dataset, store=store, priority=priority)
+
+
+def _label(label: str | None, kind: str, count: int) -> str | None:
+    """A caller's label names the Keras run; with both models the baseline's says whose it is."""
+    if label is None:
+        return None
+    return label if kind == "keras" or count == 1 else f"{label} (baseline)"

@@ -1,0 +1,120 @@
+"""One stream of run updates: every change to a TrainingRun is an update that a second record can follow."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from core.training.run import (
+    BATCH,
+    ENDED,
+    EPOCH,
+    FINISHED,
+    STOPPED,
+    RunUpdate,
+    TrainingRun,
+    replay_updates,
+)
+
+
+def comparable(run: TrainingRun) -> dict:
+    """A snapshot as plain values (arrays as lists), without the run id and the version."""
+    snap = run.snapshot()
+    values = {name: getattr(snap, name) for name in snap.__dataclass_fields__ if name not in ("run_id", "details")}
+    values["details"] = {key: np.asarray(value).tolist() for key, value in snap.details.items()}
+    return values
+
+
+def followed(run: TrainingRun) -> list[RunUpdate]:
+    updates: list[RunUpdate] = []
+    run.follow(updates.append)
+    return updates
+
+
+def test_a_run_rebuilt_from_its_updates_equals_the_keras_original(digits, quick_config):
+    from core.training.engine import train
+
+    run = TrainingRun(quick_config.replace(metrics=("accuracy", "f1")))
+    updates = followed(run)
+    train(run, digits)
+    copy = replay_updates(TrainingRun(run.config, run.kind), updates)
+    assert run.status == FINISHED and copy.status == FINISHED
+    assert comparable(copy) == comparable(run)
+    assert copy.version == run.version == len(updates)
+    assert {update.kind for update in updates} >= {BATCH, EPOCH, ENDED}
+
+
+def test_a_run_rebuilt_from_its_updates_equals_the_baseline_original_after_training_more(digits, quick_config):
+    from core.training.baseline import train_baseline
+
+    run = TrainingRun(quick_config, "baseline")
+    updates = followed(run)
+    train_baseline(run, digits)
+    run.prepare_more_epochs(1)
+    train_baseline(run, digits, extra_epochs=1)
+    copy = replay_updates(TrainingRun(run.config, run.kind), updates)
+    assert len(copy.snapshot().epochs) == 3
+    assert comparable(copy) == comparable(run)
+
+
+def test_history_updates_carry_a_runs_epochs_and_details_to_a_new_record():
+    run = TrainingRun(TrainingRunConfig())
+    run.mark_running(2, 4)
+    run.record_epoch(1, {"loss": 0.5})
+    run.set_detail("weights", np.ones(3))
+    run.mark_finished(STOPPED, "Stopped.")
+    elsewhere = replay_updates(TrainingRun(run.config), run.history_updates())
+    assert elsewhere.completed_epochs == 1
+    assert elsewhere.snapshot().epochs[0]["loss"] == 0.5
+    np.testing.assert_array_equal(elsewhere.snapshot().details["weights"], np.ones(3))
+
+
+def test_followers_see_updates_in_order_and_can_stop_following():
+    run = TrainingRun(TrainingRunConfig())
+    seen = []
+    unfollow = run.follow(lambda update: seen.append(update.kind))
+    run.mark_running(1, 10)
+    run.record_batch(1, 1, {"loss": 1.0})
+    unfollow()
+    run.record_batch(1, 2, {"loss": 0.9})
+    assert seen == ["started", "batch"]
+    assert run.version == 3
+
+
+def test_a_snapshot_is_shared_until_the_next_update():
+    run = TrainingRun(TrainingRunConfig())
+    first, second = run.snapshot(), run.snapshot()
+    assert first is second
+    run.set_message("Now this.")
+    assert run.snapshot() is not first and run.snapshot().message == "Now this."
+    assert run.snapshot().version == first.version + 1
+
+
+def test_an_unknown_update_is_refused_with_the_kinds_it_knows():
+    with pytest.raises(ValueError, match="Unknown run update 'explode'.*batch"):
+        RunUpdate("explode", {})
+
+
+def test_writers_in_many_threads_never_lose_an_update():
+    run = TrainingRun(TrainingRunConfig())
+    copy = TrainingRun(run.config)
+    run.follow(copy.apply)
+    run.mark_running(1, 4000)
+
+    def write(offset: int) -> None:
+        for step in range(offset, 4000, 4):
+            run.record_batch(1, step + 1, {"loss": 1.0 / (step + 1)})
+
+    threads = [threading.Thread(target=write, args=(offset,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert copy.version == run.version == 4001
+    assert copy.snapshot().batches == run.snapshot().batches
+
+
+def TrainingRunConfig():  # noqa: N802 — reads as the config it makes
+    from core.config import TrainingConfig
+
+    return TrainingConfig(dataset="digits")
