@@ -114,7 +114,7 @@ def test_writers_in_many_threads_never_lose_an_update():
     assert copy.snapshot().batches == run.snapshot().batches
 
 
-def TrainingRunConfig():  # noqa: N802 — reads as the config it makes
+def TrainingRunConfig():
     from core.config import TrainingConfig
 
     return TrainingConfig(dataset="digits")
