@@ -91,7 +91,7 @@ def test_a_snapshot_is_shared_until_the_next_update():
 
 
 def test_an_unknown_update_is_refused_with_the_kinds_it_knows():
-    with pytest.raises(ValueError, match="Unknown run update 'explode'.*batch"):
+    with pytest.raises(ValueError, match=r"Unknown run update 'explode'.*batch"):
         RunUpdate("explode", {})
 
 
