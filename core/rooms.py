@@ -1,0 +1,381 @@
+"""Workshop rooms: a presenter's run followed live by a room, participants' own tries, one board.
+
+Rooms live in the server process, in one RoomRegistry shared by every session; every method is
+thread-safe. A room holds references to run records, never copies: a hundred viewers of the
+presenter's run all read the same TrainingRun. The presenter is whoever holds the room's secret,
+which the registry hands out once, at creation, and keeps only as a hash; a join link carries the
+room's code alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from core.config import TrainingConfig
+from core.jobs.runner import positive_from_environment
+from core.results.experiments import differing_settings
+from core.training.run import ACTIVE_STATUSES, FINISHED, STOPPED, TrainingRun
+
+# Codes read aloud and typed on phones: no 0/O, 1/I/L look-alikes.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 5
+MAX_NICKNAME_CHARS = 24
+# Caps, each overridable from the environment (TRAINING_STUDIO_ROOM_*): a room is a workshop, not a public forum.
+MAX_ROOMS, MAX_ROOMS_ENV = 20, "TRAINING_STUDIO_MAX_ROOMS"
+MAX_PARTICIPANTS, MAX_PARTICIPANTS_ENV = 100, "TRAINING_STUDIO_ROOM_MAX_PARTICIPANTS"
+MAX_RUNS, MAX_RUNS_ENV = 300, "TRAINING_STUDIO_ROOM_MAX_RUNS"
+# A room nobody has touched (no step, join, run or board view) for this long ends by itself.
+IDLE_MINUTES, IDLE_MINUTES_ENV = 120.0, "TRAINING_STUDIO_ROOM_IDLE_MINUTES"
+BOARD_STATUSES = (FINISHED, STOPPED)
+
+
+class RoomError(ValueError):
+    """What a person tried cannot be done in this room; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class RoomLimits:
+    max_rooms: int = MAX_ROOMS
+    max_participants: int = MAX_PARTICIPANTS
+    max_runs: int = MAX_RUNS
+    idle_seconds: float = IDLE_MINUTES * 60
+
+
+def limits_from_environment(environ: dict | None = None) -> RoomLimits:
+    """The caps in force: the TRAINING_STUDIO_*ROOM* variables where set, else the defaults above."""
+    return RoomLimits(
+        max_rooms=positive_from_environment(environ, MAX_ROOMS_ENV, MAX_ROOMS, int),
+        max_participants=positive_from_environment(environ, MAX_PARTICIPANTS_ENV, MAX_PARTICIPANTS, int),
+        max_runs=positive_from_environment(environ, MAX_RUNS_ENV, MAX_RUNS, int),
+        idle_seconds=60 * positive_from_environment(environ, IDLE_MINUTES_ENV, IDLE_MINUTES, float),
+    )
+
+
+def normalise_code(raw: str | None) -> str | None:
+    """A room code as typed ("abc-de ", "ABCDE") in its canonical form, or None when it cannot be one."""
+    if not isinstance(raw, str):
+        return None
+    code = "".join(raw.split()).replace("-", "").upper()
+    if len(code) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in code):
+        return None
+    return code
+
+
+def clean_nickname(raw: str | None) -> str:
+    """A nickname as plain, printable, single-line text of at most MAX_NICKNAME_CHARS ("" when none is left).
+
+    Control and formatting characters (newlines, bidirectional overrides, zero-width joiners) are
+    dropped; pages show the result as text, never as markdown or HTML.
+    """
+    if not isinstance(raw, str):
+        return ""
+    kept = "".join(char for char in raw if unicodedata.category(char)[0] not in ("C", "Z") or char == " ")
+    return " ".join(kept.split())[:MAX_NICKNAME_CHARS].strip()
+
+
+@dataclass(frozen=True)
+class RoomEntry:
+    """A run of the room: the presenter's (participant_id None) or a participant's try."""
+
+    run: TrainingRun
+    participant_id: str | None
+    nickname: str
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    place: int
+    nickname: str
+    model: str
+    differs: str
+    test_accuracy: float | None
+    fit_seconds: float | None
+    run_id: str
+    is_presenter: bool
+
+
+@dataclass(frozen=True)
+class RoomView:
+    """What every screen of the room shows, read at one moment."""
+
+    code: str
+    step: int
+    presenter_runs: tuple[TrainingRun, ...]
+    presenter_config: TrainingConfig | None
+    participants: int
+    ended: bool
+    version: tuple  # changes whenever anything above does, or the presenter's runs change
+
+
+class Room:
+    """One workshop room. Presenter actions take the room's secret; a wrong one is refused."""
+
+    PRESENTER = "Presenter"
+
+    def __init__(self, code: str, secret: str, limits: RoomLimits, clock: Callable[[], float]) -> None:
+        self.code = code
+        self._secret_hash = _hash(secret)
+        self._limits = limits
+        self._clock = clock
+        self._lock = threading.RLock()
+        self.created_at = self._last_activity = clock()
+        self._version = 0
+        self._step = 1
+        self._presenter_runs: tuple[TrainingRun, ...] = ()
+        self._presenter_config: TrainingConfig | None = None
+        self._participants: dict[str, str] = {}
+        self._entries: list[RoomEntry] = []
+        self._ended = False
+
+    # --- the presenter ---------------------------------------------------------------------
+    def is_presenter(self, secret: str | None) -> bool:
+        return isinstance(secret, str) and hmac.compare_digest(_hash(secret), self._secret_hash)
+
+    def set_step(self, secret: str | None, step: int) -> None:
+        with self._changing(secret, "move the lesson to another step"):
+            self._step = int(step)
+
+    def set_presenter_config(self, secret: str | None, config: TrainingConfig) -> None:
+        """The settings participants fork from (the presenter's sidebar or lesson settings)."""
+        with self._changing(secret, "change the room's settings"):
+            self._presenter_config = config
+
+    def present_runs(self, secret: str | None, runs: Sequence[TrainingRun]) -> None:
+        """The presenter started `runs`: every screen of the room follows them, and the board gets them."""
+        with self._changing(secret, "start the room's run"):
+            self._check_run_cap(len(runs))
+            self._presenter_runs = tuple(runs)
+            self._presenter_config = runs[0].config if runs else self._presenter_config
+            self._entries.extend(RoomEntry(run, None, self.PRESENTER) for run in runs)
+
+    def end(self, secret: str | None) -> None:
+        with self._changing(secret, "end the room"):
+            self._ended = True
+
+    # --- participants ----------------------------------------------------------------------
+    def join(self, participant_id: str, nickname: str | None = None) -> str:
+        """Add a participant (again, harmlessly); returns the nickname shown for them."""
+        with self._lock:
+            self._check_open()
+            if participant_id not in self._participants:
+                if len(self._participants) >= self._limits.max_participants:
+                    raise RoomError(
+                        f"Room {self.code} is full ({self._limits.max_participants} people). "
+                        "Ask the presenter to open a second room."
+                    )
+                self._participants[participant_id] = clean_nickname(nickname) or self._guest_name()
+            elif nickname is not None and clean_nickname(nickname):
+                self._participants[participant_id] = clean_nickname(nickname)
+            self._touch()
+            return self._participants[participant_id]
+
+    def leave(self, participant_id: str) -> None:
+        with self._lock:
+            if self._participants.pop(participant_id, None) is not None:
+                self._touch()
+
+    def is_participant(self, participant_id: str | None) -> bool:
+        with self._lock:
+            return participant_id in self._participants
+
+    def nickname_of(self, participant_id: str) -> str | None:
+        with self._lock:
+            return self._participants.get(participant_id)
+
+    def active_try(self, participant_id: str) -> tuple[TrainingRun, ...]:
+        """The participant's queued or running runs (empty when they have none)."""
+        with self._lock:
+            return tuple(
+                entry.run
+                for entry in self._entries
+                if entry.participant_id == participant_id and entry.run.status in ACTIVE_STATUSES
+            )
+
+    def add_try(self, participant_id: str, runs: Sequence[TrainingRun]) -> None:
+        """Record a participant's runs; refused while one of theirs is still queued or running."""
+        with self._lock:
+            self.check_try(participant_id, len(runs))
+            nickname = self._participants[participant_id]
+            self._entries.extend(RoomEntry(run, participant_id, nickname) for run in runs)
+            self._touch()
+
+    def check_try(self, participant_id: str, runs: int = 1) -> None:
+        """Raise the RoomError add_try would raise, before any run is made (pages call it first)."""
+        with self._lock:
+            self._check_open()
+            if participant_id not in self._participants:
+                raise RoomError(f"Join room {self.code} first, then press Train.")
+            if self.active_try(participant_id):
+                raise RoomError("Your run is still in line or training: one at a time each, so everyone gets a turn.")
+            self._check_run_cap(runs)
+
+    # --- reading ---------------------------------------------------------------------------
+    def view(self) -> RoomView:
+        with self._lock:
+            return RoomView(
+                code=self.code,
+                step=self._step,
+                presenter_runs=self._presenter_runs,
+                presenter_config=self._presenter_config,
+                participants=len(self._participants),
+                ended=self._ended,
+                version=(self._version, *(run.version for run in self._presenter_runs)),
+            )
+
+    def version(self) -> tuple:
+        """Changes when the step, the people, the runs or the presenter's run change: cheap to ask often."""
+        return self.view().version
+
+    def entries(self) -> tuple[RoomEntry, ...]:
+        with self._lock:
+            return tuple(self._entries)
+
+    def run_ids(self) -> set[str]:
+        with self._lock:
+            return {entry.run.run_id for entry in self._entries}
+
+    def board(self) -> list[BoardRow]:
+        """Every finished run of the room, best test accuracy first (then the faster fit)."""
+        with self._lock:
+            entries, base = list(self._entries), self._presenter_config
+        done = [(entry, entry.run.snapshot()) for entry in entries if entry.run.status in BOARD_STATUSES]
+        done.sort(key=lambda pair: (-(pair[1].test_metrics.get("accuracy") or 0.0), pair[1].fit_seconds or 0.0))
+        rows = []
+        for place, (entry, snap) in enumerate(done, start=1):
+            differs = differing_settings([base, snap.config])[1] if base is not None else ""
+            rows.append(
+                BoardRow(
+                    place=place,
+                    nickname=entry.nickname,
+                    model=snap.label if entry.participant_id is None else ("Keras" if snap.kind == "keras" else "MLP"),
+                    differs=differs or "same as the presenter",
+                    test_accuracy=snap.test_metrics.get("accuracy"),
+                    fit_seconds=snap.fit_seconds,
+                    run_id=snap.run_id,
+                    is_presenter=entry.participant_id is None,
+                )
+            )
+        return rows
+
+    @property
+    def ended(self) -> bool:
+        with self._lock:
+            return self._ended
+
+    def idle_seconds(self, now: float | None = None) -> float:
+        with self._lock:
+            busy = any(entry.run.status in ACTIVE_STATUSES for entry in self._entries)
+            return 0.0 if busy else (self._clock() if now is None else now) - self._last_activity
+
+    def touch(self) -> None:
+        """Note activity (a screen of the room was drawn), so a room in use does not expire."""
+        with self._lock:
+            self._last_activity = self._clock()
+
+    # --- inside ----------------------------------------------------------------------------
+    @contextmanager
+    def _changing(self, secret: str | None, what: str):
+        """Hold the room for a presenter's change: refused for anyone without the secret, or once ended."""
+        with self._lock:
+            if not self.is_presenter(secret):
+                raise RoomError(f"Only the presenter of room {self.code} can {what}.")
+            self._check_open()
+            yield
+            self._touch()
+
+    def _touch(self) -> None:
+        self._version += 1
+        self._last_activity = self._clock()
+
+    def _check_open(self) -> None:
+        if self._ended:
+            raise RoomError(f"Room {self.code} has ended. Ask the presenter for the new room's code.")
+
+    def _check_run_cap(self, adding: int) -> None:
+        if len(self._entries) + adding > self._limits.max_runs:
+            raise RoomError(
+                f"Room {self.code} has reached its {self._limits.max_runs} runs: no more can be trained in it. "
+                "The board keeps every run so far."
+            )
+
+    def _guest_name(self) -> str:
+        taken = set(self._participants.values())
+        number = len(self._participants) + 1
+        while f"Guest {number}" in taken:
+            number += 1
+        return f"Guest {number}"
+
+
+class RoomRegistry:
+    """Every room of the server process, by code; thread-safe. Ended and idle rooms are dropped."""
+
+    def __init__(self, limits: RoomLimits | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits or RoomLimits()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._rooms: dict[str, Room] = {}
+
+    def create(self) -> tuple[Room, str]:
+        """A new room and its presenter's secret (keep the secret in the presenter's session only)."""
+        with self._lock:
+            self._expire()
+            if len(self._rooms) >= self.limits.max_rooms:
+                raise RoomError(
+                    f"This server already has {self.limits.max_rooms} rooms open, its limit. "
+                    "Try again when a workshop has ended, or end a room you no longer use."
+                )
+            code = self._new_code()
+            secret = secrets.token_urlsafe(24)
+            room = Room(code, secret, self.limits, self._clock)
+            self._rooms[code] = room
+            return room, secret
+
+    def get(self, code: str | None) -> Room | None:
+        """The open room with this code (typed in any case, with spaces or a dash), or None."""
+        wanted = normalise_code(code)
+        with self._lock:
+            self._expire()
+            return self._rooms.get(wanted) if wanted else None
+
+    def end(self, code: str, secret: str) -> None:
+        room = self.get(code)
+        if room is None:
+            raise RoomError(f"There is no open room {code!r}.")
+        room.end(secret)
+        with self._lock:
+            self._rooms.pop(room.code, None)
+
+    def open_rooms(self) -> int:
+        with self._lock:
+            self._expire()
+            return len(self._rooms)
+
+    def rooms_with(self, run_ids: set[str]) -> list[Room]:
+        """The open rooms holding any of these runs."""
+        with self._lock:
+            rooms = list(self._rooms.values())
+        return [room for room in rooms if room.run_ids() & run_ids]
+
+    def _expire(self) -> None:
+        now = self._clock()
+        for code, room in list(self._rooms.items()):
+            if room.ended or room.idle_seconds(now) >= self.limits.idle_seconds:
+                del self._rooms[code]
+
+    def _new_code(self) -> str:
+        while True:
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            if code not in self._rooms:
+                return code
+
+
+def _hash(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
