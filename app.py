@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import libraries
-from pages.shared import keep_keras_state_between_reruns
+from pages.streamlit_patches import keep_keras_state_between_reruns
 
 st.set_page_config(page_title="Training Studio", page_icon=":material/neurology:", layout="wide")
 

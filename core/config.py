@@ -71,6 +71,37 @@ DROPOUT_RANGE = (0.0, 0.9)
 SEED_RANGE = (0, 2**31 - 1)
 BATCH_SIZES = (16, 32, 64, 128, 256, 512)
 
+# The Train page's sidebar (and a link, core.links, which only chooses what the sidebar can): its choices
+# where they are narrower than the bounds above, its steps, and its widgets' session-state keys.
+UNIT_CHOICES = (16, 32, 64, 128, 256, 512)
+SIDEBAR_DROPOUT_RANGE = (0.0, 0.5)
+SIDEBAR_VALIDATION_SPLIT_RANGE = VALIDATION_SPLIT_RANGE
+SLIDER_STEP = 0.05  # dropout and the validation split move in steps of this
+LEARNING_RATE_STEP = 0.0001
+EARLY_STOPPING_PATIENCE = 2  # epochs without a lower validation loss, when "stop early" is ticked
+# Which models the Train button trains, by name (as in a link's ?train=) with the radio's label.
+TRAIN_CHOICES = {
+    "both": "Keras and the scikit-learn baseline",
+    "keras": "Keras only",
+    "baseline": "The baseline only",
+}
+DEFAULT_TRAIN_CHOICE = "both"
+# Setting name (a link's query parameter) → the sidebar widget's key. The learning rate has one key
+# per optimizer (each optimizer keeps its own value): see learning_rate_key.
+SIDEBAR_KEYS = {
+    name: f"train.{name}"
+    for name in (
+        "dataset", "data_dir", "model", "hidden_layers", "units", "activation", "dropout", "optimizer",
+        "loss", "metrics", "epochs", "batch_size", "validation_split", "seed", "early_stopping",
+    )
+} | {"train": "train.models_to_train"}  # fmt: skip
+LEARNING_RATE_KEY_PREFIX = "train.learning_rate."
+
+
+def learning_rate_key(optimizer: str) -> str:
+    """The sidebar's learning-rate widget key for this optimizer."""
+    return f"{LEARNING_RATE_KEY_PREFIX}{optimizer}"
+
 
 class ConfigError(ValueError):
     """A setting is outside what the app accepts; the message says which and why."""
@@ -175,3 +206,26 @@ def validate(config: TrainingConfig) -> None:
             raise ConfigError("Early stopping watches validation loss: set validation_split above 0.")
     if config.subsample is not None:
         _check_range("subsample", config.subsample, (10, 10_000_000))
+
+
+def sidebar_defaults() -> dict[str, object]:
+    """The sidebar's starting values by setting name: TrainingConfig's defaults in the sidebar's terms."""
+    default = TrainingConfig()
+    return {
+        "dataset": default.dataset,
+        "data_dir": "",
+        "model": default.model,
+        "hidden_layers": len(default.hidden_layers),
+        "units": default.hidden_layers[0],
+        "activation": default.activation,
+        "dropout": default.dropout,
+        "optimizer": default.optimizer,
+        "loss": default.loss,
+        "metrics": list(default.metrics),
+        "epochs": default.epochs,
+        "batch_size": default.batch_size,
+        "validation_split": default.validation_split,
+        "seed": default.seed,
+        "early_stopping": default.early_stopping_patience is not None,
+        "train": DEFAULT_TRAIN_CHOICE,
+    }

@@ -14,13 +14,7 @@ from dataclasses import dataclass
 from core import config as settings
 from core.config import TrainingConfig
 
-# The sidebar's choices where they are narrower than TrainingConfig's bounds (see pages/train.py).
-UNIT_CHOICES = (16, 32, 64, 128, 256, 512)
-DROPOUT_RANGE = (0.0, 0.5)
-VALIDATION_SPLIT_RANGE = (0.0, 0.5)
-SLIDER_STEP = 0.05
-# Which models the Train button trains, in the order of the Train page's radio buttons.
-TRAIN_CHOICES = ("both", "keras", "baseline")
+# A link chooses among the sidebar's own choices and bounds, all from core.config.
 LINK_DATASETS = tuple(name for name in settings.DATASETS if name != "folder")
 MAX_VALUE_CHARS = 200
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -31,17 +25,17 @@ CHOICES = {
     "activation": settings.ACTIVATIONS,
     "optimizer": tuple(settings.OPTIMIZERS),
     "loss": tuple(settings.LOSSES),
-    "train": TRAIN_CHOICES,
+    "train": tuple(settings.TRAIN_CHOICES),
 }
 INTEGERS = {
     "hidden_layers": settings.HIDDEN_LAYERS_RANGE,
     "epochs": settings.EPOCHS_RANGE,
     "seed": settings.SEED_RANGE,
 }
-STEPS = {"units": UNIT_CHOICES, "batch_size": settings.BATCH_SIZES}
+STEPS = {"units": settings.UNIT_CHOICES, "batch_size": settings.BATCH_SIZES}
 FLOATS = {
-    "dropout": (DROPOUT_RANGE, SLIDER_STEP),
-    "validation_split": (VALIDATION_SPLIT_RANGE, SLIDER_STEP),
+    "dropout": (settings.SIDEBAR_DROPOUT_RANGE, settings.SLIDER_STEP),
+    "validation_split": (settings.SIDEBAR_VALIDATION_SPLIT_RANGE, settings.SLIDER_STEP),
     "learning_rate": (settings.LEARNING_RATE_RANGE, None),
 }
 LINK_KEYS = (*CHOICES, *INTEGERS, *STEPS, *FLOATS, "metrics", "early_stopping")
@@ -173,7 +167,7 @@ def _boolean(key: str, raw: str):
     return None, f"The link's {key} {raw!r} is neither 1 nor 0; the default is used."
 
 
-def link_params(config: TrainingConfig, train: str = "both") -> dict[str, str]:
+def link_params(config: TrainingConfig, train: str = settings.DEFAULT_TRAIN_CHOICE) -> dict[str, str]:
     """Query parameters that reproduce the sidebar's settings (never a folder path)."""
     params = {}
     if config.dataset in LINK_DATASETS:
@@ -181,7 +175,7 @@ def link_params(config: TrainingConfig, train: str = "both") -> dict[str, str]:
     params.update(
         model=config.model,
         hidden_layers=str(len(config.hidden_layers)),
-        units=str(config.hidden_layers[0] if config.hidden_layers else 128),
+        units=str(config.hidden_layers[0] if config.hidden_layers else settings.sidebar_defaults()["units"]),
         activation=config.activation,
         dropout=f"{config.dropout:g}",
         optimizer=config.optimizer,
@@ -198,13 +192,11 @@ def link_params(config: TrainingConfig, train: str = "both") -> dict[str, str]:
     return params
 
 
-def widget_state(values: Mapping[str, object], models_to_train: Sequence[str]) -> dict[str, object]:
-    """The Train page's widget keys and values for a link's settings (models_to_train: its radio's labels)."""
-    state = {f"train.{key}": value for key, value in values.items() if key not in ("learning_rate", "train")}
+def widget_state(values: Mapping[str, object]) -> dict[str, object]:
+    """The Train page's widget keys (core.config.SIDEBAR_KEYS) and values for a link's settings."""
+    state = {settings.SIDEBAR_KEYS[key]: value for key, value in values.items() if key != "learning_rate"}
     if "learning_rate" in values:
         # The learning-rate widget has one key per optimizer (each optimizer keeps its own default).
         optimizer = values.get("optimizer", TrainingConfig.optimizer)
-        state[f"train.learning_rate.{optimizer}"] = values["learning_rate"]
-    if "train" in values:
-        state["train.models_to_train"] = models_to_train[TRAIN_CHOICES.index(values["train"])]
+        state[settings.learning_rate_key(optimizer)] = values["learning_rate"]
     return state

@@ -5,7 +5,11 @@ import streamlit as st
 from core import charts
 from core.results.comparison import comparison_reading, comparison_table
 from core.training.baseline import baseline_settings
-from pages.shared import Keys, current_runs, live
+from pages.live import live
+from pages.session import Keys, current_runs
+from pages.streamlit_patches import route_through_app
+
+route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
 
 X_AXES = {"epoch": "Epochs", "seconds": "Wall-clock seconds (a race)"}
 

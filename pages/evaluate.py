@@ -8,7 +8,12 @@ from core.data.splits import validation_images
 from core.results import inspection
 from core.training.inference import predict_probabilities
 from core.training.run import FAILED
-from pages.shared import Keys, any_active, current_runs, dataset_or_fallback, live
+from pages.live import live
+from pages.resources import dataset_or_fallback
+from pages.session import Keys, any_active, current_runs
+from pages.streamlit_patches import route_through_app
+
+route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
 INKS = {
@@ -245,7 +250,7 @@ def show_canvas(snapshots: dict, image_shape, names) -> None:
             height=CANVAS_SIDE,
             width=CANVAS_SIDE,
             return_image_data=True,
-            key=f"evaluate.canvas.{version}",
+            key=f"{Keys.EVALUATE_CANVAS}{version}",
         )
         if st.button("Clear", icon=":material/ink_eraser:"):
             # A new key gives a new, empty canvas.

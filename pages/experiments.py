@@ -8,7 +8,10 @@ from core import charts
 from core.results import experiments as store_lib
 from core.results.experiments import IMPORTED, RecordError, RunStore
 from core.results.export import keras_script
-from pages.shared import Keys
+from pages.session import Keys
+from pages.streamlit_patches import route_through_app
+
+route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
 
 
 def collect_runs(store: RunStore) -> list[tuple[dict, str]]:
@@ -49,7 +52,11 @@ def export_run(record: dict, source: str, store: RunStore) -> None:
     columns = st.columns(3)
     if model_path is not None and model_path.is_file():
         columns[0].download_button(
-            "Model (.keras)", model_path.read_bytes(), f"{run_id}.keras", "application/zip", key="experiments.get_model"
+            "Model (.keras)",
+            model_path.read_bytes(),
+            f"{run_id}.keras",
+            "application/zip",
+            key=Keys.EXPERIMENTS_GET_MODEL,
         )
     else:
         columns[0].caption("No Keras model for this run (baseline, imported, or still training).")
@@ -58,19 +65,19 @@ def export_run(record: dict, source: str, store: RunStore) -> None:
         json.dumps(record, indent=1),
         f"{run_id}.json",
         "application/json",
-        key="experiments.get_json",
+        key=Keys.EXPERIMENTS_GET_JSON,
     )
     columns[2].download_button(
-        "History (CSV)", store_lib.history_csv(record), f"{run_id}.csv", "text/csv", key="experiments.get_csv"
+        "History (CSV)", store_lib.history_csv(record), f"{run_id}.csv", "text/csv", key=Keys.EXPERIMENTS_GET_CSV
     )
-    if record.get("kind", "keras") == "keras" and st.toggle("Show the code", key="experiments.show_code"):
+    if record.get("kind", "keras") == "keras" and st.toggle("Show the code", key=Keys.EXPERIMENTS_SHOW_CODE):
         config = store_lib.config_of(record)
         epochs = max(config.epochs, len(record["history"]))
         st.code(keras_script(config, epochs, bool(record.get("learning_rate_changes"))), language="python")
 
 
 def import_record() -> None:
-    upload = st.file_uploader("Import a run record (JSON)", type="json", key="experiments.import")
+    upload = st.file_uploader("Import a run record (JSON)", type="json", key=Keys.EXPERIMENTS_IMPORT)
     if upload is None:
         return
     try:
@@ -112,21 +119,21 @@ else:
         drawable,
         default=drawable[:2],
         format_func=lambda run_id: describe(*records[run_id]),
-        key="experiments.overlay",
+        key=Keys.EXPERIMENTS_OVERLAY,
     )
     if chosen:
         draw_overlay([records[run_id][0] for run_id in chosen])
 
     st.subheader("Export a run")
     run_id = st.selectbox(
-        "Run", list(records), format_func=lambda run_id: describe(*records[run_id]), key="experiments.export"
+        "Run", list(records), format_func=lambda run_id: describe(*records[run_id]), key=Keys.EXPERIMENTS_EXPORT
     )
     export_run(*records[run_id], store)
     deletable = [run_id for run_id, (_, source) in records.items() if source != IMPORTED]
     deletable = [run_id for run_id in deletable if store.record_path(run_id).is_file()]
     with st.expander("Delete saved runs"):
-        doomed = st.multiselect("Runs to delete from the folder", deletable, key="experiments.delete")
-        if st.button("Delete", disabled=not doomed, key="experiments.delete_button"):
+        doomed = st.multiselect("Runs to delete from the folder", deletable, key=Keys.EXPERIMENTS_DELETE)
+        if st.button("Delete", disabled=not doomed, key=Keys.EXPERIMENTS_DELETE_BUTTON):
             for run_id in doomed:
                 store.delete(run_id)
             st.rerun()

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core import libraries
-from pages.shared import route_through_app
+from pages.streamlit_patches import route_through_app
 
-route_through_app()
+route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
 
 st.title("Training Studio")
 st.markdown(

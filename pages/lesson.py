@@ -10,11 +10,15 @@ from core.results import lesson, replay
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
 from core.training.run import QUEUED, RUNNING, RunSnapshot, TrainingRun
-from pages.shared import Keys, any_active, dataset_or_fallback, job_runner, live, wait_for_keras
+from pages.live import live
+from pages.resources import dataset_or_fallback, job_runner, wait_for_keras
+from pages.session import Keys, any_active
+from pages.streamlit_patches import route_through_app
+
+route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
 
 LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
 LESSON_EPOCHS_RANGE = (1, 20)
-DATASET_KEY = "lesson.dataset"  # the sidebar's dataset; the replay chooser follows it
 # Presenter mode: no sidebar (st.set_page_config runs once, in app.py, so CSS hides it) and room-sized text.
 PRESENTER_CSS = """
 <style>
@@ -136,7 +140,7 @@ def step_fit(dataset, config: TrainingConfig, presenter: bool) -> None:
     )
     st.code(texts.FIT_CODE.format(epochs=config.epochs, batch_size=config.batch_size), language="python")
     busy = any_active([run for run in [st.session_state.get(Keys.KERAS_RUN)] if run is not None])
-    if st.button(texts.FIT_BUTTON, type="primary", disabled=busy, key="lesson.fit"):
+    if st.button(texts.FIT_BUTTON, type="primary", disabled=busy, key=Keys.LESSON_FIT):
         start_training(config, dataset)
     if busy:
         st.info(texts.FIT_BUSY)
@@ -182,7 +186,7 @@ def chosen_replay() -> replay.Replay | None:
     available = replay.available_replays()
     if not available:
         return None
-    wanted = st.session_state.get(DATASET_KEY, LESSON_DATASETS[0])
+    wanted = st.session_state.get(Keys.LESSON_DATASET, LESSON_DATASETS[0])
     names = list(available)
     if st.session_state.get(Keys.LESSON_REPLAY) not in names:
         st.session_state[Keys.LESSON_REPLAY] = wanted if wanted in available else names[0]
@@ -239,7 +243,7 @@ def draw_reading(snapshot: RunSnapshot, dataset, presenter: bool) -> None:
     st.info(lesson.early_stopping_advice(snapshot))
     rerun = lesson.early_stopping_config(snapshot.config)
     label = texts.EARLY_STOPPING_BUTTON.format(epochs=rerun.epochs, patience=rerun.early_stopping_patience)
-    if st.button(label, disabled=snapshot.is_active, key="lesson.early_stopping"):
+    if st.button(label, disabled=snapshot.is_active, key=Keys.LESSON_EARLY_STOPPING):
         if rerun.dataset != dataset.name:
             dataset, _ = dataset_or_fallback(rerun.dataset, rerun.data_dir)
         start_training(rerun.replace(dataset=dataset.name, data_dir=None), dataset)
@@ -263,9 +267,9 @@ if presenter:
 
 with st.sidebar:
     dataset_name = st.selectbox(
-        texts.SIDEBAR_DATASET, LESSON_DATASETS, format_func=settings.DATASETS.get, key=DATASET_KEY
+        texts.SIDEBAR_DATASET, LESSON_DATASETS, format_func=settings.DATASETS.get, key=Keys.LESSON_DATASET
     )
-    epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, value=5, key="lesson.epochs")
+    epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, value=5, key=Keys.LESSON_EPOCHS)
 
 with st.spinner("Loading the dataset…"):
     dataset, notice = dataset_or_fallback(dataset_name, None)

@@ -10,59 +10,69 @@ from core.jobs.training_job import training_job
 from core.results.experiments import saving_job
 from core.training.architecture import describe_model, total_parameters
 from core.training.run import FAILED, TrainingRun
-from pages.shared import (
+from pages.live import live
+from pages.resources import dataset_or_fallback, job_runner, show_runner_notice, wait_for_keras
+from pages.session import (
     Keys,
     any_active,
     current_runs,
-    dataset_or_fallback,
-    job_runner,
-    live,
     remember_train_settings,
     restore_train_settings,
-    show_runner_notice,
-    wait_for_keras,
+    seed_learning_rate,
+    seed_train_settings,
 )
+from pages.streamlit_patches import route_through_app
 
-MODELS_TO_TRAIN = ("Keras and the scikit-learn baseline", "Keras only", "The baseline only")
+route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
 
 
 def settings_sidebar() -> tuple[TrainingConfig | None, str]:
     """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit."""
     st.header("Data")
-    dataset = st.selectbox("Dataset", list(settings.DATASETS), format_func=settings.DATASETS.get, key="train.dataset")
+    # Every widget takes its value from session state only (seeded by seed_train_settings), never value=.
+    st.header("Data")
+    dataset = st.selectbox(
+        "Dataset", list(settings.DATASETS), format_func=settings.DATASETS.get, key=Keys.TRAIN_DATASET
+    )
     data_dir = None
     if dataset == "folder":
-        data_dir = st.text_input("Folder (or .npz file)", key="train.data_dir", placeholder="/path/to/mnist")
+        data_dir = st.text_input("Folder (or .npz file)", key=Keys.TRAIN_DATA_DIR, placeholder="/path/to/mnist")
     st.header("Model")
-    model = st.radio("Architecture", list(settings.MODELS), format_func=settings.MODELS.get, key="train.model")
-    layers = st.slider("Hidden layers", *settings.HIDDEN_LAYERS_RANGE, value=1, key="train.hidden_layers")
-    units = st.select_slider("Units per hidden layer", [16, 32, 64, 128, 256, 512], value=128, key="train.units")
-    activation = st.selectbox("Activation", settings.ACTIVATIONS, key="train.activation")
-    dropout = st.slider("Dropout", 0.0, 0.5, 0.0, 0.05, key="train.dropout")
+    model = st.radio("Architecture", list(settings.MODELS), format_func=settings.MODELS.get, key=Keys.TRAIN_MODEL)
+    layers = st.slider("Hidden layers", *settings.HIDDEN_LAYERS_RANGE, key=Keys.TRAIN_HIDDEN_LAYERS)
+    units = st.select_slider("Units per hidden layer", settings.UNIT_CHOICES, key=Keys.TRAIN_UNITS)
+    activation = st.selectbox("Activation", settings.ACTIVATIONS, key=Keys.TRAIN_ACTIVATION)
+    dropout = st.slider("Dropout", *settings.SIDEBAR_DROPOUT_RANGE, step=settings.SLIDER_STEP, key=Keys.TRAIN_DROPOUT)
     st.header("Compile")
     optimizer = st.selectbox(
-        "Optimizer", list(settings.OPTIMIZERS), format_func=settings.OPTIMIZERS.get, key="train.optimizer"
+        "Optimizer", list(settings.OPTIMIZERS), format_func=settings.OPTIMIZERS.get, key=Keys.TRAIN_OPTIMIZER
     )
     learning_rate = st.number_input(
         "Learning rate",
         min_value=settings.LEARNING_RATE_RANGE[0],
         max_value=settings.LEARNING_RATE_RANGE[1],
-        value=settings.DEFAULT_LEARNING_RATES[optimizer],
-        step=0.0001,
+        step=settings.LEARNING_RATE_STEP,
         format="%.6f",
         # One key per optimizer: switching optimizer brings back that optimizer's own default.
-        key=f"train.learning_rate.{optimizer}",
+        key=seed_learning_rate(optimizer),
     )
-    loss = st.radio("Loss", list(settings.LOSSES), key="train.loss")
+    loss = st.radio("Loss", list(settings.LOSSES), key=Keys.TRAIN_LOSS)
     st.caption(settings.LOSSES[loss])
-    metrics = st.multiselect("Metrics", list(settings.METRICS), default=["accuracy"], key="train.metrics")
+    metrics = st.multiselect("Metrics", list(settings.METRICS), key=Keys.TRAIN_METRICS)
     st.header("Fit")
-    epochs = st.slider("Epochs", *settings.EPOCHS_RANGE, value=5, key="train.epochs")
-    batch_size = st.select_slider("Batch size", settings.BATCH_SIZES, value=32, key="train.batch_size")
-    validation_split = st.slider("Validation split", 0.0, 0.5, 0.1, 0.05, key="train.validation_split")
-    seed = st.number_input("Random seed", *settings.SEED_RANGE, value=42, key="train.seed")
-    early_stopping = st.checkbox("Stop early when validation loss stops falling", key="train.early_stopping")
-    models_to_train = st.radio("Models to train", MODELS_TO_TRAIN, key="train.models_to_train")
+    epochs = st.slider("Epochs", *settings.EPOCHS_RANGE, key=Keys.TRAIN_EPOCHS)
+    batch_size = st.select_slider("Batch size", settings.BATCH_SIZES, key=Keys.TRAIN_BATCH_SIZE)
+    validation_split = st.slider(
+        "Validation split",
+        *settings.SIDEBAR_VALIDATION_SPLIT_RANGE,
+        step=settings.SLIDER_STEP,
+        key=Keys.TRAIN_VALIDATION_SPLIT,
+    )
+    seed = st.number_input("Random seed", *settings.SEED_RANGE, key=Keys.TRAIN_SEED)
+    early_stopping = st.checkbox("Stop early when validation loss stops falling", key=Keys.TRAIN_EARLY_STOPPING)
+    models_to_train = st.radio(
+        "Models to train", list(settings.TRAIN_CHOICES), format_func=settings.TRAIN_CHOICES.get, key=Keys.TRAIN_MODELS
+    )
     try:
         config = TrainingConfig(
             dataset=dataset,
@@ -79,7 +89,7 @@ def settings_sidebar() -> tuple[TrainingConfig | None, str]:
             batch_size=batch_size,
             validation_split=validation_split,
             seed=int(seed),
-            early_stopping_patience=2 if early_stopping else None,
+            early_stopping_patience=settings.EARLY_STOPPING_PATIENCE if early_stopping else None,
         )
     except ConfigError as error:
         st.error(str(error))
@@ -90,9 +100,9 @@ def settings_sidebar() -> tuple[TrainingConfig | None, str]:
 def start_training(config: TrainingConfig, dataset, models_to_train: str) -> None:
     """Queue this session's runs; a worker thread trains them while the page keeps answering."""
     runs = []
-    if models_to_train != MODELS_TO_TRAIN[2]:
+    if models_to_train != "baseline":
         runs.append(TrainingRun(config, "keras"))
-    if models_to_train != MODELS_TO_TRAIN[1]:
+    if models_to_train != "keras":
         runs.append(TrainingRun(config, "baseline"))
     st.session_state[Keys.KERAS_RUN] = runs[0] if runs[0].kind == "keras" else None
     st.session_state[Keys.BASELINE_RUN] = runs[-1] if runs[-1].kind == "baseline" else None
@@ -120,7 +130,7 @@ def show_budget(config: TrainingConfig, dataset) -> TrainingConfig:
     for fix in fixes:
         st.warning(fix.reason, icon=":material/timer:")
         if fix.label:
-            st.button(fix.label, on_click=apply_fix, args=(fix,), key=f"train.budget.{fix.label}")
+            st.button(fix.label, on_click=apply_fix, args=(fix,), key=f"{Keys.BUDGET_FIX}{fix.label}")
     return config
 
 
@@ -129,7 +139,7 @@ def apply_fix(fix: budget.Fix | None) -> None:
     if fix is None or fix.subsample:
         st.session_state[Keys.BUDGET_SUBSAMPLE] = fix.subsample if fix else None
     if fix is not None and fix.epochs:
-        st.session_state["train.epochs"] = fix.epochs
+        st.session_state[Keys.TRAIN_EPOCHS] = fix.epochs
 
 
 def train_more(runs: list[TrainingRun], extra_epochs: int) -> None:
@@ -187,16 +197,17 @@ show_runner_notice()  # only when a configured Ray cluster could not be reached
 if Keys.LINK_READ not in st.session_state:
     st.session_state[Keys.LINK_READ] = True
     link = links.read_link(st.query_params.to_dict())
-    st.session_state.update(links.widget_state(link.values, MODELS_TO_TRAIN))
+    st.session_state.update(links.widget_state(link.values))
     for note in link.notes:
         st.warning(note, icon=":material/link:")
 
 restore_train_settings()  # as they were before a visit to another page
+seed_train_settings()  # the defaults, for whatever neither the person, a link nor a restore has set
 with st.sidebar:
     config, models_to_train = settings_sidebar()
 remember_train_settings()
 if config is not None:
-    shared = links.link_params(config, links.TRAIN_CHOICES[MODELS_TO_TRAIN.index(models_to_train)])
+    shared = links.link_params(config, models_to_train)
     if st.query_params.to_dict() != shared:
         st.query_params.from_dict(shared)
 
@@ -221,7 +232,7 @@ runs = current_runs()
 active = any_active(runs)
 train_column, stop_column, more_column = st.columns([1, 1, 2])
 if train_column.button("Train", type="primary", disabled=config is None or active, width="stretch"):
-    if models_to_train == MODELS_TO_TRAIN[2] or wait_for_keras():
+    if models_to_train == "baseline" or wait_for_keras():
         start_training(config, dataset, models_to_train)
         st.rerun()
 if stop_column.button("Stop", disabled=not active, width="stretch"):
@@ -230,7 +241,7 @@ if stop_column.button("Stop", disabled=not active, width="stretch"):
     st.rerun()
 with more_column:
     finished_with_model = bool(runs) and not active and all(run.model is not None for run in runs)
-    extra = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 5, key="train.extra_epochs")
+    extra = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 5, key=Keys.EXTRA_EPOCHS)
     if st.button(f"Train {extra} more epochs", disabled=not finished_with_model):
         train_more(runs, int(extra))
         st.rerun()

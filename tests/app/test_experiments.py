@@ -57,8 +57,8 @@ def test_experiments_page_without_runs_says_what_to_do():
 
 def test_two_runs_overlay_export_and_survive_a_new_session(runs_dir):
     at = open_page("pages/train.py", {"dataset": "digits", "epochs": "2", "batch_size": "256"})
-    train(at, "adam", "Keras only")
-    train(at, "sgd", "The baseline only")  # the baseline is quick: no Keras compile
+    train(at, "adam", "keras")
+    train(at, "sgd", "baseline")  # the baseline is quick: no Keras compile
     assert not at.exception
     assert len(list(runs_dir.glob("*.json"))) == 2 and len(list(runs_dir.glob("*.keras"))) == 1
 

@@ -19,7 +19,7 @@ ROOT = Path(APP).parent
 def fresh_caches():
     """Datasets are cached per process (and per page for 5 minutes): each fault starts clean."""
     from core.data import datasets as data
-    from pages.shared import dataset_or_fallback
+    from pages.resources import dataset_or_fallback
 
     data.clear_dataset_cache()
     dataset_or_fallback.clear()
@@ -100,7 +100,7 @@ def test_a_learning_rate_that_makes_the_loss_nan_is_explained(monkeypatch):
     at.select_slider(key="train.units").set_value(512).run()
     at.selectbox(key="train.optimizer").set_value("sgd").run()
     at.number_input(key="train.learning_rate.sgd").set_value(10.0).run()
-    at.radio(key="train.models_to_train").set_value("Keras only").run()
+    at.radio(key="train.models_to_train").set_value("keras").run()
     button(at, "Train").click().run()
     poll_until(at, lambda at: "diverged" in errors(at), 90)
     assert not at.exception
@@ -116,7 +116,7 @@ def test_the_worker_raising_mid_epoch_shows_the_error_and_the_app_goes_on(monkey
     monkeypatch.setattr(LiveProgress, "on_epoch_end", explode)
     at = open_page("pages/train.py")
     at.selectbox(key="train.dataset").set_value("digits").run()
-    at.radio(key="train.models_to_train").set_value("Keras only").run()
+    at.radio(key="train.models_to_train").set_value("keras").run()
     button(at, "Train").click().run()
     poll_until(at, lambda at: "Training failed" in errors(at), 90)
     assert not at.exception

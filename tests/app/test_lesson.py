@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.results import lesson_texts as texts
-from pages.shared import Keys
+from pages.session import Keys
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 120

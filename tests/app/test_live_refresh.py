@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import TrainingConfig
 from core.jobs.runner import JobRunner
 from core.training.run import FINISHED, TrainingRun
-from pages.shared import (
+from pages.live import (
     FIRST_POINT_REFRESH_SECONDS,
     REFRESH_SECONDS,
     WAITING_REFRESH_SECONDS,

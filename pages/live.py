@@ -1,0 +1,83 @@
+"""The live-progress fragment: the runs drawn now, and redrawn on a timer while any of them is active."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+from core.jobs.runner import JobRunner
+from core.training.run import QUEUED, RunSnapshot, TrainingRun
+from pages.resources import job_runner, owner_watchdog, this_session_id
+
+# The live charts redraw this often while a run is active, and never otherwise. A 0.5 s refresh
+# was seen stealing the CPU from training on two cores; see bench/train_speed.py for the cost.
+REFRESH_SECONDS = 1.0
+# While every run waits in line behind other people's trainings, only its place is redrawn, this often.
+WAITING_REFRESH_SECONDS = 2.0
+# From Train to the first batch point (data, model, XLA compiling the first step: about 1 s here) the
+# fragment looks this often, so the first point is drawn soon after it exists; then REFRESH_SECONDS.
+# 0.25 s measured no sooner on two cores: its redraws slowed the compiling as much as they saved.
+FIRST_POINT_REFRESH_SECONDS = 0.5
+
+
+def refresh_seconds(snapshots: Sequence[RunSnapshot], waiting_for_others: bool) -> float | None:
+    """How often the live fragment reruns for these runs; None when none is active (nothing polls).
+
+    Every run waiting in line behind others' trainings: WAITING_REFRESH_SECONDS. Started, or about
+    to start, with no point to draw yet: FIRST_POINT_REFRESH_SECONDS. Points to draw: REFRESH_SECONDS.
+    """
+    if not any(snap.is_active for snap in snapshots):
+        return None
+    if waiting_for_others and all(snap.status == QUEUED for snap in snapshots):
+        return WAITING_REFRESH_SECONDS
+    if not any(snap.batches or snap.epochs for snap in snapshots):
+        return FIRST_POINT_REFRESH_SECONDS
+    return REFRESH_SECONDS
+
+
+def waiting_for_others(runs: Sequence[TrainingRun], runner: JobRunner) -> bool:
+    """Whether these runs still have someone else's training ahead of them in `runner`'s line."""
+    places = [place for run in runs if (place := runner.position(run)) is not None]
+    if not places:
+        return False
+    # First in line with nothing training: the worker is taking it right now (it was just submitted).
+    return not (min(places) == 1 and runner.counts()["running"] == 0)
+
+
+def live(runs: Sequence[TrainingRun], draw: Callable[[list[RunSnapshot]], None]) -> None:
+    """Draw the runs now, and again on a timer (see refresh_seconds) while any of them is active.
+
+    Only this fragment reruns on the timer, not the page. While every run still waits in line it
+    shows only the place in line: on a shared two-core server each waiting browser would otherwise
+    redraw empty charts every second, next to the one that trains. A fragment's timer is fixed
+    when the page runs, so when the interval should change (the run leaves the line, draws its
+    first point, or the last one ends) the fragment reruns the whole page once, which then sets
+    the new timer (or none: an idle app does not poll). The first point is drawn before that rerun.
+    """
+    snapshots = [run.snapshot() for run in runs]
+    refresh = refresh_seconds(snapshots, waiting_for_others(runs, job_runner()))
+    session_id = this_session_id()
+    if refresh is not None and session_id:
+        # Tie the runs to this browser session: closing the tab cancels them (see owner_watchdog).
+        owner_watchdog().watch(runs, session_id)
+    first_points_drawn = False
+
+    @st.fragment(run_every=refresh)
+    def live_fragment() -> None:
+        nonlocal first_points_drawn
+        snapshots = [run.snapshot() for run in runs]
+        now = refresh_seconds(snapshots, waiting_for_others(runs, job_runner())) if refresh is not None else None
+        if now != refresh:
+            if refresh == FIRST_POINT_REFRESH_SECONDS and now == REFRESH_SECONDS and not first_points_drawn:
+                # The first points: draw them now; the next tick reruns the page for the slower timer.
+                first_points_drawn = True
+            else:
+                st.rerun()
+        if all(snap.status == QUEUED for snap in snapshots):
+            for snap in snapshots:
+                st.progress(0.0, text=f"{snap.label}: {snap.message}")
+            return
+        draw(snapshots)
+
+    live_fragment()

@@ -1,0 +1,135 @@
+"""Per-user state: every st.session_state key the pages use, the Train page's settings kept between pages, the runs.
+
+Chart keys (st.plotly_chart(key=...)) are not here: they only tell Streamlit which chart is which and
+hold no state the app reads (no on_select), so each stays a literal at its one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from core import config as settings
+from core.training.run import ACTIVE_STATUSES, TrainingRun
+
+_SIDEBAR = settings.SIDEBAR_KEYS
+
+
+class Keys:
+    """Every st.session_state key, page-prefixed, in one place (the Train sidebar's come from core.config)."""
+
+    # Train: this session's runs and what the page remembers about them.
+    KERAS_RUN = "train.keras_run"
+    BASELINE_RUN = "train.baseline_run"
+    RUN_HISTORY = "train.run_history"
+    DATASET_NOTICE = "train.dataset_notice"
+    PENDING_LEARNING_RATE = "train.pending_learning_rate"
+    BUDGET_SUBSAMPLE = "train.budget_subsample"  # images to train on, chosen to fit the server's budget
+    BUDGET_FIX = "train.budget."  # prefix: one button per budget fix, by its label
+    LINK_READ = "train.link_read"  # the URL's settings were applied to the sidebar (once per session)
+    EXTRA_EPOCHS = "train.extra_epochs"
+    # Train: the sidebar's widgets (the learning rate has one key per optimizer: train_learning_rate).
+    TRAIN_DATASET = _SIDEBAR["dataset"]
+    TRAIN_DATA_DIR = _SIDEBAR["data_dir"]
+    TRAIN_MODEL = _SIDEBAR["model"]
+    TRAIN_HIDDEN_LAYERS = _SIDEBAR["hidden_layers"]
+    TRAIN_UNITS = _SIDEBAR["units"]
+    TRAIN_ACTIVATION = _SIDEBAR["activation"]
+    TRAIN_DROPOUT = _SIDEBAR["dropout"]
+    TRAIN_OPTIMIZER = _SIDEBAR["optimizer"]
+    TRAIN_LOSS = _SIDEBAR["loss"]
+    TRAIN_METRICS = _SIDEBAR["metrics"]
+    TRAIN_EPOCHS = _SIDEBAR["epochs"]
+    TRAIN_BATCH_SIZE = _SIDEBAR["batch_size"]
+    TRAIN_VALIDATION_SPLIT = _SIDEBAR["validation_split"]
+    TRAIN_SEED = _SIDEBAR["seed"]
+    TRAIN_EARLY_STOPPING = _SIDEBAR["early_stopping"]
+    TRAIN_MODELS = _SIDEBAR["train"]
+    TRAIN_SETTINGS = tuple(_SIDEBAR.values())
+    train_learning_rate = staticmethod(settings.learning_rate_key)
+    TRAIN_SETTINGS_KEPT = "train.settings_kept"  # their values, kept while another page is shown
+    # Compare.
+    COMPARE_X_AXIS = "compare.x_axis"
+    # Lesson.
+    LESSON_PRESENTER = "lesson.presenter"  # the presenter-mode toggle, mirrored in the URL as ?presenter=1
+    LESSON_REPLAY = "lesson.replay"  # which recorded run the lesson shows while there is no live run
+    LESSON_DATASET = "lesson.dataset"  # the sidebar's dataset; the replay chooser follows it
+    LESSON_EPOCHS = "lesson.epochs"
+    LESSON_FIT = "lesson.fit"
+    LESSON_EARLY_STOPPING = "lesson.early_stopping"
+    # Evaluate.
+    EVALUATE_MODEL = "evaluate.model"  # which run the Evaluate page scores: "keras" or "baseline"
+    EVALUATE_NORMALISE = "evaluate.normalise"
+    EVALUATE_CELL_TRUE = "evaluate.cell_true"
+    EVALUATE_CELL_PREDICTED = "evaluate.cell_predicted"
+    EVALUATE_EPOCH = "evaluate.epoch"
+    EVALUATE_MISTAKES_FILTER = "evaluate.mistakes_filter"
+    EVALUATE_MISTAKES_CLASS = "evaluate.mistakes_class"
+    EVALUATE_INSIDE_IMAGE = "evaluate.inside_image"  # prefix, by run kind: the test image whose activations are shown
+    EVALUATE_INK = "evaluate.ink"
+    EVALUATE_CANVAS = "evaluate.canvas."  # prefix, by EVALUATE_CANVAS_VERSION
+    EVALUATE_CANVAS_VERSION = "evaluate.canvas_version"  # a new canvas key clears the drawing
+    EVALUATE_UPLOADS = "evaluate.uploads"
+    # Experiments.
+    EXPERIMENTS_IMPORTED = "experiments.imported"  # run records uploaded in this session
+    EXPERIMENTS_IMPORT = "experiments.import"  # the upload widget
+    EXPERIMENTS_GET_MODEL = "experiments.get_model"
+    EXPERIMENTS_GET_JSON = "experiments.get_json"
+    EXPERIMENTS_GET_CSV = "experiments.get_csv"
+    EXPERIMENTS_SHOW_CODE = "experiments.show_code"
+    EXPERIMENTS_OVERLAY = "experiments.overlay"
+    EXPERIMENTS_EXPORT = "experiments.export"
+    EXPERIMENTS_DELETE = "experiments.delete"
+    EXPERIMENTS_DELETE_BUTTON = "experiments.delete_button"
+
+
+def seed_train_settings() -> None:
+    """Give every sidebar widget its starting value through session state, once (call before drawing them).
+
+    The widgets themselves get no value=: a widget given both a default and a session-state value
+    (from a link, a budget fix or restore_train_settings) makes Streamlit log a warning with a stack
+    trace. Keys already set (by the person, a link or a restore) are left alone.
+    """
+    for name, value in settings.sidebar_defaults().items():
+        st.session_state.setdefault(_SIDEBAR[name], value)
+
+
+def seed_learning_rate(optimizer: str) -> str:
+    """The learning-rate widget's key for this optimizer, seeded with that optimizer's Keras default."""
+    key = Keys.train_learning_rate(optimizer)
+    st.session_state.setdefault(key, settings.DEFAULT_LEARNING_RATES[optimizer])
+    return key
+
+
+def remember_train_settings() -> None:
+    """Note the Train page's settings as plain values (call after drawing its widgets)."""
+    st.session_state[Keys.TRAIN_SETTINGS_KEPT] = {
+        key: st.session_state[key] for key in st.session_state if _is_train_setting(key)
+    }
+
+
+def restore_train_settings() -> None:
+    """Bring back the settings a visit to another page made Streamlit forget (call before drawing them).
+
+    Streamlit drops the value of any widget a script run did not draw, so a person who looks at
+    another page while a model trains would come back to the default settings. Only missing keys
+    are restored: a widget being changed on this page is never sent an older value.
+    """
+    for key, value in st.session_state.get(Keys.TRAIN_SETTINGS_KEPT, {}).items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def _is_train_setting(key) -> bool:
+    return key in Keys.TRAIN_SETTINGS or str(key).startswith(settings.LEARNING_RATE_KEY_PREFIX)
+
+
+def current_runs() -> list[TrainingRun]:
+    """This session's latest Keras run and baseline run (either may be missing)."""
+    runs = [st.session_state.get(Keys.KERAS_RUN), st.session_state.get(Keys.BASELINE_RUN)]
+    return [run for run in runs if run is not None]
+
+
+def any_active(runs: Sequence[TrainingRun]) -> bool:
+    return any(run.status in ACTIVE_STATUSES for run in runs)
