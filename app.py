@@ -26,6 +26,7 @@ pages = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare with baseline", icon=":material/compare_arrows:"),
     st.Page("pages/lesson.py", title="Lesson", icon=":material/school:"),
+    st.Page("pages/room.py", title="Room", icon=":material/groups:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
     st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
 ]

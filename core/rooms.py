@@ -35,6 +35,19 @@ MAX_RUNS, MAX_RUNS_ENV = 300, "TRAINING_STUDIO_ROOM_MAX_RUNS"
 # A room nobody has touched (no step, join, run or board view) for this long ends by itself.
 IDLE_MINUTES, IDLE_MINUTES_ENV = 120.0, "TRAINING_STUDIO_ROOM_IDLE_MINUTES"
 BOARD_STATUSES = (FINISHED, STOPPED)
+# Viewers of a room redraw the presenter's live run every second, slower in a big room: the whole room
+# costs the server at most this many redraws a second, so its cores stay with the training.
+MAX_VIEWER_REDRAWS_PER_SECOND = 15.0
+VIEWER_REFRESH_SECONDS = (1.0, 5.0)  # the fastest and slowest redraw of one viewer
+# While nothing trains, a viewer's page only asks the room this often whether anything changed.
+FOLLOW_SECONDS = 2.0
+
+
+def viewer_refresh_seconds(viewers: int) -> float:
+    """How often each of `viewers` screens redraws a live run: every second, until the room is so
+    big that the redraws together would pass MAX_VIEWER_REDRAWS_PER_SECOND."""
+    fastest, slowest = VIEWER_REFRESH_SECONDS
+    return min(slowest, max(fastest, viewers / MAX_VIEWER_REDRAWS_PER_SECOND))
 
 
 class RoomError(ValueError):
@@ -234,6 +247,18 @@ class Room:
         """Changes when the step, the people, the runs or the presenter's run change: cheap to ask often."""
         return self.view().version
 
+    def follow_key(self) -> tuple:
+        """What a follower's page must redraw for: the step, the presenter's runs and their status,
+        the settings to fork, the finished runs, the room's end. Not each batch, nor each join."""
+        with self._lock:
+            return (
+                self._step,
+                tuple((run.run_id, run.status) for run in self._presenter_runs),
+                self._presenter_config,
+                sum(1 for entry in self._entries if entry.run.status in BOARD_STATUSES),
+                self._ended,
+            )
+
     def entries(self) -> tuple[RoomEntry, ...]:
         with self._lock:
             return tuple(self._entries)
@@ -375,6 +400,11 @@ class RoomRegistry:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             if code not in self._rooms:
                 return code
+
+
+def chart_safe(text: str) -> str:
+    """A nickname for a chart's legend, where Plotly reads a few HTML tags: angle brackets shown, not read."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _hash(secret: str) -> bytes:

@@ -8,6 +8,7 @@ from core import charts
 from core.results import experiments as store_lib
 from core.results.experiments import IMPORTED, RecordError, RunStore
 from core.results.export import keras_script
+from pages import rooms
 from pages.session import Keys
 from pages.streamlit_patches import route_through_app
 
@@ -18,13 +19,18 @@ def collect_runs(store: RunStore) -> list[tuple[dict, str]]:
     """(record, source) for this session's runs, the saved ones and the imported ones; notes on bad files."""
     session = [run.to_record() for run in st.session_state.get(Keys.RUN_HISTORY, [])]
     stored = store.load()
-    for note in stored.notes:
+    # On a shared server strangers' runs stay hidden: yours, and those of your rooms (README: "Whose runs").
+    visible = rooms.visible_run_ids() if store_lib.shared_server() else None
+    saved = store_lib.visible_records(stored.records, visible)
+    if visible is not None:
+        st.caption("This server is shared: you see your own runs and those of the workshop rooms you are in.")
+    for note in stored.notes if visible is None else ():
         st.warning(note)
     for run in st.session_state.get(Keys.RUN_HISTORY, []):
         save_error = run.snapshot().details.get(store_lib.SAVE_ERROR_DETAIL)
         if save_error:
             st.warning(save_error)
-    return store_lib.merge_runs(session, stored.records, st.session_state.get(Keys.EXPERIMENTS_IMPORTED, []))
+    return store_lib.merge_runs(session, saved, st.session_state.get(Keys.EXPERIMENTS_IMPORTED, []))
 
 
 def describe(record: dict, source: str) -> str:

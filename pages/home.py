@@ -28,6 +28,13 @@ with right:
     st.subheader("3 · Read the curves")
     st.write("Every epoch adds a point; within an epoch the thin line shows the running average.")
 
+# A workshop: the code on the presenter's screen opens their room.
+with st.form("home.join_room"):
+    code_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    code = code_column.text_input("In a workshop? Type the room code", max_chars=7, placeholder="K7QXD")
+    if button_column.form_submit_button("Join the room", width="stretch"):
+        st.switch_page("pages/room.py", query_params={"code": code.strip()})
+
 # The status line reads flags only: this page renders while Keras is still importing.
 if libraries.is_loaded("keras"):
     st.caption(f"Ready: {libraries.runs_on()}.")

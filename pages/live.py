@@ -21,19 +21,22 @@ WAITING_REFRESH_SECONDS = 2.0
 FIRST_POINT_REFRESH_SECONDS = 0.5
 
 
-def refresh_seconds(snapshots: Sequence[RunSnapshot], waiting_for_others: bool) -> float | None:
+def refresh_seconds(
+    snapshots: Sequence[RunSnapshot], waiting_for_others: bool, every: float = REFRESH_SECONDS
+) -> float | None:
     """How often the live fragment reruns for these runs; None when none is active (nothing polls).
 
     Every run waiting in line behind others' trainings: WAITING_REFRESH_SECONDS. Started, or about
-    to start, with no point to draw yet: FIRST_POINT_REFRESH_SECONDS. Points to draw: REFRESH_SECONDS.
+    to start, with no point to draw yet: FIRST_POINT_REFRESH_SECONDS. Points to draw: `every`
+    (REFRESH_SECONDS for the run's owner; a room's viewers may redraw less often).
     """
     if not any(snap.is_active for snap in snapshots):
         return None
     if waiting_for_others and all(snap.status == QUEUED for snap in snapshots):
-        return WAITING_REFRESH_SECONDS
+        return max(WAITING_REFRESH_SECONDS, every)
     if not any(snap.batches or snap.epochs for snap in snapshots):
         return FIRST_POINT_REFRESH_SECONDS
-    return REFRESH_SECONDS
+    return every
 
 
 def waiting_for_others(runs: Sequence[TrainingRun], runner: JobRunner) -> bool:
@@ -45,8 +48,19 @@ def waiting_for_others(runs: Sequence[TrainingRun], runner: JobRunner) -> bool:
     return not (min(places) == 1 and runner.counts()["running"] == 0)
 
 
-def live(runs: Sequence[TrainingRun], draw: Callable[[list[RunSnapshot]], None]) -> None:
+def live(
+    runs: Sequence[TrainingRun],
+    draw: Callable[[list[RunSnapshot]], None],
+    *,
+    owned: bool = True,
+    every: float = REFRESH_SECONDS,
+    changed: Callable[[], bool] | None = None,
+) -> None:
     """Draw the runs now, and again on a timer (see refresh_seconds) while any of them is active.
+
+    owned: the runs are this session's (closing its tab cancels them); a room's viewers watch
+    runs that are not theirs. every: the redraw interval once points flow. changed: asked at each
+    redraw; True reruns the whole page (a room's presenter moved on).
 
     Only this fragment reruns on the timer, not the page. While every run still waits in line it
     shows only the place in line: on a shared two-core server each waiting browser would otherwise
@@ -56,9 +70,9 @@ def live(runs: Sequence[TrainingRun], draw: Callable[[list[RunSnapshot]], None])
     the new timer (or none: an idle app does not poll). The first point is drawn before that rerun.
     """
     snapshots = [run.snapshot() for run in runs]
-    refresh = refresh_seconds(snapshots, waiting_for_others(runs, job_runner()))
+    refresh = refresh_seconds(snapshots, waiting_for_others(runs, job_runner()), every)
     session_id = this_session_id()
-    if refresh is not None and session_id:
+    if refresh is not None and session_id and owned:
         # Tie the runs to this browser session: closing the tab cancels them (see owner_watchdog).
         owner_watchdog().watch(runs, session_id)
     first_points_drawn = False
@@ -66,10 +80,13 @@ def live(runs: Sequence[TrainingRun], draw: Callable[[list[RunSnapshot]], None])
     @st.fragment(run_every=refresh)
     def live_fragment() -> None:
         nonlocal first_points_drawn
+        if changed is not None and changed():
+            st.rerun()
         snapshots = [run.snapshot() for run in runs]
-        now = refresh_seconds(snapshots, waiting_for_others(runs, job_runner())) if refresh is not None else None
+        waiting = waiting_for_others(runs, job_runner())
+        now = refresh_seconds(snapshots, waiting, every) if refresh is not None else None
         if now != refresh:
-            if refresh == FIRST_POINT_REFRESH_SECONDS and now == REFRESH_SECONDS and not first_points_drawn:
+            if refresh == FIRST_POINT_REFRESH_SECONDS and now == every and not first_points_drawn:
                 # The first points: draw them now; the next tick reruns the page for the slower timer.
                 first_points_drawn = True
             else:
@@ -81,3 +98,17 @@ def live(runs: Sequence[TrainingRun], draw: Callable[[list[RunSnapshot]], None])
         draw(snapshots)
 
     live_fragment()
+
+
+def rerun_when(changed: Callable[[], bool], every: float) -> None:
+    """Ask `changed()` every `every` seconds and rerun the page when it says so; draws nothing.
+
+    A room's viewers wait this way while nothing trains: one cheap question per tick, no redraw.
+    """
+
+    @st.fragment(run_every=every)
+    def watcher() -> None:
+        if changed():
+            st.rerun()
+
+    watcher()

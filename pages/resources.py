@@ -7,6 +7,7 @@ import streamlit as st
 from core import libraries
 from core.jobs.choice import make_job_runner, startup_notice
 from core.jobs.runner import JobRunner, OwnerWatchdog, orphan_seconds_from_environment
+from core.rooms import RoomRegistry, limits_from_environment
 
 
 @st.cache_resource
@@ -19,6 +20,15 @@ def job_runner() -> JobRunner:
     instead, behind the same interface (core.jobs.choice); an unreachable cluster falls back to this.
     """
     return make_job_runner()
+
+
+@st.cache_resource
+def room_registry() -> RoomRegistry:
+    """Every workshop room of this server process (core.rooms; thread-safe), shared by every session.
+
+    Caps and the idle time come from TRAINING_STUDIO_MAX_ROOMS and TRAINING_STUDIO_ROOM_* (README).
+    """
+    return RoomRegistry(limits_from_environment())
 
 
 def show_runner_notice() -> None:

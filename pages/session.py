@@ -49,6 +49,18 @@ class Keys:
     TRAIN_SETTINGS = tuple(_SIDEBAR.values())
     train_learning_rate = staticmethod(settings.learning_rate_key)
     TRAIN_SETTINGS_KEPT = "train.settings_kept"  # their values, kept while another page is shown
+    # Rooms: the presenter's room and secret, or the room joined as a participant (see pages/rooms.py).
+    ROOM_PRESENTED = "room.presented"  # (code, secret) of the room this session presents
+    ROOM_JOINED = "room.joined"  # code of the room this session follows as a participant
+    ROOM_PARTICIPANT_ID = "room.participant_id"  # this session's random id in the rooms it joins
+    ROOM_JOIN_CODE = "room.join_code"  # the code typed on Home or the Room page
+    ROOM_NICKNAME = "room.nickname"
+    ROOM_BOARD_BIG = "room.board_big"  # the presenter shows the board alone, room-sized
+    ROOM_START_LESSON = "lesson.start_room"
+    ROOM_START_TRAIN = "train.start_room"
+    ROOM_END = "room.end"
+    ROOM_LEAVE = "room.leave"
+    ROOM_TRY_FORK = "room.fork."  # prefix: the "try it yourself" form's widgets
     # Compare.
     COMPARE_X_AXIS = "compare.x_axis"
     # Lesson.

@@ -6,12 +6,13 @@ from core import charts, links
 from core import config as settings
 from core.config import ConfigError, TrainingConfig
 from core.jobs import budget
-from core.jobs.training_job import training_job
-from core.results.experiments import saving_job
+from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
-from core.training.run import FAILED, TrainingRun
+from core.training.run import FAILED
+from pages import rooms
 from pages.live import live
-from pages.resources import dataset_or_fallback, job_runner, show_runner_notice, wait_for_keras
+from pages.resources import dataset_or_fallback, job_runner, show_runner_notice
+from pages.runs import start_training, train_more
 from pages.session import (
     Keys,
     any_active,
@@ -28,7 +29,6 @@ route_through_app()  # a fresh server's first visitor may land here without app.
 
 def settings_sidebar() -> tuple[TrainingConfig | None, str]:
     """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit."""
-    st.header("Data")
     # Every widget takes its value from session state only (seeded by seed_train_settings), never value=.
     st.header("Data")
     dataset = st.selectbox(
@@ -97,20 +97,6 @@ def settings_sidebar() -> tuple[TrainingConfig | None, str]:
     return config, models_to_train
 
 
-def start_training(config: TrainingConfig, dataset, models_to_train: str) -> None:
-    """Queue this session's runs; a worker thread trains them while the page keeps answering."""
-    runs = []
-    if models_to_train != "baseline":
-        runs.append(TrainingRun(config, "keras"))
-    if models_to_train != "keras":
-        runs.append(TrainingRun(config, "baseline"))
-    st.session_state[Keys.KERAS_RUN] = runs[0] if runs[0].kind == "keras" else None
-    st.session_state[Keys.BASELINE_RUN] = runs[-1] if runs[-1].kind == "baseline" else None
-    st.session_state.setdefault(Keys.RUN_HISTORY, []).extend(runs)
-    # Experiments hook: the worker saves each finished run (record and model) to the run folder.
-    job_runner().submit(runs, saving_job(training_job(runs, dataset), runs))
-
-
 def show_budget(config: TrainingConfig, dataset) -> TrainingConfig:
     """Estimated time and memory; where the server's budget would be exceeded, buttons that fit it."""
     subsample = st.session_state.get(Keys.BUDGET_SUBSAMPLE)
@@ -142,13 +128,18 @@ def apply_fix(fix: budget.Fix | None) -> None:
         st.session_state[Keys.TRAIN_EPOCHS] = fix.epochs
 
 
-def train_more(runs: list[TrainingRun], extra_epochs: int) -> None:
-    """Continue the same models for more epochs; the curves go on where they ended."""
-    dataset, _ = dataset_or_fallback(runs[0].config.dataset, runs[0].config.data_dir)
-    for run in runs:
-        run.prepare_more_epochs(extra_epochs)
-    # Experiments hook: the worker saves each finished run (record and model) to the run folder.
-    job_runner().submit(runs, saving_job(training_job(runs, dataset, extra_epochs), runs))
+def room_bar(config: TrainingConfig | None) -> None:
+    """Start a workshop room with these settings, or, while presenting, say who follows."""
+    presented = rooms.presented_room()
+    if presented is None:
+        if config is not None and st.button(texts.START_ROOM, key=Keys.ROOM_START_TRAIN, help=texts.START_ROOM_HELP):
+            rooms.start_room_from(4, config)  # the lesson's "fit" step: the room watches this page's runs
+            st.switch_page("pages/room.py")
+        return
+    room, secret = presented
+    if config is not None and room.view().presenter_config != config:  # participants fork from the sidebar
+        room.set_presenter_config(secret, config)
+    st.caption(texts.ROOM_BAR.format(code=room.code, people=room.view().participants))
 
 
 def draw_progress(snapshots) -> None:
@@ -232,8 +223,7 @@ runs = current_runs()
 active = any_active(runs)
 train_column, stop_column, more_column = st.columns([1, 1, 2])
 if train_column.button("Train", type="primary", disabled=config is None or active, width="stretch"):
-    if models_to_train == "baseline" or wait_for_keras():
-        start_training(config, dataset, models_to_train)
+    if start_training(config, dataset, models_to_train) is not None:
         st.rerun()
 if stop_column.button("Stop", disabled=not active, width="stretch"):
     # Stops at the next batch; the model trained so far is kept.
@@ -245,6 +235,8 @@ with more_column:
     if st.button(f"Train {extra} more epochs", disabled=not finished_with_model):
         train_more(runs, int(extra))
         st.rerun()
+
+room_bar(config)
 
 keras_run = st.session_state.get(Keys.KERAS_RUN)
 if keras_run is not None and active:

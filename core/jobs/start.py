@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.config import TrainingConfig
+from core.config import TRAIN_CHOICES, TrainingConfig
 from core.data.datasets import Dataset
 from core.jobs import budget
 from core.jobs.runner import DEFAULT_PRIORITY
@@ -17,15 +17,14 @@ from core.jobs.training_job import training_job
 from core.results.experiments import RunStore, saving_job
 from core.training.run import TrainingRun
 
-# Which models one press of Train trains: Keras, the scikit-learn baseline, or both (Keras first).
-MODELS_TO_TRAIN = {"both": ("keras", "baseline"), "keras": ("keras",), "baseline": ("baseline",)}
+KINDS = ("keras", "baseline")  # in the order one job trains them
 
 
 def new_runs(config: TrainingConfig, train: str = "both", label: str | None = None) -> list[TrainingRun]:
-    """The run records one press of Train makes; `train` names the models (see MODELS_TO_TRAIN)."""
-    if train not in MODELS_TO_TRAIN:
-        raise ValueError(f"Unknown choice of models {train!r}; expected one of {', '.join(MODELS_TO_TRAIN)}.")
-    kinds = MODELS_TO_TRAIN[train]
+    """The run records one press of Train makes; `train` is one of core.config.TRAIN_CHOICES."""
+    if train not in TRAIN_CHOICES:
+        raise ValueError(f"Unknown choice of models {train!r}; expected one of {', '.join(TRAIN_CHOICES)}.")
+    kinds = [kind for kind in KINDS if train in (kind, "both")]
     return [TrainingRun(config, kind, label=_label(label, kind, len(kinds))) for kind in kinds]
 
 

@@ -18,6 +18,9 @@ from core.config import ConfigError, TrainingConfig
 from core.training.run import FINISHED, RUN_RECORD_VERSION, STOPPED, RunSnapshot, TrainingRun
 
 RUNS_DIR_ENV = "TRAINING_STUDIO_RUNS_DIR"
+# "1" on a server many people share (Community Cloud): each visitor sees only their own saved runs and
+# those of the rooms they are in. Unset, every saved run of the folder is listed (one person's machine).
+SHARED_SERVER_ENV = "TRAINING_STUDIO_SHARED_SERVER"
 # What the folder keeps; past either cap the oldest runs are removed first.
 MAX_RUNS = 50
 MAX_BYTES = 500 * 1024 * 1024
@@ -68,6 +71,19 @@ def default_runs_dir() -> Path:
     else:
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "training-studio" / "runs"
+
+
+def shared_server(environ: dict | None = None) -> bool:
+    """Whether this server is shared by strangers ($TRAINING_STUDIO_SHARED_SERVER is 1, true, yes or on)."""
+    raw = (os.environ if environ is None else environ).get(SHARED_SERVER_ENV, "")
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def visible_records(records: Sequence[dict], visible_ids: set[str] | None) -> list[dict]:
+    """The records a visitor may see: all of them (visible_ids None), or only those with these run ids."""
+    if visible_ids is None:
+        return list(records)
+    return [record for record in records if record.get("run_id") in visible_ids]
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,11 @@ EARLY_STOPPING_MORE = (
 )
 EARLY_STOPPING_BUTTON = "Re-run with early stopping (up to {epochs} epochs, patience {patience})"
 RESULT_FROM_REPLAY = "These sentences read the recorded run shown at step 5."
+
+# --- workshop rooms -----------------------------------------------------------------------------
+START_ROOM = "Start a room"
+START_ROOM_HELP = (
+    "Open a workshop room: people join with a code or a QR code and see your lesson step and your run live, "
+    "then try their own settings."
+)
+ROOM_BAR = "Room **{code}** · {people} following · your steps and runs are shown on their screens."

@@ -1,0 +1,240 @@
+"""The lesson's six steps, drawn for whoever watches: the Lesson page, or a workshop room's screens.
+
+Each step draws from a LessonView: the dataset and settings, the run to show (live) and whether
+this screen may start one. The Lesson page and the Room page draw the same steps from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from core import charts
+from core import config as settings
+from core.config import TrainingConfig
+from core.data.datasets import Dataset
+from core.results import lesson, replay
+from core.results import lesson_texts as texts
+from core.training.architecture import describe_model, total_parameters
+from core.training.run import ACTIVE_STATUSES, QUEUED, RUNNING, RunSnapshot, TrainingRun
+from pages.live import live
+from pages.resources import dataset_or_fallback
+from pages.session import Keys
+
+LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
+
+
+@dataclass(frozen=True)
+class LessonView:
+    """What one screen of the lesson draws from."""
+
+    dataset: Dataset
+    config: TrainingConfig
+    presenter: bool  # room-sized charts and text
+    run: TrainingRun | None  # the run steps 5 and 6 show, live; None: a recorded replay
+    # start(config, dataset) trains a run from this screen; None where the screen only watches.
+    start: Callable[[TrainingConfig, Dataset], None] | None = None
+    live_options: dict = field(default_factory=dict)  # passed to pages.live.live (a room's viewers)
+
+
+def styled(figure, presenter: bool):
+    return charts.presenter_style(figure) if presenter else figure
+
+
+def bullets(sentences: list[str]) -> None:
+    st.markdown("\n".join(f"- {sentence}" for sentence in sentences))
+
+
+# --- the six steps ----------------------------------------------------------------------------
+
+
+def step_data(view: LessonView) -> None:
+    dataset, presenter = view.dataset, view.presenter
+    height, width = dataset.image_shape
+    st.write(
+        texts.DATA_INTRO.format(
+            title=dataset.title,
+            train=len(dataset.pixels_train),
+            test=len(dataset.pixels_test),
+            height=height,
+            width=width,
+            classes=dataset.num_classes,
+        )
+    )
+    st.subheader(texts.DATA_SAMPLES)
+    indices = lesson.sample_indices(dataset.y_train, 10)
+    titles = [dataset.class_names[dataset.y_train[i]] for i in indices]
+    images = dataset.scaled(dataset.pixels_train[indices])
+    grid = charts.image_grid(images, titles, row_height=240 if presenter else 170)
+    st.plotly_chart(styled(grid, presenter), key="lesson.samples")
+    st.write(texts.DATA_PIXELS.format(pixel_max=dataset.pixel_max_raw))
+    size = min(8, height, width)
+    raw, scaled = lesson.pixel_window(dataset.pixels_train[indices[0]], dataset.pixel_max_raw, size)
+    raw_column, scaled_column = st.columns(2)
+    raw_column.caption(texts.DATA_PIXELS_RAW.format(size=size))
+    raw_column.dataframe(raw, hide_index=True)
+    scaled_column.caption(texts.DATA_PIXELS_SCALED.format(pixel_max=dataset.pixel_max_raw))
+    scaled_column.dataframe(scaled, hide_index=True)
+    st.write(texts.DATA_BALANCE)
+    st.altair_chart(charts.class_balance_chart(dataset.y_train, dataset.class_names), width="stretch")
+
+
+def step_model(view: LessonView) -> None:
+    dataset, config, presenter = view.dataset, view.config, view.presenter
+    layers = describe_model(config, dataset.image_shape, dataset.num_classes)
+    height, width = dataset.image_shape
+    parameters = total_parameters(layers)
+    st.write(
+        texts.MODEL_INTRO.format(
+            classes=dataset.num_classes, height=height, width=width, pixels=height * width, parameters=parameters
+        )
+    )
+    st.graphviz_chart(lesson.model_diagram_dot(layers, font_size=20 if presenter else 12))
+    with st.expander(texts.MODEL_TABLE):
+        st.dataframe(layers, width="stretch", hide_index=True)
+
+
+def step_compile(view: LessonView) -> None:
+    config = view.config
+    st.write(texts.COMPILE_INTRO)
+    for column, (title, body) in zip(st.columns(3), texts.COMPILE_PARTS, strict=True):
+        column.subheader(title)
+        column.write(body.format(learning_rate=config.learning_rate))
+    st.code(texts.COMPILE_CODE.format(learning_rate=config.learning_rate), language="python")
+
+
+def step_fit(view: LessonView) -> None:
+    dataset, config = view.dataset, view.config
+    st.markdown(texts.FIT_INTRO)
+    numbers = lesson.fit_numbers(config, len(dataset.pixels_train))
+    st.write(
+        texts.FIT_NUMBERS.format(
+            train=numbers.train,
+            batch_size=config.batch_size,
+            steps=numbers.steps,
+            updates=numbers.updates,
+            epochs=config.epochs,
+            validation=numbers.validation,
+        )
+    )
+    st.code(texts.FIT_CODE.format(epochs=config.epochs, batch_size=config.batch_size), language="python")
+    if view.start is None:
+        return
+    busy = view.run is not None and view.run.status in ACTIVE_STATUSES
+    if st.button(texts.FIT_BUTTON, type="primary", disabled=busy, key=Keys.LESSON_FIT):
+        view.start(config, dataset)
+    if busy:
+        st.info(texts.FIT_BUSY)
+
+
+def step_watch(view: LessonView) -> None:
+    st.write(texts.WATCH_INTRO)
+    show_run_or_replay(view, lambda snapshot: draw_curves(snapshot, view.presenter))
+
+
+def step_read(view: LessonView) -> None:
+    show_run_or_replay(view, lambda snapshot: draw_reading(snapshot, view))
+
+
+STEPS = (step_data, step_model, step_compile, step_fit, step_watch, step_read)
+
+
+# --- the run (live, or a replay while there is none) -----------------------------------------
+
+
+def show_run_or_replay(view: LessonView, draw) -> None:
+    """The lesson's run, redrawn live while it trains; without one, a labelled replay."""
+    if view.run is not None:
+        live([view.run], lambda snapshots: draw(snapshots[0]), **view.live_options)
+        return
+    recorded = chosen_replay()
+    if recorded is None:
+        st.info(texts.WATCH_NO_REPLAY)
+        return
+    machine = texts.REPLAY_MACHINE.format(**recorded.machine)
+    st.warning(
+        texts.REPLAY_LABEL.format(dataset=recorded.snapshot.dataset_title, machine=machine, date=recorded.date),
+        icon=":material/replay:",
+    )
+    if not view.presenter:
+        st.caption(texts.WATCH_NO_RUN)
+    draw(recorded.snapshot)
+
+
+def chosen_replay() -> replay.Replay | None:
+    """The replay of the lesson's dataset, or of one that exists (MNIST cannot be recorded offline)."""
+    available = replay.available_replays()
+    if not available:
+        return None
+    wanted = st.session_state.get(Keys.LESSON_DATASET, LESSON_DATASETS[0])
+    names = list(available)
+    if st.session_state.get(Keys.LESSON_REPLAY) not in names:
+        st.session_state[Keys.LESSON_REPLAY] = wanted if wanted in available else names[0]
+    name = st.selectbox(
+        texts.REPLAY_CHOOSER, names, format_func=lambda n: settings.DATASETS.get(n, n), key=Keys.LESSON_REPLAY
+    )
+    if wanted not in available:
+        st.caption(texts.REPLAY_MISSING_NOTE.format(dataset=settings.DATASETS[wanted], replay=settings.DATASETS[name]))
+    try:
+        return replay.load_replay(available[name])
+    except replay.ReplayError as error:
+        st.error(texts.REPLAY_BROKEN.format(path=available[name].name, error=error))
+        return None
+
+
+def live_status(snapshot: RunSnapshot) -> None:
+    if snapshot.label == replay.REPLAY_LABEL:
+        return
+    if snapshot.status == QUEUED:
+        text = texts.LIVE_QUEUED.format(message=snapshot.message)
+    elif snapshot.status == RUNNING:
+        text = texts.LIVE_RUNNING.format(
+            dataset=snapshot.dataset_title,
+            epoch=snapshot.current_epoch,
+            epochs=snapshot.total_epochs,
+            seconds=snapshot.elapsed_seconds,
+        )
+    else:
+        text = texts.LIVE_DONE.format(
+            dataset=snapshot.dataset_title, message=snapshot.message, seconds=snapshot.elapsed_seconds
+        )
+    st.progress(snapshot.progress, text=text)
+
+
+def draw_curves(snapshot: RunSnapshot, presenter: bool) -> None:
+    """Loss and accuracy with the lesson's marks, then the same marks in words."""
+    live_status(snapshot)
+    found = lesson.annotations(snapshot.epochs)
+    metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in snapshot.config.metrics]
+    for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
+        figure = charts.training_curves([snapshot], metric, height=520 if presenter else 340)
+        charts.annotate_lesson(figure, found, metric)
+        column.plotly_chart(styled(figure, presenter), key=f"lesson.curve.{metric}")
+    st.subheader(texts.ANNOTATIONS_HEADER)
+    bullets([annotation.sentence for annotation in found] or [texts.NOTHING_YET])
+
+
+def draw_reading(snapshot: RunSnapshot, view: LessonView) -> None:
+    """The result in sentences, and early stopping offered as the answer, one click away."""
+    live_status(snapshot)
+    if snapshot.label == replay.REPLAY_LABEL:
+        st.caption(texts.RESULT_FROM_REPLAY)
+    bullets(lesson.reading(snapshot))
+    st.info(lesson.early_stopping_advice(snapshot))
+    if view.start is None:
+        return
+    rerun = lesson.early_stopping_config(snapshot.config)
+    label = texts.EARLY_STOPPING_BUTTON.format(epochs=rerun.epochs, patience=rerun.early_stopping_patience)
+    if st.button(label, disabled=snapshot.is_active, key=Keys.LESSON_EARLY_STOPPING):
+        dataset = view.dataset
+        if rerun.dataset != dataset.name:
+            dataset, _ = dataset_or_fallback(rerun.dataset, rerun.data_dir)
+        view.start(rerun.replace(dataset=dataset.name, data_dir=None), dataset)
+
+
+def draw_step(step: int, view: LessonView) -> None:
+    """The step's header and body."""
+    st.header(texts.STEP_HEADER.format(number=step, count=lesson.STEP_COUNT, title=texts.STEP_TITLES[step - 1]))
+    STEPS[step - 1](view)
