@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 CHECKED_VERSIONS = ("1.50.0", "1.67.0")
+_left_legacy_mode = False  # route_through_app has sent this process's first legacy-mode run through app.py
 
 
 class StreamlitPatchError(RuntimeError):
@@ -33,11 +34,15 @@ def route_through_app() -> None:
     patch below) never runs, for every session, until someone opens the home page. Leaving legacy
     mode and rerunning sends this run through app.py, which routes to the same page by its URL.
     """
+    global _left_legacy_mode
     from streamlit.runtime.pages_manager import PagesManager
 
     if "uses_pages_directory" not in vars(PagesManager):
         raise StreamlitPatchError("streamlit.runtime.pages_manager.PagesManager", "uses_pages_directory")
-    if PagesManager.uses_pages_directory:
+    # Once per process, as a server decides legacy mode once. AppTest decides it again on every run;
+    # rerouting each of those would drop the clicks the run carries (a rerun starts with no button pressed).
+    if PagesManager.uses_pages_directory and not _left_legacy_mode:
+        _left_legacy_mode = True
         PagesManager.uses_pages_directory = False
         st.rerun()
 

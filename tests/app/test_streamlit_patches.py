@@ -54,7 +54,8 @@ FIRST_PAGES = [("pages/train.py", "Train a model"), ("pages/lesson.py", lesson_t
 
 
 @pytest.mark.parametrize(("page", "title"), FIRST_PAGES)
-def test_a_page_opened_first_leaves_legacy_mode_and_runs_through_app_py(streamlits_clean_up, page, title):
+def test_a_page_opened_first_leaves_legacy_mode_and_runs_through_app_py(streamlits_clean_up, monkeypatch, page, title):
+    monkeypatch.setattr(streamlit_patches, "_left_legacy_mode", False)  # a fresh server process
     at = open_first(page)
     assert not at.exception, at.exception
     assert PagesManager.uses_pages_directory is False
