@@ -82,7 +82,9 @@ def room_bar(step: int, config: TrainingConfig) -> None:
 
 if Keys.LESSON_PRESENTER not in st.session_state or st.query_params.get("presenter") == "1":
     st.session_state[Keys.LESSON_PRESENTER] = st.query_params.get("presenter") == "1"
-step = lesson.parse_step(st.query_params.get("step"))
+presented = rooms.presented_room()
+# No step in the URL (the top bar's link): a presenter goes back to where their room is.
+step = lesson.parse_step(st.query_params.get("step") or (presented[0].view().step if presented else None))
 st.query_params["step"] = str(step)
 
 st.title(texts.TITLE)
