@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.results.race import own_seconds
+from core.results.race import own_seconds, training_seconds
 from core.training.race import SETTINGS
 from core.training.run import RunSnapshot
 
@@ -434,21 +434,23 @@ def race_curves(snapshots: Sequence[RunSnapshot], metric: str, x_axis: str = "ep
     """A race's variants overlaid: one colour per variant, training solid, validation dashed.
 
     On x_axis="seconds" each variant is drawn against its own training time (not the race's wall
-    clock, which also counts its rivals' turns), so a faster variant's curve ends further left.
+    clock, which also counts its rivals' turns; the one-off compile left out, see
+    core.results.race.training_seconds), so a faster variant's curve ends further left.
     """
     if x_axis == "seconds":
         snapshots = [
             dataclasses.replace(
                 snap,
                 epochs=tuple(
-                    {**row, "seconds": seconds} for row, seconds in zip(snap.epochs, own_seconds(snap), strict=True)
+                    {**row, "seconds": seconds}
+                    for row, seconds in zip(snap.epochs, training_seconds(snap), strict=True)
                 ),
             )
             for snap in snapshots
         ]
     figure = training_curves(snapshots, metric, x_axis=x_axis, show_batches=x_axis == "epoch", height=height)
     if x_axis == "seconds":
-        figure.update_xaxes(title="seconds of its own training")
+        figure.update_xaxes(title="seconds of its own training (compile left out)")
     return figure
 
 

@@ -2,11 +2,13 @@
 
 Everything here reads RunSnapshots (live or finished), so a page can show the ranking while the race
 runs. Times are each variant's own fitting time (core.training.race.OWN_SECONDS_DETAIL), not the
-race's wall clock, which also counts the rivals' turns.
+race's wall clock, which also counts the rivals' turns. Comparisons of time (equal time, time to
+reach an accuracy, the seconds axis) leave out the one-off compile (see training_seconds).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Sequence
@@ -28,7 +30,7 @@ class VariantResult:
     best_score: float | None
     epochs: int
     fit_seconds: float | None
-    seconds_to_target: float | None  # own seconds until the score first reached the target
+    seconds_to_target: float | None  # training seconds (compile left out) until the score reached the target
 
 
 def own_seconds(snap: RunSnapshot) -> list[float]:
@@ -37,6 +39,18 @@ def own_seconds(snap: RunSnapshot) -> list[float]:
     if len(seconds) < len(snap.epochs):
         seconds = [row["seconds"] for row in snap.epochs]
     return seconds[: len(snap.epochs)]
+
+
+def training_seconds(snap: RunSnapshot) -> list[float]:
+    """own_seconds without the one-off compile: the first epoch, which also traces and compiles the
+    model (seconds on a busy CPU, and more for some models than others), counts as long as the median
+    later epoch. With one epoch only, nothing tells the two apart: it counts as it was measured."""
+    seconds = own_seconds(snap)
+    if len(seconds) < 2:
+        return seconds
+    durations = [later - earlier for earlier, later in itertools.pairwise(seconds)]
+    first = statistics.median(durations)
+    return [first + (later - seconds[0]) for later in seconds]
 
 
 def score_key(snapshots: Sequence[RunSnapshot]) -> str:
@@ -179,7 +193,7 @@ def _best(snap: RunSnapshot, key: str) -> tuple[int | None, float | None]:
 def _seconds_to(snap: RunSnapshot, key: str, target: float | None) -> float | None:
     if target is None:
         return None
-    for row, seconds in zip(snap.epochs, own_seconds(snap), strict=False):
+    for row, seconds in zip(snap.epochs, training_seconds(snap), strict=False):
         if row.get(key) is not None and row[key] >= target:
             return seconds
     return None
@@ -205,10 +219,10 @@ def _lead(ranked: list[tuple[float, RunSnapshot]], name: str, extra=None) -> str
 
 def _equal_time(contenders: list[RunSnapshot], key: str, name: str, epoch_winner: str) -> str:
     """Each variant's score when the quickest to finish had used up its training time."""
-    budget = min(own_seconds(snap)[-1] for snap in contenders)
+    budget = min(training_seconds(snap)[-1] for snap in contenders)
     reached = []
     for snap in contenders:
-        done = [i for i, seconds in enumerate(own_seconds(snap)) if seconds <= budget + 1e-9]
+        done = [i for i, seconds in enumerate(training_seconds(snap)) if seconds <= budget + 1e-9]
         if done:
             reached.append((snap.epochs[done[-1]][key], snap, len(done)))
     epochs_by = {snap.label: count for _, snap, count in reached}
