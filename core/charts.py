@@ -5,6 +5,7 @@ Both share one palette and one font, so a page reads as one piece.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import altair as alt
@@ -13,6 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.results.race import own_seconds, training_seconds
+from core.training.race import SETTINGS
 from core.training.run import RunSnapshot
 
 # One colour per run (Keras first, the baseline second, then runs in the order compared).
@@ -420,5 +423,78 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, row_
         font={"family": FONT, "color": INK},
         paper_bgcolor="white",
         plot_bgcolor="white",
+    )
+    return figure
+
+
+# --- races: several variants of one setting ----------------------------------------------------
+
+
+def race_curves(snapshots: Sequence[RunSnapshot], metric: str, x_axis: str = "epoch", height: int = 360) -> go.Figure:
+    """A race's variants overlaid: one colour per variant, training solid, validation dashed.
+
+    On x_axis="seconds" each variant is drawn against its own training time (not the race's wall
+    clock, which also counts its rivals' turns; the one-off compile left out, see
+    core.results.race.training_seconds), so a faster variant's curve ends further left.
+    """
+    if x_axis == "seconds":
+        snapshots = [
+            dataclasses.replace(
+                snap,
+                epochs=tuple(
+                    {**row, "seconds": seconds}
+                    for row, seconds in zip(snap.epochs, training_seconds(snap), strict=True)
+                ),
+            )
+            for snap in snapshots
+        ]
+    figure = training_curves(snapshots, metric, x_axis=x_axis, show_batches=x_axis == "epoch", height=height)
+    if x_axis == "seconds":
+        figure.update_xaxes(title="seconds of its own training (compile left out)")
+    return figure
+
+
+def race_parallel_coordinates(snapshots: Sequence[RunSnapshot], height: int = 360) -> go.Figure:
+    """HParams-style view of finished runs: each line a run, from the settings that differ to its scores.
+
+    Settings (any a race can vary, shown only where the runs differ) are axes of their distinct
+    values; then test accuracy, best validation accuracy and fit seconds. Lines are coloured by test
+    accuracy.
+    """
+    scored = [snap for snap in snapshots if snap.test_metrics.get("accuracy") is not None]
+    dimensions = []
+    for setting in SETTINGS.values():
+        values = [setting.read(snap.config) for snap in scored]
+        distinct = sorted(set(values), key=lambda v: (isinstance(v, str), v))
+        if len(distinct) < 2:
+            continue
+        dimensions.append(
+            {
+                "label": setting.title,
+                "values": [distinct.index(v) for v in values],
+                "tickvals": list(range(len(distinct))),
+                "ticktext": [setting.show(v) for v in distinct],
+            }
+        )
+    best_validation = [max((r.get("val_accuracy") or 0.0 for r in snap.epochs), default=0.0) for snap in scored]
+    for label, values in (
+        ("test accuracy", [snap.test_metrics["accuracy"] for snap in scored]),
+        ("best validation accuracy", best_validation),
+        ("fit seconds", [own_seconds(snap)[-1] if snap.epochs else 0.0 for snap in scored]),
+    ):
+        dimensions.append({"label": label, "values": values})
+    accuracy = [snap.test_metrics["accuracy"] for snap in scored]
+    figure = go.Figure(
+        go.Parcoords(
+            line={"color": accuracy, "colorscale": SEQUENTIAL.capitalize(), "showscale": True},
+            dimensions=dimensions,
+            labelfont={"size": 13},
+        )
+    )
+    figure.update_layout(
+        height=height,
+        margin={"l": 60, "r": 60, "t": 50, "b": 20},
+        font={"family": FONT, "color": INK},
+        paper_bgcolor="white",
     )
     return figure

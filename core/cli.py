@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core import config as settings
 from core.config import ConfigError, TrainingConfig
+from core.training.race import PRESETS
 from core.training.run import TrainingRun
 
 POLL_SECONDS = 0.2
@@ -23,30 +24,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Training Studio from the command line.")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a model headless and print one line per epoch")
-    defaults = TrainingConfig(dataset="digits")
-    train.add_argument("--dataset", default=settings.DEFAULT_DATASET, choices=list(settings.DATASETS))
-    train.add_argument("--data-dir", help="folder of MNIST IDX files or an mnist.npz (any dataset)")
-    train.add_argument("--model", default=defaults.model, choices=list(settings.MODELS))
-    train.add_argument("--hidden-layers", default="128", help="units per hidden layer, e.g. 128 or 256,128")
-    train.add_argument("--activation", default=defaults.activation, choices=settings.ACTIVATIONS)
-    train.add_argument("--dropout", type=float, default=defaults.dropout)
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--optimizer", default=defaults.optimizer, choices=list(settings.OPTIMIZERS))
-    train.add_argument("--learning-rate", type=float, help="default: the optimizer's Keras default")
-    train.add_argument("--loss", default=defaults.loss, choices=list(settings.LOSSES))
-    train.add_argument("--metrics", default="accuracy", help="comma-separated: accuracy,precision,recall,f1")
-    train.add_argument("--validation-split", type=float, default=defaults.validation_split)
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop when val_loss stalls")
-    train.add_argument("--subsample", type=int, help="train on this many training images only")
+    add_training_options(train)
     train.add_argument("--baseline", action="store_true", help="also train the scikit-learn MLP baseline")
     train.add_argument("--save-model", help="write the trained model to this .keras file")
     train.add_argument("--json", help="write the run record (JSON) to this file")
+    race = commands.add_parser("race", help="train 2-4 variants of one setting side by side, epoch by epoch in turn")
+    add_training_options(race)
+    choose = race.add_mutually_exclusive_group(required=True)
+    choose.add_argument("--vary", help="SETTING=VALUE,VALUE[,…], e.g. optimizer=adam,sgd,rmsprop")
+    choose.add_argument("--preset", choices=list(PRESETS), help="a classic question, e.g. optimizers")
+    race.add_argument("--target", type=float, help="accuracy whose time to reach is ranked (default: every variant's)")
+    race.add_argument("--json", help="write the race record (every variant's history and test scores) here")
     predict = commands.add_parser("predict", help="predict the digit in each image with a saved model")
     predict.add_argument("--model", required=True, help="a .keras file written by `train --save-model`")
     predict.add_argument("images", nargs="+", help="image files: PNG, JPEG, BMP, GIF, WebP")
     return parser
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """The settings of a run, shared by `train` and `race`."""
+    defaults = TrainingConfig(dataset="digits")
+    parser.add_argument("--dataset", default=settings.DEFAULT_DATASET, choices=list(settings.DATASETS))
+    parser.add_argument("--data-dir", help="folder of MNIST IDX files or an mnist.npz (any dataset)")
+    parser.add_argument("--model", default=defaults.model, choices=list(settings.MODELS))
+    parser.add_argument("--hidden-layers", default="128", help="units per hidden layer, e.g. 128 or 256,128")
+    parser.add_argument("--activation", default=defaults.activation, choices=settings.ACTIVATIONS)
+    parser.add_argument("--dropout", type=float, default=defaults.dropout)
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--optimizer", default=defaults.optimizer, choices=list(settings.OPTIMIZERS))
+    parser.add_argument("--learning-rate", type=float, help="default: the optimizer's Keras default")
+    parser.add_argument("--loss", default=defaults.loss, choices=list(settings.LOSSES))
+    parser.add_argument("--metrics", default="accuracy", help="comma-separated: accuracy,precision,recall,f1")
+    parser.add_argument("--validation-split", type=float, default=defaults.validation_split)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop when val_loss stalls")
+    parser.add_argument("--subsample", type=int, help="train on this many training images only")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainingConfig:
@@ -134,22 +147,74 @@ def model_metadata(config: TrainingConfig, dataset) -> dict:
 
 def _follow(run: TrainingRun) -> None:
     """Print each epoch as it ends, like Keras's verbose=2."""
-    printed = 0
+    _follow_all([run])
+
+
+def _follow_all(runs: list[TrainingRun]) -> None:
+    """Print every run's epochs as they end, in the order they end (a race's interleave)."""
+    printed = {run.run_id: 0 for run in runs}
     while True:
-        snap = run.snapshot()
-        for row in snap.epochs[printed:]:
-            values = "  ".join(
-                f"{k} {v:.4f}"
-                for k, v in row.items()
-                if k not in ("epoch", "seconds", "learning_rate") and v is not None
-            )
-            print(
-                f"{run.label} epoch {row['epoch']}/{snap.total_epochs}  {values}  ({row['seconds']:.1f} s)", flush=True
-            )
-        printed = len(snap.epochs)
-        if snap.status not in ("queued", "running"):
+        active = False
+        for run in runs:
+            snap = run.snapshot()
+            for row in snap.epochs[printed[run.run_id] :]:
+                values = "  ".join(
+                    f"{k} {v:.4f}"
+                    for k, v in row.items()
+                    if k not in ("epoch", "seconds", "learning_rate") and v is not None
+                )
+                print(
+                    f"{run.label} epoch {row['epoch']}/{snap.total_epochs}  {values}  ({row['seconds']:.1f} s)",
+                    flush=True,
+                )
+            printed[run.run_id] = len(snap.epochs)
+            active = active or snap.status in ("queued", "running")
+        if not active:
             return
         time.sleep(POLL_SECONDS)
+
+
+def race_command(args: argparse.Namespace) -> int:
+    from core.data.datasets import DatasetError, load_dataset
+    from core.jobs.race_job import submit_race
+    from core.jobs.runner import JobRunner
+    from core.results.race import race_sentences, ranking_table
+    from core.training.race import new_race, parse_vary
+
+    # The race is checked before any data loads: a mistyped --vary costs nothing.
+    spec = PRESETS[args.preset].spec if args.preset else parse_vary(args.vary)
+    race = new_race(spec, config_from_args(args))
+    try:
+        dataset = load_dataset(race.base.dataset, race.base.data_dir)
+    except DatasetError as error:
+        raise CommandError(str(error)) from error
+    print(f"{dataset.title}: racing {' vs '.join(run.label for run in race.runs)}, one epoch of each in turn")
+    runner = JobRunner()
+    submit_race(runner, race, dataset)
+    try:
+        _follow_all(race.runs)
+    except KeyboardInterrupt:
+        race.request_stop()
+        print("Stopping every variant at its next batch…", file=sys.stderr)
+    runner.wait_idle()
+    snapshots = race.snapshots()
+    for snap in snapshots:
+        print(f"{snap.label} {snap.status}: {snap.message}")
+    print()
+    for row in ranking_table(snapshots, args.target):
+        print("  ".join(f"{key} {_shown(value)}" for key, value in row.items()))
+    print()
+    for sentence in race_sentences(snapshots):
+        print(sentence)
+    if args.json:
+        Path(args.json).write_text(json.dumps(race.to_record(), indent=2))
+    return 0 if any(snap.status in ("finished", "stopped") for snap in snapshots) else 1
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def predict_command(args: argparse.Namespace) -> int:
@@ -191,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return train_command(args)
+        if args.command == "race":
+            return race_command(args)
         return predict_command(args)
     except (CommandError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -76,3 +76,26 @@ def first_layer_weights(model: keras.Model) -> np.ndarray | None:
         if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
             return np.array(layer.get_weights()[0])
     return None
+
+
+class EarlyStoppingAcrossFits(keras.callbacks.EarlyStopping):
+    """Keras's EarlyStopping for a run fitted over several model.fit calls (a race fits one epoch a call).
+
+    Keras resets its patience and best weights when each fit begins, and puts the best weights back
+    when each fit ends; here both happen once: at the first fit, and when the engine calls end().
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._begun = False
+
+    def on_train_begin(self, logs=None) -> None:
+        if not self._begun:
+            super().on_train_begin(logs)
+            self._begun = True
+
+    def on_train_end(self, logs=None) -> None:
+        pass  # see end()
+
+    def end(self) -> None:
+        super().on_train_end()

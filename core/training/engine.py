@@ -67,44 +67,91 @@ def train(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -
     Returns when training ends: finished, stopped on request, or failed (a NaN loss). Any other
     exception propagates to the job runner, which marks the run failed with its message.
     """
-    libraries.load("keras")
-    import keras
+    trainer = RunTrainer(run, dataset, extra_epochs)
+    trainer.fit()
+    trainer.finish()
 
-    from core.training import models
-    from core.training.callbacks import LiveProgress
 
-    config = run.config
-    data = prepare_data(config, dataset)
-    steps_per_epoch = max(1, math.ceil(len(data.pixels_train) / config.batch_size))
-    initial_epoch = run.completed_epochs if extra_epochs else 0
-    epochs = initial_epoch + (extra_epochs or config.epochs)
-    # Same seed and settings, same curves; a continued run reseeds by its starting epoch.
-    keras.utils.set_random_seed(config.seed + initial_epoch)
+class RunTrainer:
+    """One run, prepared once (data, model, callbacks), then fitted one or more epochs per call.
 
-    if run.model is None or not extra_epochs:
-        run.model = models.build_model(config, data.image_shape, data.num_classes)
-        models.compile_model(run.model, config, data.num_classes, **speed_settings(steps_per_epoch))
-    run.dataset_title = dataset.title
-    run.parameter_count = models.parameter_count(run.model)
-    run.mark_running(epochs, steps_per_epoch, f"Training on {len(data.pixels_train):,} images.")
+    train() fits all epochs in one call; a race (core.training.race) fits several RunTrainers one
+    epoch at a time in turn. Each keeps its own model, optimizer state, shuffled pipeline and
+    early-stopping state, so an epoch trained here is the same wherever the other epochs ran.
+    """
 
-    callbacks = [LiveProgress(run, data)]
-    if config.early_stopping_patience and len(data.x_val):
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
+    def __init__(
+        self,
+        run: TrainingRun,
+        dataset: Dataset,
+        extra_epochs: int | None = None,
+        data: PreparedData | None = None,
+    ) -> None:
+        """`data` may be shared by runs with the same split (dataset, seed, validation_split, subsample)."""
+        libraries.load("keras")
+        import keras
+
+        from core.training import models
+        from core.training.callbacks import EarlyStoppingAcrossFits, LiveProgress
+
+        config = run.config
+        self.run = run
+        self.data = data = data or prepare_data(config, dataset)
+        steps_per_epoch = max(1, math.ceil(len(data.pixels_train) / config.batch_size))
+        initial_epoch = run.completed_epochs if extra_epochs else 0
+        self.epochs = initial_epoch + (extra_epochs or config.epochs)
+        self.next_epoch = initial_epoch
+        # Same seed and settings, same curves; a continued run reseeds by its starting epoch.
+        keras.utils.set_random_seed(config.seed + initial_epoch)
+
+        if run.model is None or not extra_epochs:
+            run.model = models.build_model(config, data.image_shape, data.num_classes)
+            models.compile_model(run.model, config, data.num_classes, **speed_settings(steps_per_epoch))
+        self.model = run.model
+        run.dataset_title = dataset.title
+        run.parameter_count = models.parameter_count(run.model)
+        run.mark_running(self.epochs, steps_per_epoch, f"Training on {len(data.pixels_train):,} images.")
+
+        self.progress = LiveProgress(run, data)
+        self.early_stopping = None
+        if config.early_stopping_patience and len(data.x_val):
+            self.early_stopping = EarlyStoppingAcrossFits(
                 monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True
             )
+        self.callbacks = [self.progress] + ([self.early_stopping] if self.early_stopping else [])
+        labels = labels_for_loss(data.y_train, config.loss, data.num_classes)
+        # One pipeline for the whole run: its shuffle goes on to the next order with every epoch,
+        # however many fit calls the epochs are spread over.
+        self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)
+        self._ended_early = False
+
+    @property
+    def done(self) -> bool:
+        """No epoch left: all trained, early stopping or divergence ended it, or Stop was pressed."""
+        return self._ended_early or self.next_epoch >= self.epochs or self.run.stop_requested
+
+    def fit(self, epochs: int | None = None) -> None:
+        """Fit `epochs` more epochs (all that remain by default); does nothing once done."""
+        if self.done:
+            return
+        until = self.epochs if epochs is None else min(self.epochs, self.next_epoch + epochs)
+        self.model.fit(
+            self.batches,
+            epochs=until,
+            initial_epoch=self.next_epoch,
+            callbacks=self.callbacks,
+            shuffle=False,  # the pipeline shuffles each epoch itself
+            verbose=0,
         )
-    labels = labels_for_loss(data.y_train, config.loss, data.num_classes)
-    run.model.fit(
-        training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch),
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        callbacks=callbacks,
-        shuffle=False,  # the pipeline shuffles each epoch itself
-        verbose=0,
-    )
-    _finish(run, data, callbacks[0])
+        self.next_epoch = until
+        # Set by early stopping, a NaN loss or Stop; fit clears it when it starts, never when it ends.
+        self._ended_early = bool(self.model.stop_training)
+
+    def finish(self) -> None:
+        """End the run: best weights back (early stopping), test scores, weights snapshot, final status."""
+        if self.early_stopping:
+            self.early_stopping.end()
+        _finish(self.run, self.data, self.progress)
 
 
 def _finish(run: TrainingRun, data: PreparedData, progress) -> None:

@@ -1,0 +1,72 @@
+"""A race as a job: one interleaved job in this process, or one job per variant on a Ray cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from core.data.datasets import Dataset
+from core.jobs import budget
+from core.jobs.runner import JobRunner
+from core.jobs.training_job import TrainingJobSpec, training_job
+from core.training.race import Race, train_race
+from core.training.run import TrainingRun
+
+
+class RaceJob:
+    """A job for core.jobs.runner.JobRunner: train a race's runs interleaved, epoch by epoch in turn.
+
+    One job holds one of the runner's slots, so the rule of one fit at a time per process still holds.
+    `spec` describes its data as a TrainingJob's does (the variants' settings travel with the runs).
+    """
+
+    def __init__(self, runs: Sequence[TrainingRun], dataset: Dataset) -> None:
+        self.runs = list(runs)
+        self.dataset = dataset
+
+    @property
+    def spec(self) -> TrainingJobSpec:
+        config = self.runs[0].config
+        data_dir = config.data_dir if config.dataset == self.dataset.name else None
+        return TrainingJobSpec(self.dataset.name, data_dir)
+
+    def __call__(self) -> None:
+        train_race(self.runs, self.dataset)
+
+
+Wrap = Callable[[Callable[[], None], Sequence[TrainingRun]], Callable[[], None]]
+
+
+def submit_race(runner, race: Race, dataset: Dataset, wrap: Wrap | None = None, parallel: bool | None = None) -> None:
+    """Queue `race` on `runner`; returns at once.
+
+    In this process (a JobRunner) the race is one RaceJob. A runner that trains elsewhere (Ray's)
+    gets one ordinary training job per variant, which its workers train in parallel; the variants
+    then share initial weights through their common seed only. `wrap(job, runs)` wraps each job
+    (e.g. core.results.experiments.saving_job, so every variant is saved).
+    """
+    wrap = wrap or (lambda job, runs: job)
+    if parallel is None:
+        parallel = not isinstance(runner, JobRunner)
+    if parallel:
+        for run in race.runs:
+            runner.submit([run], wrap(training_job([run], dataset), [run]))
+    else:
+        runner.submit(race.runs, wrap(RaceJob(race.runs, dataset), race.runs))
+
+
+def race_estimate(race: Race, dataset: Dataset) -> budget.Estimate:
+    """What the whole race costs here: every variant's time, and their memory together (all live at once).
+
+    Slightly high on memory: the variants share one split of the data, counted here once per variant.
+    """
+    found = [
+        budget.estimate(run.config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
+        for run in race.runs
+    ]
+    return budget.Estimate(
+        seconds_per_epoch=sum(e.seconds_per_epoch for e in found),
+        total_seconds=sum(e.total_seconds for e in found),
+        memory_mb=sum(e.memory_mb for e in found),
+        train_images=found[0].train_images,
+        epochs=race.base.epochs,
+    )
