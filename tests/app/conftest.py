@@ -1,0 +1,13 @@
+"""Page tests share one server process's resources, as sessions on a server do."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _trainings_end_with_their_test():
+    """A training a test started must not outlive it: a worker thread still compiling when pytest
+    writes its summary can crash the interpreter (CPython 3.11 compiles are not thread-safe there)."""
+    yield
+    from pages.resources import job_runner
+
+    assert job_runner().wait_idle(timeout=300), "a training started by this test was still running 300 s later"
