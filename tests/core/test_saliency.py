@@ -1,4 +1,4 @@
-"""The numpy backward pass equals finite differences and Keras's own gradients; saliency maps say clearly what is wrong."""
+"""The numpy backward pass equals finite differences and Keras's own gradients; saliency says what is wrong."""
 
 import numpy as np
 import pytest
