@@ -6,11 +6,12 @@ from core import charts
 from core import config as settings
 from core.config import TrainingConfig
 from core.jobs.training_job import training_job
-from core.results import lesson, replay
+from core.results import lesson, replay, saliency
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
 from core.training.run import QUEUED, RUNNING, RunSnapshot, TrainingRun
 from pages.shared import Keys, any_active, dataset_or_fallback, job_runner, live, wait_for_keras
+from pages.why import show_hidden_map, show_why
 
 LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
 LESSON_EPOCHS_RANGE = (1, 20)
@@ -243,6 +244,25 @@ def draw_reading(snapshot: RunSnapshot, dataset, presenter: bool) -> None:
         if rerun.dataset != dataset.name:
             dataset, _ = dataset_or_fallback(rerun.dataset, rerun.data_dir)
         start_training(rerun.replace(dataset=dataset.name, data_dir=None), dataset)
+    draw_what_it_learned(snapshot)
+
+
+def draw_what_it_learned(snapshot: RunSnapshot) -> None:
+    """One test digit's saliency and the hidden layer's map: "this is what the network has learned to look at"."""
+    st.subheader(texts.LEARNED_HEADER)
+    if snapshot.label == replay.REPLAY_LABEL:
+        st.caption(texts.LEARNED_FROM_REPLAY)
+        return
+    st.write(texts.LEARNED_INTRO)
+    dataset, _ = dataset_or_fallback(snapshot.config.dataset, snapshot.config.data_dir)
+    model = snapshot.details.get("snapshot")
+    if model is None:
+        st.caption(texts.LEARNED_WHILE_TRAINING)
+    else:
+        index = saliency.example_index(dataset.y_test)
+        st.markdown(texts.LEARNED_EXAMPLE.format(index=index, true=dataset.class_names[dataset.y_test[index]]))
+        show_why(model, dataset.x_test[index], dataset.class_names, "lesson")
+    show_hidden_map(snapshot, dataset, "lesson")
 
 
 # --- the page -----------------------------------------------------------------------------------

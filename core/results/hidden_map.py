@@ -171,3 +171,42 @@ def separation_sentence(scores: np.ndarray) -> str:
         f"The classes pull apart fastest in epoch {a}–{b} (separation {scores[a - 1]:.2f} → {scores[b - 1]:.2f}); "
         f"from epoch 1 to {len(scores)} it went from {scores[0]:.2f} to {scores[-1]:.2f}."
     )
+
+
+# --- A run's map, for the pages -------------------------------------------------------------------
+
+NO_VALIDATION = "The map reads validation images, and this run kept none: train with a validation split above 0."
+
+
+def why_missing(details: dict, epochs_done: int, validation_split: float) -> str | None:
+    """Why a run has no map to draw (None when it has one): no epoch yet, no validation images, no hidden layer."""
+    if details.get(ACTIVATIONS_DETAIL):
+        return None
+    snapshot = details.get("snapshot")
+    if snapshot is not None:
+        try:
+            hidden_layer(snapshot)
+        except NoHiddenLayerError as error:
+            return str(error)
+    if validation_split <= 0:
+        return NO_VALIDATION
+    return NOT_RECORDED if epochs_done == 0 or snapshot is not None else NO_HIDDEN_LAYER
+
+
+def run_map(details: dict, x_val: np.ndarray, y_val: np.ndarray) -> tuple[HiddenMap, np.ndarray]:
+    """A run's map from its recorded details and its validation images: the map, and the sampled images."""
+    sample = details[SAMPLE_DETAIL]
+    activations = details[ACTIVATIONS_DETAIL]
+    answers = details.get("val_predictions") or []
+    predictions = [np.asarray(p)[sample] for p in answers] if len(answers) >= len(activations) else None
+    return build_map(activations, y_val[sample], predictions), x_val[sample]
+
+
+def describe(details: dict, built: HiddenMap) -> str:
+    """What the map shows, its size in memory included, for a caption."""
+    rows = details[ACTIVATIONS_DETAIL][-1]
+    return (
+        f"{rows.shape[0]:,} validation images through `{details[LAYER_DETAIL]}` ({rows.shape[1]} numbers each), "
+        f"placed by one PCA fitted on the latest epoch (its two axes show {built.explained:.0%} of the spread). "
+        f"Kept as float16: {recorded_bytes(details) / 1024:,.0f} KB for {built.epochs} epoch(s)."
+    )

@@ -100,3 +100,9 @@ def sentence(explanation: Explanation, class_names) -> str:
         f"{opening} Blue pixels raise the score of {asked}, orange ones lower it: "
         f"more ink on the orange ones would make it less of a {asked}."
     )
+
+
+def example_index(labels: np.ndarray, wanted: int = 7) -> int:
+    """The first image of class `wanted` ("why did it read a 7?"), or the first image if there is none."""
+    rows = np.flatnonzero(np.asarray(labels) == wanted)
+    return int(rows[0]) if len(rows) else 0
