@@ -1,0 +1,62 @@
+"""Why? and the hidden map in a real browser: the map fills in while the CNN trains, then saliency for a mistake.
+
+Saves the README's two screenshots (docs/screenshot-why.png, docs/screenshot-hidden-map.png).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from tests.e2e.browser import choose_digits, go_to, open_app, press, screenshot, wait_ready, wait_until
+from tests.e2e.conftest import ROOT
+
+DOCS = ROOT / "docs"
+EPOCHS = 30  # long enough (a few seconds) to watch the map fill in
+# Frames of the hidden map's Plotly chart, read from the chart itself (0 when there is none yet).
+MAP_FRAMES_JS = """() => Math.max(0, ...Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+    chart => ((chart._transitionData || {})._frames || []).length))"""
+
+
+def map_frames(page) -> int:
+    return page.evaluate(MAP_FRAMES_JS)
+
+
+def test_the_map_fills_in_live_then_why_explains_a_mistake(page, server):
+    open_app(page, server, "train")
+    choose_digits(page, epochs=EPOCHS, keras_only=True)
+    page.get_by_test_id("stSidebar").get_by_text("Small CNN").click()
+    wait_ready(page)
+    press(page, "Train")
+    go_to(page, "evaluate")
+    # While it trains, the Evaluate page draws the map, one more frame each epoch.
+    main = page.get_by_test_id("stMain")
+    first = wait_until(lambda: "Training is running" in main.inner_text() and map_frames(page))
+    wait_until(lambda: "Training is running" in main.inner_text() and map_frames(page) > first)
+    wait_until(lambda: main.get_by_role("tab", name="Hidden map").count(), seconds=180)
+    wait_ready(page)
+
+    main.get_by_role("tab", name="Hidden map").click()
+    panel = main.get_by_role("tabpanel").filter(has_text="pull apart").first
+    panel.wait_for()
+    assert map_frames(page) == EPOCHS
+    points = panel.locator(".js-plotly-plot .scatterlayer path.point")
+    wait_until(lambda: points.count() > 50)
+    points.nth(40).hover()
+    page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
+    shutil.copyfile(panel_screenshot(page, panel, "hidden-map"), DOCS / "screenshot-hidden-map.png")
+
+    main.get_by_role("tab", name="Mistakes").click()
+    why = main.get_by_test_id("stExpander").filter(has_text="Why? Pick a mistake").first
+    why.locator("summary").click()
+    why.get_by_text("gradient × input").first.wait_for()
+    assert why.get_by_text("Grad-CAM (conv_1)").count()
+    assert "Blue pixels raise the score" in why.inner_text()
+    shutil.copyfile(panel_screenshot(page, why, "why"), DOCS / "screenshot-why.png")
+    screenshot(page, "evaluate-why-full")
+
+
+def panel_screenshot(page, locator, name: str):
+    path = ROOT / "test-artifacts" / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    locator.screenshot(path=str(path))
+    return path
