@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 
-from tests.e2e.browser import choose_digits, go_to, open_app, press, screenshot, wait_ready, wait_until
+from tests.e2e.browser import choose_digits, open_app, press, screenshot, wait_ready, wait_until
 from tests.e2e.conftest import ROOT
 
 DOCS = ROOT / "docs"
@@ -17,17 +17,26 @@ MAP_FRAMES_JS = """() => Math.max(0, ...Array.from(document.querySelectorAll('.j
     chart => ((chart._transitionData || {})._frames || []).length))"""
 
 
+def go_to(page, url_path: str, timeout: float) -> None:
+    """The top bar's link to a page, then wait as long as a loaded machine may need to draw it."""
+    page.locator(f"[data-testid='stTopNavLink'][href$='/{url_path}']").first.click()
+    page.wait_for_url(lambda url: url.split("?")[0].rstrip("/").endswith(url_path))
+    page.wait_for_timeout(300)
+    wait_ready(page, timeout)
+
+
 def map_frames(page) -> int:
     return page.evaluate(MAP_FRAMES_JS)
 
 
 def test_the_map_fills_in_live_then_why_explains_a_mistake(page, server):
-    open_app(page, server, "train")
+    open_app(page, server)  # the landing page does not wait for Keras; the Train page may, on a busy machine
+    go_to(page, "train", timeout=180)
     choose_digits(page, epochs=EPOCHS, keras_only=True)
     page.get_by_test_id("stSidebar").get_by_text("Small CNN").click()
     wait_ready(page)
     press(page, "Train")
-    go_to(page, "evaluate")
+    go_to(page, "evaluate", timeout=180)
     # While it trains, the Evaluate page draws the map, one more frame each epoch.
     main = page.get_by_test_id("stMain")
     first = wait_until(lambda: "Training is running" in main.inner_text() and map_frames(page))
@@ -41,7 +50,9 @@ def test_the_map_fills_in_live_then_why_explains_a_mistake(page, server):
     assert map_frames(page) == EPOCHS
     points = panel.locator(".js-plotly-plot .scatterlayer path.point")
     wait_until(lambda: points.count() > 50)
-    points.nth(40).hover()
+    # Plotly's drag layer lies over the points: move the mouse there, as a person does, rather than hover an element.
+    box = points.nth(40).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
     shutil.copyfile(panel_screenshot(page, panel, "hidden-map"), DOCS / "screenshot-hidden-map.png")
 
