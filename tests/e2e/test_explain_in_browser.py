@@ -11,7 +11,7 @@ from tests.e2e.browser import choose_digits, open_app, press, screenshot, wait_r
 from tests.e2e.conftest import ROOT
 
 DOCS = ROOT / "docs"
-EPOCHS = 30  # long enough (a few seconds) to watch the map fill in
+EPOCHS = 12  # long enough to watch the map fill in, short enough for a busy machine
 # Frames of the hidden map's Plotly chart, read from the chart itself (0 when there is none yet).
 MAP_FRAMES_JS = """() => Math.max(0, ...Array.from(document.querySelectorAll('.js-plotly-plot')).map(
     chart => ((chart._transitionData || {})._frames || []).length))"""
@@ -41,7 +41,7 @@ def test_the_map_fills_in_live_then_why_explains_a_mistake(page, server):
     main = page.get_by_test_id("stMain")
     first = wait_until(lambda: "Training is running" in main.inner_text() and map_frames(page))
     wait_until(lambda: "Training is running" in main.inner_text() and map_frames(page) > first)
-    wait_until(lambda: main.get_by_role("tab", name="Hidden map").count(), seconds=180)
+    wait_until(lambda: main.get_by_role("tab", name="Hidden map").count(), seconds=600)
     wait_ready(page)
 
     main.get_by_role("tab", name="Hidden map").click()
