@@ -3,8 +3,8 @@
 Each epoch the trainer records the last hidden layer's activations for one fixed, seeded sample of
 the validation images (at most SAMPLE_SIZE), as float16: 2 bytes × images × units, so 1,000 images
 of a 128-unit layer take 250 KB an epoch. A CNN's last hidden layer is its last pooled feature
-maps; each map is averaged over its pixels (global average pooling), so the small CNN records 64
-numbers an image, not 3,136. One 2-D projection, PCA fitted on the latest epoch, places every
+maps, averaged over regions down to at most 512 numbers (MNIST's small CNN: 256, not 3,136).
+One 2-D projection, PCA fitted on the latest epoch, places every
 epoch, so the frames are comparable and the points move only because the network changed. The
 separation of the classes is the silhouette of the true classes in the full hidden space.
 """
@@ -18,6 +18,7 @@ import numpy as np
 from core.training.inference import CONV2D, DENSE, DROPOUT, FLATTEN, ModelSnapshot, forward
 
 SAMPLE_SIZE = 1000
+MAX_UNITS = 512  # a CNN's feature maps are averaged over regions down to at most this many numbers
 # Detail keys of a run record (TrainingRun.set_detail), written by the trainers, read by the pages.
 LAYER_DETAIL = "hidden_layer"  # the layer's name
 SAMPLE_DETAIL = "hidden_sample"  # rows of the run's validation images, sorted
@@ -51,11 +52,26 @@ def sample_indices(validation_count: int, seed: int, size: int = SAMPLE_SIZE) ->
 
 
 def features(activations: np.ndarray) -> np.ndarray:
-    """A layer's output as the recorded float16 rows: feature maps averaged over their pixels."""
+    """A layer's output as the recorded float16 rows; feature maps averaged over a grid of at most MAX_UNITS cells."""
     activations = np.asarray(activations, dtype=np.float32)
     if activations.ndim == 4:
-        activations = activations.mean(axis=(1, 2))
+        activations = _grid_average(activations)
     return activations.reshape(len(activations), -1).astype(np.float16)
+
+
+def _grid_average(maps: np.ndarray) -> np.ndarray:
+    """Each feature map averaged over the cells of the finest square grid that keeps cells × maps ≤ MAX_UNITS.
+
+    The digits' CNN (4×4 maps, 32 of them) keeps all 512 numbers; MNIST's (7×7, 64) averages 2×2 regions
+    of its maps into 256. Averaging whole maps (one number each) loses where a stroke is, and with it
+    most of what tells the digits apart.
+    """
+    _, height, width, channels = maps.shape
+    side = max(1, min(height, width, int(np.sqrt(MAX_UNITS // channels))))
+    rows = np.array_split(np.arange(height), side)
+    cols = np.array_split(np.arange(width), side)
+    cells = [maps[:, r][:, :, c].mean(axis=(1, 2)) for r in rows for c in cols]
+    return np.stack(cells, axis=1)
 
 
 def hidden_features(snapshot: ModelSnapshot, images: np.ndarray, layer: str) -> np.ndarray:

@@ -39,12 +39,17 @@ def test_every_epoch_records_the_last_hidden_layer_and_the_classes_pull_apart(di
     assert "pull apart fastest in epoch" in hidden_map.separation_sentence(built.separation)
 
 
-def test_a_cnn_records_each_last_feature_map_averaged(digits, quick_config):
+def test_a_cnn_records_its_last_feature_maps_averaged_down_to_512_numbers(digits, quick_config):
     run = TrainingRun(quick_config.replace(model="cnn", epochs=1), "keras")
     train(run, digits)
     activations, sample = recorded(run)
     assert run.snapshot().details[hidden_map.LAYER_DETAIL] == "pool_1"  # the 8×8 digits get one conv block
-    assert activations[0].shape == (len(sample), 32)
+    assert activations[0].shape == (len(sample), 4 * 4 * 32)  # small enough to keep whole
+    # MNIST's CNN: 7×7 maps of 64 filters, averaged over a 2×2 grid of regions.
+    maps = np.random.default_rng(0).random((3, 7, 7, 64), dtype=np.float32)
+    rows = hidden_map.features(maps)
+    assert rows.shape == (3, 256)
+    np.testing.assert_allclose(rows[:, 0], maps[:, :4, :4, 0].mean(axis=(1, 2)), rtol=1e-3)
 
 
 def test_a_model_without_a_hidden_layer_records_nothing_and_says_why(digits, quick_config):
