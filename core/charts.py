@@ -498,3 +498,182 @@ def race_parallel_coordinates(snapshots: Sequence[RunSnapshot], height: int = 36
         paper_bgcolor="white",
     )
     return figure
+
+
+# --- Why a digit was read as it was, and the hidden layer's map ------------------------------------
+
+# Ten classes need ten colours: the palette's eight, then two more in the same weight.
+CLASS_COLOURS = (*PALETTE, "#7E8C2E", "#8C564B")
+HOVER_ART_SIDE = 14  # the hover's picture of a digit: at most this many characters a side
+HOVER_ART_LEVELS = " .:-=+*#%@"  # faint to full ink
+
+
+def saliency_picture(image: np.ndarray, heat: np.ndarray, diverging: bool = True, side: int = 112) -> np.ndarray:
+    """A heat map over a digit, as RGB uint8: the digit in grey under blue (raises the score) and orange (lowers it).
+
+    diverging=False draws a map that is never negative (Grad-CAM) in blue only. Each map is scaled by
+    its own largest magnitude: the picture shows where, not how much.
+    """
+    heat = np.nan_to_num(np.asarray(heat, dtype=np.float32))
+    scaled = heat / max(float(np.abs(heat).max()), 1e-12)
+    colour = _colour(scaled, diverging).astype(np.float32)
+    # The digit shows through as a grey shadow, darker where there is more ink.
+    ink = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)[..., None]
+    picture = colour * (1.0 - 0.35 * ink)
+    factor = max(1, round(side / max(heat.shape)))
+    return np.kron(picture.round().astype(np.uint8), np.ones((factor, factor, 1), dtype=np.uint8))
+
+
+def hover_art(image: np.ndarray, side: int = HOVER_ART_SIDE) -> str:
+    """A digit as lines of characters, darker characters for more ink, for a chart's hover label."""
+    image = np.clip(np.nan_to_num(np.asarray(image, dtype=np.float32)), 0.0, 1.0)
+    factor = max(1, -(-max(image.shape) // side))
+    height, width = (image.shape[0] // factor) * factor, (image.shape[1] // factor) * factor
+    small = image[:height, :width].reshape(height // factor, factor, width // factor, factor).mean(axis=(1, 3))
+    levels = np.minimum((small * len(HOVER_ART_LEVELS)).astype(int), len(HOVER_ART_LEVELS) - 1)
+    # Characters are about twice as tall as wide: each pixel is two characters, so the digit keeps its shape.
+    return "<br>".join("".join(HOVER_ART_LEVELS[level] * 2 for level in row) for row in levels)
+
+
+def hidden_map_figure(
+    points: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    separation: Sequence[float],
+    predictions: np.ndarray | None = None,
+    images: np.ndarray | None = None,
+    height: int = 520,
+) -> go.Figure:
+    """The hidden layer's 2-D map, one frame per epoch, with an epoch slider and a play button.
+
+    points (epochs, images, 2) from one projection; labels colour the points (one trace per true class);
+    predictions (epochs, images), when known, mark each epoch's mistakes with a cross; images, when
+    given, are drawn in characters in each point's hover label. It opens on the latest epoch.
+    """
+    points = np.asarray(points, dtype=np.float32)
+    labels = np.asarray(labels)
+    names = list(class_names)
+    epochs = len(points)
+    classes = [k for k in range(len(names)) if (labels == k).any()]
+    rows = {k: np.flatnonzero(labels == k) for k in classes}
+    art = [hover_art(image) for image in images] if images is not None else None
+
+    def traces(epoch: int) -> list[go.Scatter]:
+        shown = []
+        for k in classes:
+            chosen = rows[k]
+            read = predictions[epoch][chosen] if predictions is not None else np.full(len(chosen), k)
+            shown.append(
+                go.Scatter(
+                    x=points[epoch, chosen, 0],
+                    y=points[epoch, chosen, 1],
+                    marker={"symbol": np.where(read == k, "circle", "x").tolist()},
+                    customdata=[[int(i), names[int(r)]] for i, r in zip(chosen, read, strict=True)],
+                )
+            )
+        return shown
+
+    def title(epoch: int) -> str:
+        return f"After epoch {epoch + 1} of {epochs} · separation {separation[epoch]:.2f}"
+
+    figure = go.Figure(data=traces(epochs - 1))
+    for trace, k in zip(figure.data, classes, strict=True):
+        trace.update(
+            name=names[k],
+            mode="markers",
+            marker={"color": CLASS_COLOURS[k % len(CLASS_COLOURS)], "size": 6, "opacity": 0.8, "line": {"width": 0}},
+            text=[art[i] for i in rows[k]] if art is not None else None,
+            hovertemplate=f"<b>{names[k]}</b>, read as %{{customdata[1]}} (sample #%{{customdata[0]}})"
+            + ("<br>%{text}" if art is not None else "")
+            + "<extra></extra>",
+            hoverlabel={"font": {"family": "monospace", "size": 11}, "bgcolor": "white"},
+        )
+    figure.frames = [go.Frame(data=traces(e), name=str(e + 1), layout={"title.text": title(e)}) for e in range(epochs)]
+    animate = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 300}}
+    play = {"frame": {"duration": 800, "redraw": False}, "transition": {"duration": 500}, "fromcurrent": False}
+    figure.update_layout(
+        sliders=[
+            {
+                "active": epochs - 1,
+                "currentvalue": {"prefix": "epoch "},
+                "pad": {"t": 30},
+                "steps": [
+                    {"label": str(e + 1), "method": "animate", "args": [[str(e + 1)], animate]} for e in range(epochs)
+                ],
+            }
+        ],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0,
+                "y": 0,
+                "xanchor": "right",
+                "yanchor": "top",
+                "pad": {"t": 45, "r": 10},
+                "buttons": [
+                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                    {"label": "❚❚", "method": "animate", "args": [[None], animate]},
+                ],
+            }
+        ],
+    )
+    _style(figure, title(epochs - 1), "", height)
+    # One scale for every frame, so a point's move is the network's change, not the axes'.
+    low, high = points.reshape(-1, 2).min(axis=0), points.reshape(-1, 2).max(axis=0)
+    margin = (high - low) * 0.05 + 1e-6
+    figure.update_xaxes(range=[low[0] - margin[0], high[0] + margin[0]], showticklabels=False, title="")
+    figure.update_yaxes(range=[low[1] - margin[1], high[1] + margin[1]], showticklabels=False)
+    figure.update_layout(hovermode="closest", legend={"orientation": "v", "y": 1, "x": 1.02, "title": "true class"})
+    return figure
+
+
+def separation_curve(separation: Sequence[float], height: int = 220) -> go.Figure:
+    """The separation score of the true classes, epoch by epoch."""
+    epochs = list(range(1, len(separation) + 1))
+    figure = go.Figure(
+        go.Scatter(
+            x=epochs,
+            y=list(separation),
+            mode="lines+markers",
+            line={"color": PALETTE[2], "width": 2.5},
+            marker={"size": 7},
+            name="separation",
+            hovertemplate="epoch %{x}: separation %{y:.3f}<extra></extra>",
+        )
+    )
+    _style(figure, "Separation of the classes (silhouette)", "epoch", height)
+    figure.update_xaxes(dtick=1)
+    return figure
+
+
+def explanation_panels(explanation) -> list[tuple[str, np.ndarray]]:
+    """(title, RGB picture) of each view of a saliency.Explanation: digit, gradient, gradient × input, Grad-CAM."""
+    digit = np.repeat(digit_picture(explanation.image, side=168)[..., None], 3, axis=2)
+    panels = [
+        ("the digit", digit),
+        ("gradient", saliency_picture(explanation.image, explanation.gradient, side=168)),
+        ("gradient × input", saliency_picture(explanation.image, explanation.gradient_x_input, side=168)),
+    ]
+    if explanation.grad_cam is not None:
+        grad_cam = saliency_picture(explanation.image, explanation.grad_cam, diverging=False, side=168)
+        panels.append((f"Grad-CAM ({explanation.grad_cam_layer})", grad_cam))
+    return panels
+
+
+def explanation_sheet(explanation, class_names: Sequence[str], caption: str):
+    """One picture of a digit, its saliency maps side by side, and a line of text (its prediction), as a PIL image."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    panels = explanation_panels(explanation)
+    side, gap, top, bottom = panels[0][1].shape[0], 12, 28, 44
+    sheet = Image.new("RGB", (len(panels) * (side + gap) + gap, top + side + bottom), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=14)
+    ink = _rgb(INK)
+    for index, (title, picture) in enumerate(panels):
+        left = gap + index * (side + gap)
+        sheet.paste(Image.fromarray(picture), (left, top))
+        draw.text((left, 6), title, fill=ink, font=font)
+    draw.text((gap, top + side + 14), caption, fill=ink, font=font)
+    return sheet

@@ -1,4 +1,5 @@
-"""Command line: `python -m core train …` trains headless with the app's engine; `predict` reads digits."""
+"""Command line: `python -m core train …` trains headless with the app's engine; `predict` reads digits; `explain`
+draws why."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="predict the digit in each image with a saved model")
     predict.add_argument("--model", required=True, help="a .keras file written by `train --save-model`")
     predict.add_argument("images", nargs="+", help="image files: PNG, JPEG, BMP, GIF, WebP")
+    explain = commands.add_parser("explain", help="write a digit, its saliency maps and its prediction to one image")
+    explain.add_argument("--model", required=True, help="a .keras file written by `train --save-model`")
+    explain.add_argument("image", help="an image of one digit: PNG, JPEG, BMP, GIF, WebP or TIFF")
+    explain.add_argument("--out", required=True, help="the picture to write (.png or .jpg)")
+    explain.add_argument("--class", dest="class_name", help="explain this class instead of the predicted one")
     return parser
 
 
@@ -250,6 +256,55 @@ def predict_command(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+OUT_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    """The digit, its gradient, gradient × input (and Grad-CAM for a CNN) and its prediction, in one picture."""
+    from core import libraries
+
+    # Said before Keras loads: a mistyped path should not cost the seconds TensorFlow takes to import.
+    if not Path(args.model).is_file():
+        raise CommandError(
+            f"Cannot load the model {args.model}: no such file. Pass a .keras file from `train --save-model`."
+        )
+    if not Path(args.image).is_file():
+        raise CommandError(f"Cannot read the image {args.image}: no such file.")
+    out = Path(args.out)
+    if out.suffix.lower() not in OUT_SUFFIXES or not out.parent.is_dir():
+        raise CommandError(f"--out {args.out}: expected a .png or .jpg file in an existing folder.")
+    libraries.load("keras")
+    from core import charts
+    from core.data.images import ImageError, prepare_digit_file
+    from core.results import saliency
+    from core.training.inference import UnsupportedModelError, snapshot_weights
+    from core.training.models import load_model
+
+    try:
+        model, metadata = load_model(args.model)
+        snapshot = snapshot_weights(model)
+    except (ValueError, OSError) as error:  # UnsupportedModelError is a ValueError
+        raise CommandError(f"Cannot explain with the model {args.model}: {error}") from error
+    size = tuple(metadata.get("image_shape") or snapshot.input_shape)
+    class_names = [str(name) for name in metadata.get("class_names") or range(model.output_shape[-1])]
+    if args.class_name is not None and args.class_name not in class_names:
+        raise CommandError(f"--class {args.class_name}: the model's classes are {', '.join(class_names)}.")
+    chosen = class_names.index(args.class_name) if args.class_name is not None else None
+    try:
+        digit = prepare_digit_file(Path(args.image).read_bytes(), Path(args.image).name, size)
+        explanation = saliency.explain(snapshot, digit.model_input, chosen)
+    except (ImageError, UnsupportedModelError, OSError) as error:
+        raise CommandError(f"{args.image}: {error}") from error
+    predicted = explanation.predicted
+    line = f"{args.image}: {class_names[predicted]} ({explanation.probabilities[predicted]:.1%})"
+    if not explanation.asks_about_prediction:
+        asked = explanation.class_index
+        line += f"; maps for {class_names[asked]} ({explanation.probabilities[asked]:.1%})"
+    charts.explanation_sheet(explanation, class_names, line.split(": ", 1)[1]).save(out)
+    print(f"{line}. Wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -258,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
             return train_command(args)
         if args.command == "race":
             return race_command(args)
+        if args.command == "explain":
+            return explain_command(args)
         return predict_command(args)
     except (CommandError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -12,6 +12,7 @@ from pages.live import live
 from pages.resources import dataset_or_fallback
 from pages.session import Keys, any_active, current_runs
 from pages.streamlit_patches import route_through_app
+from pages.why import WHY_MISTAKE_KEY, show_hidden_map, show_why
 
 route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
 
@@ -64,7 +65,7 @@ def show_scores(snap, counts, names) -> None:
     )
 
 
-def show_confusion(counts, probabilities, dataset) -> None:
+def show_confusion(counts, probabilities, dataset, snapshot) -> None:
     """The confusion matrix, and the test images behind any one of its cells."""
     names = list(dataset.class_names)
     normalise = st.toggle("Show shares of each true class (row-normalised)", key=Keys.EVALUATE_NORMALISE)
@@ -89,6 +90,9 @@ def show_confusion(counts, probabilities, dataset) -> None:
         + (f"; the {len(rows)} the model was surest of:" if rows else ".")
     )
     picture_grid([(dataset.x_test[i], f"{probabilities[i, predicted_class]:.0%}") for i in rows])
+    if rows:
+        with st.expander(f"Why? The surest of these: {names[true_class]} read as {names[predicted_class]}"):
+            show_why(snapshot, dataset.x_test[rows[0]], names, "cell")
 
 
 def show_over_time(snap, dataset) -> None:
@@ -128,7 +132,7 @@ def show_epoch_mistakes(snap, dataset, epoch: int) -> None:
     picture_grid([(x_val[m.index], f"{names[m.true]} → {names[m.predicted]} ({m.confidence:.0%})") for m in mistakes])
 
 
-def show_mistakes(probabilities, dataset) -> None:
+def show_mistakes(probabilities, dataset, snapshot) -> None:
     """The wrong answers the model was surest of, optionally for one true or predicted class."""
     names = list(dataset.class_names)
     left, right = st.columns(2)
@@ -149,6 +153,14 @@ def show_mistakes(probabilities, dataset) -> None:
     picture_grid(
         [(dataset.x_test[m.index], f"{names[m.true]} → {names[m.predicted]} ({m.confidence:.0%})") for m in mistakes]
     )
+    with st.expander("Why? Pick a mistake from the gallery"):
+        mistake = st.selectbox(
+            "Mistake",
+            mistakes,
+            format_func=lambda m: f"{names[m.true]} → {names[m.predicted]} ({m.confidence:.0%}), test image {m.index}",
+            key=WHY_MISTAKE_KEY,
+        )
+        show_why(snapshot, dataset.x_test[mistake.index], names, "mistake")
 
 
 def show_weights(snap, image_shape) -> None:
@@ -184,6 +196,14 @@ def draw_weights(snapshots) -> None:
         show_weights(snap, dataset.image_shape)
 
 
+def draw_live(snapshots) -> None:
+    """While training: each run's hidden map, filling epoch by epoch, then its weights."""
+    for snap in snapshots:
+        dataset, _ = dataset_or_fallback(snap.config.dataset, snap.config.data_dir)
+        show_hidden_map(snap, dataset, "evaluate.live")
+    draw_weights(snapshots)
+
+
 def show_activations(run, dataset, probabilities) -> None:
     """One test image through every layer."""
     snapshot = run.snapshot().details["snapshot"]
@@ -211,9 +231,11 @@ def show_activations(run, dataset, probabilities) -> None:
         "Darker means a stronger response. Dense units are laid out in a square, in order; "
         "the last layer's ten units are the class probabilities."
     )
+    st.markdown(f"**Why? Test image {index}**")
+    show_why(snapshot, image, names, f"test.{run.kind}")
 
 
-def show_prediction(digit, snapshots: dict, names) -> None:
+def show_prediction(digit, snapshots: dict, names, place: str) -> None:
     """What the models read in one prepared digit, and the preparation step by step."""
     probabilities = {
         label: predict_probabilities(snap, digit.model_input[None])[0] for label, snap in snapshots.items()
@@ -226,6 +248,9 @@ def show_prediction(digit, snapshots: dict, names) -> None:
         column.image(charts.digit_picture(image), caption=step, width=112)
     if digit.inverted:
         st.caption("The paper was light, so the image was inverted: models here read light ink on a dark background.")
+    for label, snapshot in snapshots.items():
+        with st.expander(f"Why did {label} read it so?"):
+            show_why(snapshot, digit.model_input, names, f"{place}.{label}", label)
 
 
 def show_canvas(snapshots: dict, image_shape, names) -> None:
@@ -262,7 +287,7 @@ def show_canvas(snapshots: dict, image_shape, names) -> None:
         except ImageError as error:
             st.info(f"{error} The models' answers appear here when you lift the pen.")
             return
-        show_prediction(digit, snapshots, names)
+        show_prediction(digit, snapshots, names, "drawn")
 
 
 def show_uploads(snapshots: dict, image_shape, names) -> None:
@@ -280,7 +305,7 @@ def show_uploads(snapshots: dict, image_shape, names) -> None:
         except ImageError as error:
             st.error(str(error))
             continue
-        show_prediction(digit, snapshots, names)
+        show_prediction(digit, snapshots, names, f"upload.{file.name}")
 
 
 st.title("Evaluate and try the model")
@@ -296,8 +321,11 @@ if not runs:
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 if any_active(runs):
-    st.info("Training is running: the evaluation appears here when it ends. Meanwhile, watch the weights form.")
-    live(runs, draw_weights)
+    st.info(
+        "Training is running: the evaluation appears here when it ends. Meanwhile, watch the hidden layer's "
+        "map of the digits fill in and the weights form."
+    )
+    live(runs, draw_live)
     st.stop()
 for run in runs:
     if run.status == FAILED:
@@ -320,21 +348,23 @@ names = list(dataset.class_names)
 snapshots = {label: scored_run.snapshot().details["snapshot"] for label, scored_run in scored.items()}
 
 st.caption(f"{snap.label} on {dataset.title}: {snap.message}")
-scores_tab, confusion_tab, time_tab, mistakes_tab, inside_tab, draw_tab, upload_tab = st.tabs(
-    ["Scores", "Confusion matrix", "Over the epochs", "Mistakes", "Look inside", "Draw a digit", "Upload"]
+scores_tab, confusion_tab, time_tab, mistakes_tab, inside_tab, map_tab, draw_tab, upload_tab = st.tabs(
+    ["Scores", "Confusion matrix", "Over the epochs", "Mistakes", "Look inside", "Hidden map", "Draw a digit", "Upload"]
 )
 with scores_tab:
     show_scores(snap, counts, names)
 with confusion_tab:
-    show_confusion(counts, probabilities, dataset)
+    show_confusion(counts, probabilities, dataset, snapshots[label])
 with time_tab:
     show_over_time(snap, dataset)
 with mistakes_tab:
-    show_mistakes(probabilities, dataset)
+    show_mistakes(probabilities, dataset, snapshots[label])
 with inside_tab:
     show_weights(snap, dataset.image_shape)
     st.divider()
     show_activations(run, dataset, probabilities)
+with map_tab:
+    show_hidden_map(snap, dataset, "evaluate")
 with draw_tab:
     show_canvas(snapshots, dataset.image_shape, names)
 with upload_tab:

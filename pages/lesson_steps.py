@@ -15,13 +15,14 @@ from core import charts
 from core import config as settings
 from core.config import TrainingConfig
 from core.data.datasets import Dataset
-from core.results import lesson, replay
+from core.results import lesson, replay, saliency
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
 from core.training.run import ACTIVE_STATUSES, QUEUED, RUNNING, RunSnapshot, TrainingRun
 from pages.live import live
 from pages.resources import dataset_or_fallback
 from pages.session import Keys
+from pages.why import show_hidden_map, show_why
 
 LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
 
@@ -223,15 +224,33 @@ def draw_reading(snapshot: RunSnapshot, view: LessonView) -> None:
         st.caption(texts.RESULT_FROM_REPLAY)
     bullets(lesson.reading(snapshot))
     st.info(lesson.early_stopping_advice(snapshot))
-    if view.start is None:
+    if view.start is not None:  # a room's participants watch; the presenter decides
+        rerun = lesson.early_stopping_config(snapshot.config)
+        label = texts.EARLY_STOPPING_BUTTON.format(epochs=rerun.epochs, patience=rerun.early_stopping_patience)
+        if st.button(label, disabled=snapshot.is_active, key=Keys.LESSON_EARLY_STOPPING):
+            dataset = view.dataset
+            if rerun.dataset != dataset.name:
+                dataset, _ = dataset_or_fallback(rerun.dataset, rerun.data_dir)
+            view.start(rerun.replace(dataset=dataset.name, data_dir=None), dataset)
+    draw_what_it_learned(snapshot)
+
+
+def draw_what_it_learned(snapshot: RunSnapshot) -> None:
+    """One test digit's saliency and the hidden layer's map: "this is what the network has learned to look at"."""
+    st.subheader(texts.LEARNED_HEADER)
+    if snapshot.label == replay.REPLAY_LABEL:
+        st.caption(texts.LEARNED_FROM_REPLAY)
         return
-    rerun = lesson.early_stopping_config(snapshot.config)
-    label = texts.EARLY_STOPPING_BUTTON.format(epochs=rerun.epochs, patience=rerun.early_stopping_patience)
-    if st.button(label, disabled=snapshot.is_active, key=Keys.LESSON_EARLY_STOPPING):
-        dataset = view.dataset
-        if rerun.dataset != dataset.name:
-            dataset, _ = dataset_or_fallback(rerun.dataset, rerun.data_dir)
-        view.start(rerun.replace(dataset=dataset.name, data_dir=None), dataset)
+    st.write(texts.LEARNED_INTRO)
+    dataset, _ = dataset_or_fallback(snapshot.config.dataset, snapshot.config.data_dir)
+    model = snapshot.details.get("snapshot")
+    if model is None:
+        st.caption(texts.LEARNED_WHILE_TRAINING)
+    else:
+        index = saliency.example_index(dataset.y_test)
+        st.markdown(texts.LEARNED_EXAMPLE.format(index=index, true=dataset.class_names[dataset.y_test[index]]))
+        show_why(model, dataset.x_test[index], dataset.class_names, "lesson")
+    show_hidden_map(snapshot, dataset, "lesson")
 
 
 def draw_step(step: int, view: LessonView) -> None:

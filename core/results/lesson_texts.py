@@ -179,3 +179,17 @@ START_ROOM_HELP = (
     "then try their own settings."
 )
 ROOM_BAR = "Room **{code}** · {people} following · your steps and runs are shown on their screens."
+
+# Step 6, what the network has learned to look at: a test digit's saliency and the hidden layer's map.
+LEARNED_HEADER = "What the network has learned to look at"
+LEARNED_INTRO = (
+    "Which pixels made it read this test digit as it did: blue pixels raised the score of its answer, "
+    "orange ones lowered it. Below, the last hidden layer's map of the digits, epoch by epoch: as the "
+    "network learns, each class gathers in its own region. Press ▶ to watch them move apart."
+)
+LEARNED_EXAMPLE = "**Test image {index}, a {true}.** Why did the network read it as it did?"
+LEARNED_FROM_REPLAY = (
+    "A recorded run keeps neither its weights nor its hidden layer: train a model at step 4 to see what it "
+    "looks at and how it arranges the digits inside."
+)
+LEARNED_WHILE_TRAINING = "The saliency map appears when training ends; the map below fills in epoch by epoch."

@@ -11,6 +11,7 @@ import numpy as np
 from core.config import TrainingConfig
 from core.data.datasets import Dataset, scale_pixels
 from core.data.splits import prepare_data
+from core.results import hidden_map
 from core.training.evaluation import record_test, record_validation, scores_with_loss
 from core.training.inference import snapshot_mlp
 from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
@@ -99,6 +100,7 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
     run.dataset_title = dataset.title
     run.mark_running(epochs, slices, f"Training the baseline on {len(pixels_train):,} images.")
     rng = np.random.default_rng(config.seed + initial_epoch)
+    hidden_sample = hidden_map.sample_indices(len(x_val), config.seed)
 
     for epoch in range(initial_epoch + 1, epochs + 1):
         order = rng.permutation(len(pixels_train))
@@ -121,6 +123,7 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
             logs.update(record_validation(run, data.y_val, run.model.predict_proba(x_val), data.num_classes))
         run.record_epoch(epoch, logs, config.learning_rate)
         run.set_detail("first_layer_weights", np.array(run.model.coefs_[0]))
+        _record_hidden_map(run, data.x_val[hidden_sample], hidden_sample, data.image_shape)
 
     if run.completed_epochs == 0:
         run.mark_finished(STOPPED, "Stopped before the first epoch ended.")
@@ -132,6 +135,17 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
         run.mark_finished(STOPPED, f"Stopped after {done} epoch(s) on request; the model trained so far is kept.")
     else:
         run.mark_finished(FINISHED, f"Finished {done} epochs.")
+
+
+def _record_hidden_map(run: TrainingRun, images: np.ndarray, sample: np.ndarray, image_shape) -> None:
+    """This epoch's last hidden layer for the map's sample of validation images (nothing without one)."""
+    snapshot = snapshot_mlp(run.model, image_shape)
+    try:
+        layer = hidden_map.hidden_layer(snapshot)
+    except hidden_map.NoHiddenLayerError:
+        return
+    if len(images):
+        hidden_map.record_epoch(run, layer, sample, hidden_map.hidden_features(snapshot, images, layer))
 
 
 def _predict_scaled(model, pixels: np.ndarray, pixel_max_raw: int) -> np.ndarray:

@@ -7,7 +7,9 @@ import math
 import keras
 import numpy as np
 
+from core.results import hidden_map
 from core.training.evaluation import record_validation
+from core.training.inference import UnsupportedModelError, snapshot_weights
 from core.training.models import learning_rate_of, set_learning_rate
 from core.training.run import TrainingRun
 
@@ -33,6 +35,10 @@ class LiveProgress(keras.callbacks.Callback):
         self.data = data
         self.epoch = 0
         self.diverged_message: str | None = None
+        self.hidden_probe: keras.Model | None = None
+
+    def on_train_begin(self, logs=None) -> None:
+        self.hidden_probe, self.hidden_sample = hidden_probe(self.model, len(self.data.x_val), self.run.config.seed)
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self.epoch = epoch + 1
@@ -64,10 +70,30 @@ class LiveProgress(keras.callbacks.Callback):
             logs.update(self._validation_scores())
         self.run.record_epoch(epoch + 1, logs, learning_rate_of(self.model))
         self.run.set_detail("first_layer_weights", first_layer_weights(self.model))
+        if self.hidden_probe is not None:
+            rows = self.hidden_probe.predict(
+                self.data.x_val[self.hidden_sample], batch_size=PREDICT_BATCH_SIZE, verbose=0
+            )
+            hidden_map.record_epoch(self.run, self.hidden_probe.name, self.hidden_sample, hidden_map.features(rows))
 
     def _validation_scores(self) -> dict[str, float]:
         probabilities = self.model.predict(self.data.x_val, batch_size=PREDICT_BATCH_SIZE, verbose=0)
         return record_validation(self.run, self.data.y_val, probabilities, self.data.num_classes)
+
+
+def hidden_probe(model: keras.Model, validation_count: int, seed: int) -> tuple[keras.Model | None, np.ndarray]:
+    """A model that outputs the last hidden layer (named after it), and the validation rows it reads each epoch.
+
+    None when there is nothing to map: no validation images, no hidden layer, or a layer the numpy copy lacks.
+    """
+    sample = hidden_map.sample_indices(validation_count, seed)
+    try:
+        name = hidden_map.hidden_layer(snapshot_weights(model))
+    except (hidden_map.NoHiddenLayerError, UnsupportedModelError):
+        return None, sample
+    if not len(sample):
+        return None, sample
+    return keras.Model(model.inputs, model.get_layer(name).output, name=name), sample
 
 
 def first_layer_weights(model: keras.Model) -> np.ndarray | None:

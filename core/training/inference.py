@@ -199,3 +199,107 @@ def _activate(x: np.ndarray, activation: str) -> np.ndarray:
     if activation == "softmax":
         return special.softmax(x, axis=-1)
     raise UnsupportedModelError(f"The activation {activation!r} is not supported by the numpy forward pass.")
+
+
+# --- The backward pass ------------------------------------------------------------------------------
+
+
+def backward(
+    snapshot: ModelSnapshot, images: np.ndarray, output_gradient: np.ndarray, through_output_activation: bool = False
+) -> list[tuple[str, np.ndarray]]:
+    """Gradients of Σ output_gradient · score for a batch: [("input", ∂/∂images), (layer name, ∂/∂its output), …].
+
+    The score is the last layer's output before its activation (the class logits: saliency maps
+    use them, since softmax couples every class to every other), or after it with
+    through_output_activation. Reverse-mode by hand, layer by layer, mirroring `forward`: Dropout
+    passes gradients through, max pooling sends each window's gradient to its first largest value
+    (as TensorFlow does), ReLU's gradient at exactly 0 is 0.
+    """
+    x = np.asarray(images, dtype=np.float32)
+    outputs = forward(snapshot, x)
+    inputs = [x] + [output for _, output in outputs[:-1]]
+    gradient = np.asarray(output_gradient, dtype=np.float32)
+    gradients = []
+    last = len(snapshot.layers) - 1
+    for index in range(last, -1, -1):
+        layer, layer_input, output = snapshot.layers[index], inputs[index], outputs[index][1]
+        gradients.append((layer.name, gradient))
+        skip_activation = index == last and not through_output_activation
+        gradient = _apply_backward(layer, layer_input, output, gradient, skip_activation)
+    gradients.append(("input", gradient))
+    return gradients[::-1]
+
+
+def _apply_backward(
+    layer: LayerSnapshot, x: np.ndarray, y: np.ndarray, gradient: np.ndarray, skip_activation: bool
+) -> np.ndarray:
+    """∂/∂x from ∂/∂y for one layer (y = its output for input x)."""
+    if layer.kind in (FLATTEN, RESHAPE):
+        return gradient.reshape(x.shape)
+    if layer.kind == DROPOUT:
+        return gradient
+    if layer.kind == MAX_POOLING2D:
+        return _max_pool_backward(x, layer, gradient)
+    if layer.kind in (DENSE, CONV2D):
+        if not skip_activation:
+            pre_activation = _dense(x, layer.weights) if layer.kind == DENSE else _conv2d(x, layer)
+            gradient = _activation_backward(pre_activation, y, gradient, layer.activation)
+        return gradient @ layer.weights[0].T if layer.kind == DENSE else _conv2d_backward(x, layer, gradient)
+    raise UnsupportedModelError(f"Layer {layer.name!r} is a {layer.kind}; the numpy backward pass has no {layer.kind}.")
+
+
+def _conv2d_backward(x: np.ndarray, layer: LayerSnapshot, gradient: np.ndarray) -> np.ndarray:
+    """The transposed convolution: each kernel tap sends the output's gradient back to the pixels it read."""
+    kernel = layer.weights[0]
+    kernel_height, kernel_width = kernel.shape[:2]
+    rows, cols = (0, 0), (0, 0)
+    if layer.settings.get("padding", "valid") == "same":
+        pad_height, pad_width = kernel_height - 1, kernel_width - 1
+        rows = (pad_height // 2, pad_height - pad_height // 2)
+        cols = (pad_width // 2, pad_width - pad_width // 2)
+    count, height, width, channels = x.shape
+    padded = np.zeros((count, height + sum(rows), width + sum(cols), channels), dtype=np.result_type(gradient, kernel))
+    out_height, out_width = gradient.shape[1:3]
+    for i in range(kernel_height):
+        for j in range(kernel_width):
+            padded[:, i : i + out_height, j : j + out_width] += gradient @ kernel[i, j].T
+    return padded[:, rows[0] : rows[0] + height, cols[0] : cols[0] + width]
+
+
+def _max_pool_backward(x: np.ndarray, layer: LayerSnapshot, gradient: np.ndarray) -> np.ndarray:
+    pool_height, pool_width = layer.settings.get("pool_size", (2, 2))
+    count, height, width, channels = x.shape
+    rows, cols = height // pool_height, width // pool_width
+    windows = x[:, : rows * pool_height, : cols * pool_width].reshape(
+        count, rows, pool_height, cols, pool_width, channels
+    )
+    # (count, rows, cols, channels, pool_height · pool_width): argmax picks the first largest value.
+    flat = windows.transpose(0, 1, 3, 5, 2, 4).reshape(count, rows, cols, channels, -1)
+    winner = flat.argmax(axis=-1)[..., None] == np.arange(pool_height * pool_width)
+    spread = (winner * gradient[..., None]).reshape(count, rows, cols, channels, pool_height, pool_width)
+    result = np.zeros(x.shape, dtype=gradient.dtype)
+    result[:, : rows * pool_height, : cols * pool_width] = spread.transpose(0, 1, 4, 2, 5, 3).reshape(
+        count, rows * pool_height, cols * pool_width, channels
+    )
+    return result
+
+
+def _activation_backward(z: np.ndarray, y: np.ndarray, gradient: np.ndarray, activation: str) -> np.ndarray:
+    """∂/∂z from ∂/∂y, where y = activation(z)."""
+    if activation == "linear":
+        return gradient
+    if activation == "relu":
+        return gradient * (z > 0)
+    if activation == "tanh":
+        return gradient * (1.0 - y * y)
+    if activation == "sigmoid":
+        return gradient * y * (1.0 - y)
+    if activation == "elu":
+        return gradient * np.where(z > 0, 1.0, y + 1.0)
+    if activation == "gelu":
+        density = np.exp(-0.5 * z * z) / np.float32(np.sqrt(2.0 * np.pi))
+        return gradient * (0.5 * (1.0 + special.erf(z / np.float32(np.sqrt(2.0)))) + z * density)
+    if activation == "softmax":
+        # The softmax Jacobian times a vector, without forming the Jacobian: y ⊙ (g − ⟨g, y⟩).
+        return y * (gradient - (gradient * y).sum(axis=-1, keepdims=True))
+    raise UnsupportedModelError(f"The activation {activation!r} is not supported by the numpy backward pass.")

@@ -1,0 +1,73 @@
+"""Why? and the hidden map in a real browser: the map fills in while the CNN trains, then saliency for a mistake.
+
+Saves the README's two screenshots (docs/screenshot-why.png, docs/screenshot-hidden-map.png).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from tests.e2e.browser import choose_digits, open_app, press, screenshot, wait_ready, wait_until
+from tests.e2e.conftest import ROOT
+
+DOCS = ROOT / "docs"
+EPOCHS = 12  # long enough to watch the map fill in, short enough for a busy machine
+# Frames of the hidden map's Plotly chart, read from the chart itself (0 when there is none yet).
+MAP_FRAMES_JS = """() => Math.max(0, ...Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+    chart => ((chart._transitionData || {})._frames || []).length))"""
+
+
+def go_to(page, url_path: str, timeout: float) -> None:
+    """The top bar's link to a page, then wait as long as a loaded machine may need to draw it."""
+    page.locator(f"[data-testid='stTopNavLink'][href$='/{url_path}']").first.click()
+    page.wait_for_url(lambda url: url.split("?")[0].rstrip("/").endswith(url_path))
+    page.wait_for_timeout(300)
+    wait_ready(page, timeout)
+
+
+def map_frames(page) -> int:
+    return page.evaluate(MAP_FRAMES_JS)
+
+
+def test_the_map_fills_in_live_then_why_explains_a_mistake(page, server):
+    open_app(page, server)  # the landing page does not wait for Keras; the Train page may, on a busy machine
+    go_to(page, "train", timeout=180)
+    choose_digits(page, epochs=EPOCHS, keras_only=True)
+    page.get_by_test_id("stSidebar").get_by_text("Small CNN").click()
+    wait_ready(page)
+    press(page, "Train")
+    go_to(page, "evaluate", timeout=180)
+    # While it trains, the Evaluate page draws the map, one more frame each epoch.
+    main = page.get_by_test_id("stMain")
+    first = wait_until(lambda: "Training is running" in main.inner_text() and map_frames(page))
+    wait_until(lambda: "Training is running" in main.inner_text() and map_frames(page) > first)
+    wait_until(lambda: main.get_by_role("tab", name="Hidden map").count(), seconds=600)
+    wait_ready(page)
+
+    main.get_by_role("tab", name="Hidden map").click()
+    panel = main.get_by_role("tabpanel").filter(has_text="pull apart").first
+    panel.wait_for()
+    assert map_frames(page) == EPOCHS
+    points = panel.locator(".js-plotly-plot .scatterlayer path.point")
+    wait_until(lambda: points.count() > 50)
+    # Plotly's drag layer lies over the points: move the mouse there, as a person does, rather than hover an element.
+    box = points.nth(40).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
+    shutil.copyfile(panel_screenshot(page, panel, "hidden-map"), DOCS / "screenshot-hidden-map.png")
+
+    main.get_by_role("tab", name="Mistakes").click()
+    why = main.get_by_test_id("stExpander").filter(has_text="Why? Pick a mistake").first
+    why.locator("summary").click()
+    why.get_by_text("gradient × input").first.wait_for()
+    assert why.get_by_text("Grad-CAM (conv_1)").count()
+    assert "Blue pixels raise the score" in why.inner_text()
+    shutil.copyfile(panel_screenshot(page, why, "why"), DOCS / "screenshot-why.png")
+    screenshot(page, "evaluate-why-full")
+
+
+def panel_screenshot(page, locator, name: str):
+    path = ROOT / "test-artifacts" / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    locator.screenshot(path=str(path))
+    return path
