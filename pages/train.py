@@ -28,7 +28,6 @@ route_through_app()  # a fresh server's first visitor may land here without app.
 
 def settings_sidebar() -> tuple[TrainingConfig | None, str]:
     """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit."""
-    st.header("Data")
     # Every widget takes its value from session state only (seeded by seed_train_settings), never value=.
     st.header("Data")
     dataset = st.selectbox(
