@@ -100,7 +100,7 @@ with st.sidebar:
     dataset_name = st.selectbox(
         texts.SIDEBAR_DATASET, LESSON_DATASETS, format_func=settings.DATASETS.get, key=Keys.LESSON_DATASET
     )
-    epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, value=5, key=Keys.LESSON_EPOCHS)
+    epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, value=TrainingConfig.epochs, key=Keys.LESSON_EPOCHS)
 
 with st.spinner("Loading the dataset…"):
     dataset, notice = dataset_or_fallback(dataset_name, None)

@@ -21,12 +21,16 @@ STREAMLITS_CLEAN_UP = script_runner._clean_problem_modules  # Streamlit's own, u
 
 
 @pytest.fixture
-def streamlits_clean_up(monkeypatch):
-    """Streamlit's own per-run clean-up in place, as in a server process before app.py has run."""
+def fresh_server(monkeypatch):
+    """A server process before app.py has run: Streamlit's own per-run clean-up, legacy mode not yet left.
+
+    Returns Streamlit's clean-up function.
+    """
     original = getattr(script_runner, "_clean_problem_modules")  # noqa: B009
     if original is streamlit_patches.leave_modules_alone:  # an earlier test ran app.py in this process
         original = STREAMLITS_CLEAN_UP
     monkeypatch.setattr(script_runner, "_clean_problem_modules", original)
+    monkeypatch.setattr(streamlit_patches, "_left_legacy_mode", False)
     return original
 
 
@@ -44,7 +48,7 @@ def test_streamlit_calls_the_clean_up_hook_the_patch_replaces(monkeypatch):
     assert calls, "Streamlit no longer calls script_runner._clean_problem_modules after a run: re-check the patch"
 
 
-def test_after_app_py_runs_keras_is_no_longer_reset_between_runs(streamlits_clean_up):
+def test_after_app_py_runs_keras_is_no_longer_reset_between_runs(fresh_server):
     at = open_first("pages/home.py")
     assert not at.exception, at.exception
     assert script_runner._clean_problem_modules is streamlit_patches.leave_modules_alone
@@ -54,8 +58,7 @@ FIRST_PAGES = [("pages/train.py", "Train a model"), ("pages/lesson.py", lesson_t
 
 
 @pytest.mark.parametrize(("page", "title"), FIRST_PAGES)
-def test_a_page_opened_first_leaves_legacy_mode_and_runs_through_app_py(streamlits_clean_up, monkeypatch, page, title):
-    monkeypatch.setattr(streamlit_patches, "_left_legacy_mode", False)  # a fresh server process
+def test_a_page_opened_first_leaves_legacy_mode_and_runs_through_app_py(fresh_server, page, title):
     at = open_first(page)
     assert not at.exception, at.exception
     assert PagesManager.uses_pages_directory is False
@@ -64,12 +67,12 @@ def test_a_page_opened_first_leaves_legacy_mode_and_runs_through_app_py(streamli
     assert at.title[0].value == title
 
 
-def test_without_route_through_app_the_first_page_would_skip_app_py(streamlits_clean_up, monkeypatch):
+def test_without_route_through_app_the_first_page_would_skip_app_py(fresh_server, monkeypatch):
     """The control for the test above: it fails when route_through_app stops taking effect."""
     monkeypatch.setattr(streamlit_patches, "route_through_app", lambda: None)
     open_first("pages/train.py")
     assert PagesManager.uses_pages_directory is True, "still Streamlit's legacy pages/ mode"
-    assert script_runner._clean_problem_modules is streamlits_clean_up, "app.py never ran"
+    assert script_runner._clean_problem_modules is fresh_server, "app.py never ran"
 
 
 def test_a_renamed_private_name_fails_loudly(monkeypatch):
