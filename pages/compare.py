@@ -21,7 +21,7 @@ def draw_comparison(snapshots) -> None:
             st.plotly_chart(figure, key=f"compare.chart.{metric}")
     table = comparison_table(snapshots)
     st.dataframe(table, hide_index=True, width="stretch")
-    scored = table.dropna(subset=["test accuracy"])
+    scored = table.dropna(subset=["test accuracy"]) if "test accuracy" in table else table.iloc[:0]
     if len(scored) > 1:
         st.altair_chart(charts.comparison_bars(scored, "test accuracy"), width="stretch")
     keras = [snap for snap in snapshots if snap.kind == "keras"]
