@@ -1,11 +1,14 @@
 """Charts as pure functions: Plotly for the live training curves, Altair for the static views.
 
-Both share one palette and one font, so a page reads as one piece.
+Both share one palette and one font, so a page reads as one piece. Every function that colours series
+takes the palette to use (a Palette of PALETTES: the page passes the viewer's choice). Backgrounds are
+transparent and text takes the page's colour, so each chart reads on Streamlit's light and dark themes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -15,12 +18,46 @@ from plotly.subplots import make_subplots
 
 from core.training.run import RunSnapshot
 
-# One colour per run (Keras first, the baseline second, then runs in the order compared).
-PALETTE = ("#4C5FD5", "#E8743B", "#19A979", "#ED4A7B", "#945ECF", "#13A4B4", "#525DF4", "#BF399E")
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours of every chart: one per series (runs, models, marks) and a light-to-dark ramp for heatmaps."""
+
+    name: str
+    title: str
+    series: tuple[str, ...]  # 8 colours: Keras first, the baseline second, then runs in the order compared
+    ramp: tuple[str, str]  # heatmap colours for the lowest and the highest value
+
+
+PALETTES = {
+    palette.name: palette
+    for palette in (
+        Palette(
+            "standard",
+            "Standard",
+            ("#4C5FD5", "#E8743B", "#19A979", "#ED4A7B", "#945ECF", "#13A4B4", "#525DF4", "#BF399E"),
+            ("#EEF0FB", "#4C5FD5"),
+        ),
+        # Okabe & Ito (2008), "Color Universal Design": told apart with every common kind of colour blindness.
+        # Their black is a grey here, so the eighth series shows on a dark page too; yellow, the faintest on
+        # white, comes late.
+        Palette(
+            "okabe_ito",
+            "Colour-blind safe (Okabe–Ito)",
+            ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999"),
+            ("#EAF3FA", "#0072B2"),
+        ),
+    )
+}
+DEFAULT_PALETTE = PALETTES["standard"]
+PALETTE = DEFAULT_PALETTE.series
+# Dark text on light heatmap cells (the ramp's low end is light in either theme).
 INK = "#262730"
-GRID = "#E6E9EF"
+# Grey at a quarter opacity: faint grid lines on a white page and on a dark one alike.
+GRID = "rgba(128, 128, 128, 0.25)"
+TRANSPARENT = "rgba(0, 0, 0, 0)"
+GAP = "#E6E9EF"  # between the tiles of a weight or activation picture
 FONT = "Source Sans Pro, sans-serif"
-SEQUENTIAL = "blues"
 
 METRIC_TITLES = {
     "loss": "Loss",
@@ -31,8 +68,8 @@ METRIC_TITLES = {
 }
 
 
-def run_colour(index: int) -> str:
-    return PALETTE[index % len(PALETTE)]
+def run_colour(index: int, palette: Palette = DEFAULT_PALETTE) -> str:
+    return palette.series[index % len(palette.series)]
 
 
 def history_frame(snapshot: RunSnapshot) -> pd.DataFrame:
@@ -76,6 +113,7 @@ def training_curves(
     x_axis: str = "epoch",
     show_batches: bool = True,
     height: int = 320,
+    palette: Palette = DEFAULT_PALETTE,
 ) -> go.Figure:
     """One metric for one or more runs: training solid, validation dashed, one colour per run.
 
@@ -85,7 +123,7 @@ def training_curves(
     """
     figure = go.Figure()
     for index, snap in enumerate(snapshots):
-        colour = run_colour(index)
+        colour = run_colour(index, palette)
         name = snap.label if len(snapshots) > 1 else ""
         if show_batches:
             _add_batch_trace(figure, snap, metric, x_axis, colour, name)
@@ -148,13 +186,14 @@ def _add_batch_trace(figure: go.Figure, snap: RunSnapshot, metric: str, x_axis: 
 
 
 def _style(figure: go.Figure, title: str, x_title: str, height: int) -> None:
+    # No font colour and no background: the page's theme gives both (st.plotly_chart's "streamlit" theme).
     figure.update_layout(
-        title={"text": title, "font": {"size": 16, "color": INK}},
+        title={"text": title, "font": {"size": 16}},
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        font={"family": FONT, "color": INK},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        font={"family": FONT},
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
         legend={"orientation": "h", "y": -0.2},
         hovermode="x unified",
     )
@@ -166,20 +205,23 @@ def _style(figure: go.Figure, title: str, x_title: str, height: int) -> None:
 
 
 def _altair_style(chart: alt.Chart) -> alt.Chart:
+    # Axis text takes the page's theme colour (st.altair_chart's "streamlit" theme); the background stays clear.
     return (
-        chart.configure(font=FONT)
-        .configure_axis(labelColor=INK, titleColor=INK, gridColor=GRID)
+        chart.configure(font=FONT, background=TRANSPARENT)
+        .configure_axis(gridColor=GRID, domainColor=GRID)
         .configure_view(strokeWidth=0)
     )
 
 
-def class_balance_chart(labels: np.ndarray, class_names: Sequence[str]) -> alt.Chart:
+def class_balance_chart(
+    labels: np.ndarray, class_names: Sequence[str], palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
     """How many images of each class: a balanced dataset has bars of equal height."""
     counts = np.bincount(labels, minlength=len(class_names))
     frame = pd.DataFrame({"class": list(class_names), "images": counts})
     chart = (
         alt.Chart(frame)
-        .mark_bar(color=PALETTE[0])
+        .mark_bar(color=palette.series[0])
         .encode(
             x=alt.X("class:N", sort=list(class_names), title=None),
             y=alt.Y("images:Q", title="images"),
@@ -190,7 +232,9 @@ def class_balance_chart(labels: np.ndarray, class_names: Sequence[str]) -> alt.C
     return _altair_style(chart)
 
 
-def confusion_matrix_chart(counts: np.ndarray, class_names: Sequence[str], normalise: bool = False) -> alt.Chart:
+def confusion_matrix_chart(
+    counts: np.ndarray, class_names: Sequence[str], normalise: bool = False, palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
     """Heatmap of true class (rows) against predicted class (columns), counts or row shares."""
     counts = np.asarray(counts, dtype=float)
     values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalise else counts
@@ -208,7 +252,7 @@ def confusion_matrix_chart(counts: np.ndarray, class_names: Sequence[str], norma
     )
     label_format = ".0%" if normalise else "d"
     heat = base.mark_rect().encode(
-        color=alt.Color("value:Q", scale=alt.Scale(scheme=SEQUENTIAL), legend=None),
+        color=alt.Color("value:Q", scale=alt.Scale(range=list(palette.ramp)), legend=None),
         tooltip=["true", "predicted", "count", alt.Tooltip("value:Q", format=".3f")],
     )
     text = base.mark_text(fontSize=11).encode(
@@ -218,7 +262,9 @@ def confusion_matrix_chart(counts: np.ndarray, class_names: Sequence[str], norma
     return _altair_style((heat + text).properties(height=360))
 
 
-def per_class_heat_strip(per_class: Sequence[np.ndarray], class_names: Sequence[str], title: str = "F1") -> alt.Chart:
+def per_class_heat_strip(
+    per_class: Sequence[np.ndarray], class_names: Sequence[str], title: str = "F1", palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
     """Classes × epochs coloured by a per-class score: which digits are learned when."""
     frame = pd.DataFrame(
         [
@@ -233,7 +279,7 @@ def per_class_heat_strip(per_class: Sequence[np.ndarray], class_names: Sequence[
         .encode(
             x=alt.X("epoch:O"),
             y=alt.Y("class:N", sort=list(class_names)),
-            color=alt.Color(f"{title}:Q", scale=alt.Scale(scheme=SEQUENTIAL, domain=[0, 1])),
+            color=alt.Color(f"{title}:Q", scale=alt.Scale(range=list(palette.ramp), domain=[0, 1])),
             tooltip=["epoch", "class", alt.Tooltip(f"{title}:Q", format=".3f")],
         )
         .properties(height=260)
@@ -241,20 +287,34 @@ def per_class_heat_strip(per_class: Sequence[np.ndarray], class_names: Sequence[
     return _altair_style(chart)
 
 
-def comparison_bars(table: pd.DataFrame, value: str, label: str = "model") -> alt.Chart:
-    """One bar per model for one measure, in the models' run colours."""
-    chart = (
-        alt.Chart(table)
-        .mark_bar()
-        .encode(
-            x=alt.X(f"{value}:Q"),
-            y=alt.Y(f"{label}:N", title=None, sort=list(table[label])),
-            color=alt.Color(f"{label}:N", scale=alt.Scale(range=list(PALETTE)), legend=None),
-            tooltip=[label, alt.Tooltip(f"{value}:Q", format=".4f")],
-        )
-        .properties(height=40 * len(table) + 20)
+def comparison_bars(
+    table: pd.DataFrame, value: str, label: str = "model", palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
+    """One bar per model for one measure, in the models' run colours, each bar with its value at its end.
+
+    A fixed step per bar (not a fixed chart height) keeps every bar as tall as its name, so names never overlap.
+    """
+    models = list(table[label])
+    base = alt.Chart(table).encode(
+        y=alt.Y(f"{label}:N", title=None, sort=models, axis=alt.Axis(labelLimit=0, labelPadding=8, ticks=False)),
+        tooltip=[label, alt.Tooltip(f"{value}:Q", format=".4f")],
     )
-    return _altair_style(chart)
+    scale = alt.Scale(domain=models, range=[run_colour(i, palette) for i in range(len(models))])
+    bars = base.mark_bar(height={"band": 0.7}).encode(
+        x=alt.X(
+            f"{value}:Q",
+            scale=alt.Scale(domain=[0, 1.1], nice=False),
+            axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1]),
+        ),
+        color=alt.Color(f"{label}:N", scale=scale, legend=None),
+    )
+    # The value just past the bar's end, in the bar's colour (the axis runs to 110% to leave it room).
+    values = base.mark_text(align="left", dx=6, fontWeight="bold").encode(
+        x=alt.X(f"{value}:Q"),
+        text=alt.Text(f"{value}:Q", format=".1%"),
+        color=alt.Color(f"{label}:N", scale=scale, legend=None),
+    )
+    return _altair_style((bars + values).properties(height=alt.Step(44)))
 
 
 # --- Pictures and probabilities for the Evaluate page ----------------------------------------------
@@ -269,7 +329,12 @@ def digit_picture(image: np.ndarray, side: int = 112) -> np.ndarray:
 
 
 def tile_grid_picture(
-    tiles: np.ndarray, columns: int | None = None, diverging: bool = True, per_tile: bool = True, cell: int = 4
+    tiles: np.ndarray,
+    columns: int | None = None,
+    diverging: bool = True,
+    per_tile: bool = True,
+    cell: int = 4,
+    palette: Palette = DEFAULT_PALETTE,
 ) -> np.ndarray:
     """Tiles side by side as one RGB picture, each pixel drawn `cell` screen pixels wide.
 
@@ -287,19 +352,19 @@ def tile_grid_picture(
         peak = np.nanmax(magnitude, initial=0.0)
     scaled = tiles / np.maximum(peak, 1e-12)
     mosaic = tile_mosaic(scaled, columns)
-    picture = _colour(mosaic, diverging)
+    picture = _colour(mosaic, diverging, palette)
     return np.kron(picture, np.ones((cell, cell, 1), dtype=np.uint8))
 
 
-def _colour(values: np.ndarray, diverging: bool) -> np.ndarray:
+def _colour(values: np.ndarray, diverging: bool, palette: Palette) -> np.ndarray:
     """Values in [-1, 1] (NaN for gaps) to RGB uint8: white at zero, toward a palette colour at ±1."""
     white = np.array([255, 255, 255], dtype=np.float32)
-    positive = np.array(_rgb(PALETTE[0]), dtype=np.float32)
-    negative = np.array(_rgb(PALETTE[1]), dtype=np.float32)
+    positive = np.array(_rgb(palette.series[0]), dtype=np.float32)
+    negative = np.array(_rgb(palette.series[1]), dtype=np.float32)
     strength = np.clip(np.abs(np.nan_to_num(values)), 0.0, 1.0)[..., None]
     target = np.where((np.nan_to_num(values) < 0)[..., None] & diverging, negative, positive)
     picture = white + (target - white) * strength
-    picture[np.isnan(values)] = _rgb(GRID)
+    picture[np.isnan(values)] = _rgb(GAP)
     return picture.round().astype(np.uint8)
 
 
@@ -307,7 +372,9 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
     return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
-def probability_bars(probabilities: dict[str, np.ndarray], class_names: Sequence[str]) -> alt.Chart:
+def probability_bars(
+    probabilities: dict[str, np.ndarray], class_names: Sequence[str], palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
     """One bar per class for each model (grouped, in the run colours): how sure each model is, class by class."""
     names = list(class_names)
     frame = pd.DataFrame(
@@ -328,7 +395,7 @@ def probability_bars(probabilities: dict[str, np.ndarray], class_names: Sequence
             color=alt.Color(
                 "model:N",
                 sort=models,
-                scale=alt.Scale(domain=models, range=list(PALETTE[: len(models)])),
+                scale=alt.Scale(domain=models, range=[run_colour(i, palette) for i in range(len(models))]),
                 legend=alt.Legend(orient="top", title=None),
             ),
             tooltip=["model", "class", alt.Tooltip("probability:Q", format=".1%")],
@@ -340,15 +407,13 @@ def probability_bars(probabilities: dict[str, np.ndarray], class_names: Sequence
 
 # --- Lesson: annotations on the curves, a room-sized look, sample images ----------------------
 
-LESSON_MARK_COLOURS = {
-    "diminishing_returns": PALETTE[1],
-    "plateau": PALETTE[4],
-    "best_epoch": PALETTE[2],
-    "overfitting": PALETTE[3],
-}
+# Which series colour marks each kind of lesson annotation (the first, the run's own, is left to the curves).
+LESSON_MARK_COLOURS = {"diminishing_returns": 1, "plateau": 4, "best_epoch": 2, "overfitting": 3}
 
 
-def annotate_lesson(figure: go.Figure, annotations: Sequence, metric: str | None = None) -> go.Figure:
+def annotate_lesson(
+    figure: go.Figure, annotations: Sequence, metric: str | None = None, palette: Palette = DEFAULT_PALETTE
+) -> go.Figure:
     """Mark the lesson's annotations (core.results.lesson.Annotation) on a training_curves figure of `metric`.
 
     A point annotation gets a ringed marker with its label; a span (overfitting) a shaded band to the
@@ -357,7 +422,7 @@ def annotate_lesson(figure: go.Figure, annotations: Sequence, metric: str | None
     for annotation in annotations:
         if metric is not None and annotation.metric.removeprefix("val_") != metric:
             continue
-        colour = LESSON_MARK_COLOURS.get(annotation.kind, INK)
+        colour = palette.series[LESSON_MARK_COLOURS.get(annotation.kind, 0)]
         if annotation.end_epoch is not None:
             figure.add_vrect(
                 x0=annotation.epoch - 0.5,
@@ -417,8 +482,8 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, row_
     figure.update_layout(
         height=row_height * rows,
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
-        font={"family": FONT, "color": INK},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        font={"family": FONT},
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
     )
     return figure

@@ -8,6 +8,7 @@ from core import charts
 from core.results import experiments as store_lib
 from core.results.experiments import IMPORTED, RecordError, RunStore
 from core.results.export import keras_script
+from pages.looks import palette
 from pages.shared import Keys
 
 
@@ -38,7 +39,7 @@ def draw_overlay(chosen: list[dict]) -> None:
     columns = st.columns(2)
     for index, metric in enumerate(metrics):
         with columns[index % 2]:
-            figure = charts.training_curves(snapshots, metric, show_batches=False)
+            figure = charts.training_curves(snapshots, metric, show_batches=False, palette=palette())
             st.plotly_chart(figure, key=f"experiments.chart.{metric}")
 
 

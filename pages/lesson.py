@@ -10,6 +10,7 @@ from core.results import lesson, replay
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
 from core.training.run import QUEUED, RUNNING, RunSnapshot, TrainingRun
+from pages.looks import palette
 from pages.shared import Keys, any_active, dataset_or_fallback, job_runner, live, wait_for_keras
 
 LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
@@ -96,7 +97,7 @@ def step_data(dataset, config: TrainingConfig, presenter: bool) -> None:
     scaled_column.caption(texts.DATA_PIXELS_SCALED.format(pixel_max=dataset.pixel_max_raw))
     scaled_column.dataframe(scaled, hide_index=True)
     st.write(texts.DATA_BALANCE)
-    st.altair_chart(charts.class_balance_chart(dataset.y_train, dataset.class_names), width="stretch")
+    st.altair_chart(charts.class_balance_chart(dataset.y_train, dataset.class_names, palette()), width="stretch")
 
 
 def step_model(dataset, config: TrainingConfig, presenter: bool) -> None:
@@ -223,8 +224,8 @@ def draw_curves(snapshot: RunSnapshot, presenter: bool) -> None:
     found = lesson.annotations(snapshot.epochs)
     metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in snapshot.config.metrics]
     for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
-        figure = charts.training_curves([snapshot], metric, height=520 if presenter else 340)
-        charts.annotate_lesson(figure, found, metric)
+        figure = charts.training_curves([snapshot], metric, height=520 if presenter else 340, palette=palette())
+        charts.annotate_lesson(figure, found, metric, palette())
         column.plotly_chart(styled(figure, presenter), key=f"lesson.curve.{metric}")
     st.subheader(texts.ANNOTATIONS_HEADER)
     bullets([annotation.sentence for annotation in found] or [texts.NOTHING_YET])

@@ -10,6 +10,7 @@ from core.jobs.training_job import training_job
 from core.results.experiments import saving_job
 from core.training.architecture import describe_model, total_parameters
 from core.training.run import FAILED, TrainingRun
+from pages.looks import palette
 from pages.shared import (
     Keys,
     any_active,
@@ -160,7 +161,7 @@ def draw_curves(snapshots, metrics: tuple[str, ...]) -> None:
     columns = st.columns(2)
     for index, metric in enumerate(metrics):
         with columns[index % 2]:
-            st.plotly_chart(charts.training_curves(snapshots, metric), key=f"train.chart.{metric}")
+            st.plotly_chart(charts.training_curves(snapshots, metric, palette=palette()), key=f"train.chart.{metric}")
 
 
 def progress_text(snap) -> str:
