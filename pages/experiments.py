@@ -8,6 +8,8 @@ from core import charts
 from core.results import experiments as store_lib
 from core.results.experiments import IMPORTED, RecordError, RunStore
 from core.results.export import keras_script
+from core.results.notebook import notebook_json
+from core.results.tensorboard_export import tensorboard_zip
 from pages.looks import palette
 from pages.shared import Keys
 
@@ -43,6 +45,14 @@ def draw_overlay(chosen: list[dict]) -> None:
             st.plotly_chart(figure, key=f"experiments.chart.{metric}")
 
 
+def snapshot_of(record: dict):
+    """This session's own snapshot of a run (with its live points and confusion matrix), else the record's."""
+    for run in st.session_state.get(Keys.RUN_HISTORY, []):
+        if run.run_id == record["run_id"]:
+            return run.snapshot()
+    return store_lib.record_to_snapshot(record)
+
+
 def export_run(record: dict, source: str, store: RunStore) -> None:
     """Download buttons for the model, the record and the history; the code that reproduces the run."""
     run_id = record["run_id"]
@@ -63,6 +73,26 @@ def export_run(record: dict, source: str, store: RunStore) -> None:
     )
     columns[2].download_button(
         "History (CSV)", store_lib.history_csv(record), f"{run_id}.csv", "text/csv", key="experiments.get_csv"
+    )
+    # Made when clicked (Streamlit calls the function then), so the page does not build them on every rerun.
+    snapshot = snapshot_of(record)
+    more = st.columns(3)
+    if record.get("kind", "keras") == "keras":
+        more[0].download_button(
+            "Notebook (.ipynb)",
+            lambda: notebook_json(snapshot),
+            f"{run_id}.ipynb",
+            "application/x-ipynb+json",
+            key="experiments.get_notebook",
+            help="The lesson's steps in this run's own words, and the code that trains it again (Jupyter, Colab).",
+        )
+    more[1].download_button(
+        "TensorBoard (zip)",
+        lambda: tensorboard_zip([snapshot], palette=palette()),
+        f"{run_id}-tensorboard.zip",
+        "application/zip",
+        key="experiments.get_tensorboard",
+        help="Event files: unzip, then `tensorboard --logdir` on the folder.",
     )
     if record.get("kind", "keras") == "keras" and st.toggle("Show the code", key="experiments.show_code"):
         config = store_lib.config_of(record)
@@ -117,6 +147,14 @@ else:
     )
     if chosen:
         draw_overlay([records[run_id][0] for run_id in chosen])
+        overlaid = [snapshot_of(records[run_id][0]) for run_id in chosen]
+        st.download_button(
+            "These runs for TensorBoard (zip)",
+            lambda: tensorboard_zip(overlaid, palette=palette()),
+            "runs-tensorboard.zip",
+            "application/zip",
+            key="experiments.get_tensorboard_overlay",
+        )
 
     st.subheader("Export a run")
     run_id = st.selectbox(

@@ -278,8 +278,30 @@ lesson_config = TrainingConfig(dataset=dataset.name, epochs=epochs)
 st.header(texts.STEP_HEADER.format(number=step, count=lesson.STEP_COUNT, title=texts.STEP_TITLES[step - 1]))
 STEPS[step - 1](dataset, lesson_config, presenter)
 
-back_column, _, next_column = st.columns([1, 4, 1])
-back_column.button(texts.BACK, on_click=go_to, args=(step - 1,), disabled=step == 1, width="stretch")
+# In presenter mode the buttons answer keys (Streamlit's own button shortcuts): ← and → change step, T trains, S stops.
+back_column, train_column, stop_column, _, next_column = st.columns([1, 1, 1, 2, 1])
+back_column.button(
+    texts.BACK,
+    on_click=go_to,
+    args=(step - 1,),
+    disabled=step == 1,
+    width="stretch",
+    shortcut="Left" if presenter else None,
+)
+if presenter:
+    # Never disabled: a run ends inside the live fragment, without rerunning this part; the click checks the run.
+    live_run = st.session_state.get(Keys.KERAS_RUN)
+    training = live_run is not None and any_active([live_run])
+    if train_column.button(texts.TRAIN_KEY, width="stretch", shortcut="T", key="lesson.train_key") and not training:
+        start_training(lesson_config, dataset)
+    if stop_column.button(texts.STOP_KEY, width="stretch", shortcut="S", key="lesson.stop_key") and training:
+        live_run.request_stop()
 next_column.button(
-    texts.NEXT, on_click=go_to, args=(step + 1,), disabled=step == lesson.STEP_COUNT, type="primary", width="stretch"
+    texts.NEXT,
+    on_click=go_to,
+    args=(step + 1,),
+    disabled=step == lesson.STEP_COUNT,
+    type="primary",
+    width="stretch",
+    shortcut="Right" if presenter else None,
 )
