@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import libraries
+from pages.looks import palette_setting
 from pages.streamlit_patches import keep_keras_state_between_reruns
 
 st.set_page_config(page_title="Training Studio", page_icon=":material/neurology:", layout="wide")
@@ -20,6 +21,8 @@ keep_keras_state_between_reruns()
 # TensorFlow takes seconds to import: start it in the background so no page waits for it unless
 # it needs it, and the landing page is interactive at once.
 libraries.start_background_load()
+# The chart colours, chosen once for every page.
+palette_setting()
 
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -1,12 +1,15 @@
 """Charts as pure functions: Plotly for the live training curves, Altair for the static views.
 
-Both share one palette and one font, so a page reads as one piece.
+Both share one palette and one font, so a page reads as one piece. Every function that colours series
+takes the palette to use (a Palette of PALETTES: the page passes the viewer's choice). Backgrounds are
+transparent and text takes the page's colour, so each chart reads on Streamlit's light and dark themes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -18,12 +21,46 @@ from core.results.race import own_seconds, training_seconds
 from core.training.race import SETTINGS
 from core.training.run import RunSnapshot
 
-# One colour per run (Keras first, the baseline second, then runs in the order compared).
-PALETTE = ("#4C5FD5", "#E8743B", "#19A979", "#ED4A7B", "#945ECF", "#13A4B4", "#525DF4", "#BF399E")
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours of every chart: one per series (runs, models, marks) and a light-to-dark ramp for heatmaps."""
+
+    name: str
+    title: str
+    series: tuple[str, ...]  # 8 colours: Keras first, the baseline second, then runs in the order compared
+    ramp: tuple[str, str]  # heatmap colours for the lowest and the highest value
+
+
+PALETTES = {
+    palette.name: palette
+    for palette in (
+        Palette(
+            "standard",
+            "Standard",
+            ("#4C5FD5", "#E8743B", "#19A979", "#ED4A7B", "#945ECF", "#13A4B4", "#525DF4", "#BF399E"),
+            ("#EEF0FB", "#4C5FD5"),
+        ),
+        # Okabe & Ito (2008), "Color Universal Design": told apart with every common kind of colour blindness.
+        # Their black is a grey here, so the eighth series shows on a dark page too; yellow, the faintest on
+        # white, comes late.
+        Palette(
+            "okabe_ito",
+            "Colour-blind safe (Okabe–Ito)",
+            ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999"),
+            ("#EAF3FA", "#0072B2"),
+        ),
+    )
+}
+DEFAULT_PALETTE = PALETTES["standard"]
+PALETTE = DEFAULT_PALETTE.series
+# Dark text on light heatmap cells (the ramp's low end is light in either theme).
 INK = "#262730"
-GRID = "#E6E9EF"
+# Grey at a quarter opacity: faint grid lines on a white page and on a dark one alike.
+GRID = "rgba(128, 128, 128, 0.25)"
+TRANSPARENT = "rgba(0, 0, 0, 0)"
+GAP = "#E6E9EF"  # between the tiles of a weight or activation picture
 FONT = "Source Sans Pro, sans-serif"
-SEQUENTIAL = "blues"
 
 METRIC_TITLES = {
     "loss": "Loss",
@@ -34,8 +71,8 @@ METRIC_TITLES = {
 }
 
 
-def run_colour(index: int) -> str:
-    return PALETTE[index % len(PALETTE)]
+def run_colour(index: int, palette: Palette = DEFAULT_PALETTE) -> str:
+    return palette.series[index % len(palette.series)]
 
 
 def history_frame(snapshot: RunSnapshot) -> pd.DataFrame:
@@ -79,6 +116,7 @@ def training_curves(
     x_axis: str = "epoch",
     show_batches: bool = True,
     height: int = 320,
+    palette: Palette = DEFAULT_PALETTE,
 ) -> go.Figure:
     """One metric for one or more runs: training solid, validation dashed, one colour per run.
 
@@ -88,7 +126,7 @@ def training_curves(
     """
     figure = go.Figure()
     for index, snap in enumerate(snapshots):
-        colour = run_colour(index)
+        colour = run_colour(index, palette)
         name = snap.label if len(snapshots) > 1 else ""
         if show_batches:
             _add_batch_trace(figure, snap, metric, x_axis, colour, name)
@@ -151,13 +189,14 @@ def _add_batch_trace(figure: go.Figure, snap: RunSnapshot, metric: str, x_axis: 
 
 
 def _style(figure: go.Figure, title: str, x_title: str, height: int) -> None:
+    # No font colour and no background: the page's theme gives both (st.plotly_chart's "streamlit" theme).
     figure.update_layout(
-        title={"text": title, "font": {"size": 16, "color": INK}},
+        title={"text": title, "font": {"size": 16}},
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        font={"family": FONT, "color": INK},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        font={"family": FONT},
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
         legend={"orientation": "h", "y": -0.2},
         hovermode="x unified",
     )
@@ -169,20 +208,23 @@ def _style(figure: go.Figure, title: str, x_title: str, height: int) -> None:
 
 
 def _altair_style(chart: alt.Chart) -> alt.Chart:
+    # Axis text takes the page's theme colour (st.altair_chart's "streamlit" theme); the background stays clear.
     return (
-        chart.configure(font=FONT)
-        .configure_axis(labelColor=INK, titleColor=INK, gridColor=GRID)
+        chart.configure(font=FONT, background=TRANSPARENT)
+        .configure_axis(gridColor=GRID, domainColor=GRID)
         .configure_view(strokeWidth=0)
     )
 
 
-def class_balance_chart(labels: np.ndarray, class_names: Sequence[str]) -> alt.Chart:
+def class_balance_chart(
+    labels: np.ndarray, class_names: Sequence[str], palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
     """How many images of each class: a balanced dataset has bars of equal height."""
     counts = np.bincount(labels, minlength=len(class_names))
     frame = pd.DataFrame({"class": list(class_names), "images": counts})
     chart = (
         alt.Chart(frame)
-        .mark_bar(color=PALETTE[0])
+        .mark_bar(color=palette.series[0])
         .encode(
             x=alt.X("class:N", sort=list(class_names), title=None),
             y=alt.Y("images:Q", title="images"),
@@ -193,7 +235,9 @@ def class_balance_chart(labels: np.ndarray, class_names: Sequence[str]) -> alt.C
     return _altair_style(chart)
 
 
-def confusion_matrix_chart(counts: np.ndarray, class_names: Sequence[str], normalise: bool = False) -> alt.Chart:
+def confusion_matrix_chart(
+    counts: np.ndarray, class_names: Sequence[str], normalise: bool = False, palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
     """Heatmap of true class (rows) against predicted class (columns), counts or row shares."""
     counts = np.asarray(counts, dtype=float)
     values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalise else counts
@@ -211,7 +255,7 @@ def confusion_matrix_chart(counts: np.ndarray, class_names: Sequence[str], norma
     )
     label_format = ".0%" if normalise else "d"
     heat = base.mark_rect().encode(
-        color=alt.Color("value:Q", scale=alt.Scale(scheme=SEQUENTIAL), legend=None),
+        color=alt.Color("value:Q", scale=alt.Scale(range=list(palette.ramp)), legend=None),
         tooltip=["true", "predicted", "count", alt.Tooltip("value:Q", format=".3f")],
     )
     text = base.mark_text(fontSize=11).encode(
@@ -221,7 +265,9 @@ def confusion_matrix_chart(counts: np.ndarray, class_names: Sequence[str], norma
     return _altair_style((heat + text).properties(height=360))
 
 
-def per_class_heat_strip(per_class: Sequence[np.ndarray], class_names: Sequence[str], title: str = "F1") -> alt.Chart:
+def per_class_heat_strip(
+    per_class: Sequence[np.ndarray], class_names: Sequence[str], title: str = "F1", palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
     """Classes × epochs coloured by a per-class score: which digits are learned when."""
     frame = pd.DataFrame(
         [
@@ -236,7 +282,7 @@ def per_class_heat_strip(per_class: Sequence[np.ndarray], class_names: Sequence[
         .encode(
             x=alt.X("epoch:O"),
             y=alt.Y("class:N", sort=list(class_names)),
-            color=alt.Color(f"{title}:Q", scale=alt.Scale(scheme=SEQUENTIAL, domain=[0, 1])),
+            color=alt.Color(f"{title}:Q", scale=alt.Scale(range=list(palette.ramp), domain=[0, 1])),
             tooltip=["epoch", "class", alt.Tooltip(f"{title}:Q", format=".3f")],
         )
         .properties(height=260)
@@ -244,20 +290,34 @@ def per_class_heat_strip(per_class: Sequence[np.ndarray], class_names: Sequence[
     return _altair_style(chart)
 
 
-def comparison_bars(table: pd.DataFrame, value: str, label: str = "model") -> alt.Chart:
-    """One bar per model for one measure, in the models' run colours."""
-    chart = (
-        alt.Chart(table)
-        .mark_bar()
-        .encode(
-            x=alt.X(f"{value}:Q"),
-            y=alt.Y(f"{label}:N", title=None, sort=list(table[label])),
-            color=alt.Color(f"{label}:N", scale=alt.Scale(range=list(PALETTE)), legend=None),
-            tooltip=[label, alt.Tooltip(f"{value}:Q", format=".4f")],
-        )
-        .properties(height=40 * len(table) + 20)
+def comparison_bars(
+    table: pd.DataFrame, value: str, label: str = "model", palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
+    """One bar per model for one measure, in the models' run colours, each bar with its value at its end.
+
+    A fixed step per bar (not a fixed chart height) keeps every bar as tall as its name, so names never overlap.
+    """
+    models = list(table[label])
+    base = alt.Chart(table).encode(
+        y=alt.Y(f"{label}:N", title=None, sort=models, axis=alt.Axis(labelLimit=0, labelPadding=8, ticks=False)),
+        tooltip=[label, alt.Tooltip(f"{value}:Q", format=".4f")],
     )
-    return _altair_style(chart)
+    scale = alt.Scale(domain=models, range=[run_colour(i, palette) for i in range(len(models))])
+    bars = base.mark_bar(height={"band": 0.7}).encode(
+        x=alt.X(
+            f"{value}:Q",
+            scale=alt.Scale(domain=[0, 1.1], nice=False),
+            axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1]),
+        ),
+        color=alt.Color(f"{label}:N", scale=scale, legend=None),
+    )
+    # The value just past the bar's end, in the bar's colour (the axis runs to 110% to leave it room).
+    values = base.mark_text(align="left", dx=6, fontWeight="bold").encode(
+        x=alt.X(f"{value}:Q"),
+        text=alt.Text(f"{value}:Q", format=".1%"),
+        color=alt.Color(f"{label}:N", scale=scale, legend=None),
+    )
+    return _altair_style((bars + values).properties(height=alt.Step(44)))
 
 
 # --- Pictures and probabilities for the Evaluate page ----------------------------------------------
@@ -272,7 +332,12 @@ def digit_picture(image: np.ndarray, side: int = 112) -> np.ndarray:
 
 
 def tile_grid_picture(
-    tiles: np.ndarray, columns: int | None = None, diverging: bool = True, per_tile: bool = True, cell: int = 4
+    tiles: np.ndarray,
+    columns: int | None = None,
+    diverging: bool = True,
+    per_tile: bool = True,
+    cell: int = 4,
+    palette: Palette = DEFAULT_PALETTE,
 ) -> np.ndarray:
     """Tiles side by side as one RGB picture, each pixel drawn `cell` screen pixels wide.
 
@@ -290,19 +355,19 @@ def tile_grid_picture(
         peak = np.nanmax(magnitude, initial=0.0)
     scaled = tiles / np.maximum(peak, 1e-12)
     mosaic = tile_mosaic(scaled, columns)
-    picture = _colour(mosaic, diverging)
+    picture = _colour(mosaic, diverging, palette)
     return np.kron(picture, np.ones((cell, cell, 1), dtype=np.uint8))
 
 
-def _colour(values: np.ndarray, diverging: bool) -> np.ndarray:
+def _colour(values: np.ndarray, diverging: bool, palette: Palette) -> np.ndarray:
     """Values in [-1, 1] (NaN for gaps) to RGB uint8: white at zero, toward a palette colour at ±1."""
     white = np.array([255, 255, 255], dtype=np.float32)
-    positive = np.array(_rgb(PALETTE[0]), dtype=np.float32)
-    negative = np.array(_rgb(PALETTE[1]), dtype=np.float32)
+    positive = np.array(_rgb(palette.series[0]), dtype=np.float32)
+    negative = np.array(_rgb(palette.series[1]), dtype=np.float32)
     strength = np.clip(np.abs(np.nan_to_num(values)), 0.0, 1.0)[..., None]
     target = np.where((np.nan_to_num(values) < 0)[..., None] & diverging, negative, positive)
     picture = white + (target - white) * strength
-    picture[np.isnan(values)] = _rgb(GRID)
+    picture[np.isnan(values)] = _rgb(GAP)
     return picture.round().astype(np.uint8)
 
 
@@ -310,7 +375,9 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
     return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
-def probability_bars(probabilities: dict[str, np.ndarray], class_names: Sequence[str]) -> alt.Chart:
+def probability_bars(
+    probabilities: dict[str, np.ndarray], class_names: Sequence[str], palette: Palette = DEFAULT_PALETTE
+) -> alt.Chart:
     """One bar per class for each model (grouped, in the run colours): how sure each model is, class by class."""
     names = list(class_names)
     frame = pd.DataFrame(
@@ -331,7 +398,7 @@ def probability_bars(probabilities: dict[str, np.ndarray], class_names: Sequence
             color=alt.Color(
                 "model:N",
                 sort=models,
-                scale=alt.Scale(domain=models, range=list(PALETTE[: len(models)])),
+                scale=alt.Scale(domain=models, range=[run_colour(i, palette) for i in range(len(models))]),
                 legend=alt.Legend(orient="top", title=None),
             ),
             tooltip=["model", "class", alt.Tooltip("probability:Q", format=".1%")],
@@ -343,15 +410,13 @@ def probability_bars(probabilities: dict[str, np.ndarray], class_names: Sequence
 
 # --- Lesson: annotations on the curves, a room-sized look, sample images ----------------------
 
-LESSON_MARK_COLOURS = {
-    "diminishing_returns": PALETTE[1],
-    "plateau": PALETTE[4],
-    "best_epoch": PALETTE[2],
-    "overfitting": PALETTE[3],
-}
+# Which series colour marks each kind of lesson annotation (the first, the run's own, is left to the curves).
+LESSON_MARK_COLOURS = {"diminishing_returns": 1, "plateau": 4, "best_epoch": 2, "overfitting": 3}
 
 
-def annotate_lesson(figure: go.Figure, annotations: Sequence, metric: str | None = None) -> go.Figure:
+def annotate_lesson(
+    figure: go.Figure, annotations: Sequence, metric: str | None = None, palette: Palette = DEFAULT_PALETTE
+) -> go.Figure:
     """Mark the lesson's annotations (core.results.lesson.Annotation) on a training_curves figure of `metric`.
 
     A point annotation gets a ringed marker with its label; a span (overfitting) a shaded band to the
@@ -360,7 +425,7 @@ def annotate_lesson(figure: go.Figure, annotations: Sequence, metric: str | None
     for annotation in annotations:
         if metric is not None and annotation.metric.removeprefix("val_") != metric:
             continue
-        colour = LESSON_MARK_COLOURS.get(annotation.kind, INK)
+        colour = palette.series[LESSON_MARK_COLOURS.get(annotation.kind, 0)]
         if annotation.end_epoch is not None:
             figure.add_vrect(
                 x0=annotation.epoch - 0.5,
@@ -420,9 +485,9 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, row_
     figure.update_layout(
         height=row_height * rows,
         margin={"l": 0, "r": 0, "t": 30, "b": 0},
-        font={"family": FONT, "color": INK},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        font={"family": FONT},
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
     )
     return figure
 
@@ -430,7 +495,13 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, row_
 # --- races: several variants of one setting ----------------------------------------------------
 
 
-def race_curves(snapshots: Sequence[RunSnapshot], metric: str, x_axis: str = "epoch", height: int = 360) -> go.Figure:
+def race_curves(
+    snapshots: Sequence[RunSnapshot],
+    metric: str,
+    x_axis: str = "epoch",
+    height: int = 360,
+    palette: Palette = DEFAULT_PALETTE,
+) -> go.Figure:
     """A race's variants overlaid: one colour per variant, training solid, validation dashed.
 
     On x_axis="seconds" each variant is drawn against its own training time (not the race's wall
@@ -448,13 +519,17 @@ def race_curves(snapshots: Sequence[RunSnapshot], metric: str, x_axis: str = "ep
             )
             for snap in snapshots
         ]
-    figure = training_curves(snapshots, metric, x_axis=x_axis, show_batches=x_axis == "epoch", height=height)
+    figure = training_curves(
+        snapshots, metric, x_axis=x_axis, show_batches=x_axis == "epoch", height=height, palette=palette
+    )
     if x_axis == "seconds":
         figure.update_xaxes(title="seconds of its own training (compile left out)")
     return figure
 
 
-def race_parallel_coordinates(snapshots: Sequence[RunSnapshot], height: int = 360) -> go.Figure:
+def race_parallel_coordinates(
+    snapshots: Sequence[RunSnapshot], height: int = 360, palette: Palette = DEFAULT_PALETTE
+) -> go.Figure:
     """HParams-style view of finished runs: each line a run, from the settings that differ to its scores.
 
     Settings (any a race can vary, shown only where the runs differ) are axes of their distinct
@@ -486,7 +561,7 @@ def race_parallel_coordinates(snapshots: Sequence[RunSnapshot], height: int = 36
     accuracy = [snap.test_metrics["accuracy"] for snap in scored]
     figure = go.Figure(
         go.Parcoords(
-            line={"color": accuracy, "colorscale": SEQUENTIAL.capitalize(), "showscale": True},
+            line={"color": accuracy, "colorscale": [[0.0, palette.ramp[0]], [1.0, palette.ramp[1]]], "showscale": True},
             dimensions=dimensions,
             labelfont={"size": 13},
         )
@@ -494,21 +569,35 @@ def race_parallel_coordinates(snapshots: Sequence[RunSnapshot], height: int = 36
     figure.update_layout(
         height=height,
         margin={"l": 60, "r": 60, "t": 50, "b": 20},
-        font={"family": FONT, "color": INK},
-        paper_bgcolor="white",
+        font={"family": FONT},  # no colour and no background: the page's light or dark theme gives both
+        paper_bgcolor=TRANSPARENT,
+        plot_bgcolor=TRANSPARENT,
     )
     return figure
 
 
 # --- Why a digit was read as it was, and the hidden layer's map ------------------------------------
 
-# Ten classes need ten colours: the palette's eight, then two more in the same weight.
-CLASS_COLOURS = (*PALETTE, "#7E8C2E", "#8C564B")
+# Ten classes, eight colours: classes past the palette's eighth colour reuse its colours with another marker.
+CLASS_SYMBOLS = ("circle", "diamond", "square")
+
+
+def _class_symbol(k: int, colours: int) -> str:
+    """The marker of class k on the hidden map, whose colours repeat every `colours` classes."""
+    return CLASS_SYMBOLS[(k // colours) % len(CLASS_SYMBOLS)]
+
+
 HOVER_ART_SIDE = 14  # the hover's picture of a digit: at most this many characters a side
 HOVER_ART_LEVELS = " .:-=+*#%@"  # faint to full ink
 
 
-def saliency_picture(image: np.ndarray, heat: np.ndarray, diverging: bool = True, side: int = 112) -> np.ndarray:
+def saliency_picture(
+    image: np.ndarray,
+    heat: np.ndarray,
+    diverging: bool = True,
+    side: int = 112,
+    palette: Palette = DEFAULT_PALETTE,
+) -> np.ndarray:
     """A heat map over a digit, as RGB uint8: the digit in grey under blue (raises the score) and orange (lowers it).
 
     diverging=False draws a map that is never negative (Grad-CAM) in blue only. Each map is scaled by
@@ -516,7 +605,7 @@ def saliency_picture(image: np.ndarray, heat: np.ndarray, diverging: bool = True
     """
     heat = np.nan_to_num(np.asarray(heat, dtype=np.float32))
     scaled = heat / max(float(np.abs(heat).max()), 1e-12)
-    colour = _colour(scaled, diverging).astype(np.float32)
+    colour = _colour(scaled, diverging, palette).astype(np.float32)
     # The digit shows through as a grey shadow, darker where there is more ink.
     ink = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)[..., None]
     picture = colour * (1.0 - 0.35 * ink)
@@ -543,6 +632,7 @@ def hidden_map_figure(
     predictions: np.ndarray | None = None,
     images: np.ndarray | None = None,
     height: int = 520,
+    palette: Palette = DEFAULT_PALETTE,
 ) -> go.Figure:
     """The hidden layer's 2-D map, one frame per epoch, with an epoch slider and a play button.
 
@@ -567,7 +657,7 @@ def hidden_map_figure(
                 go.Scatter(
                     x=points[epoch, chosen, 0],
                     y=points[epoch, chosen, 1],
-                    marker={"symbol": np.where(read == k, "circle", "x").tolist()},
+                    marker={"symbol": np.where(read == k, _class_symbol(k, len(palette.series)), "x").tolist()},
                     customdata=[[int(i), names[int(r)]] for i, r in zip(chosen, read, strict=True)],
                 )
             )
@@ -581,7 +671,13 @@ def hidden_map_figure(
         trace.update(
             name=names[k],
             mode="markers",
-            marker={"color": CLASS_COLOURS[k % len(CLASS_COLOURS)], "size": 6, "opacity": 0.8, "line": {"width": 0}},
+            marker={
+                "color": run_colour(k, palette),
+                "symbol": _class_symbol(k, len(palette.series)),
+                "size": 6,
+                "opacity": 0.8,
+                "line": {"width": 0},
+            },
             text=[art[i] for i in rows[k]] if art is not None else None,
             hovertemplate=f"<b>{names[k]}</b>, read as %{{customdata[1]}} (sample #%{{customdata[0]}})"
             + ("<br>%{text}" if art is not None else "")
@@ -628,7 +724,7 @@ def hidden_map_figure(
     return figure
 
 
-def separation_curve(separation: Sequence[float], height: int = 220) -> go.Figure:
+def separation_curve(separation: Sequence[float], height: int = 220, palette: Palette = DEFAULT_PALETTE) -> go.Figure:
     """The separation score of the true classes, epoch by epoch."""
     epochs = list(range(1, len(separation) + 1))
     figure = go.Figure(
@@ -636,7 +732,7 @@ def separation_curve(separation: Sequence[float], height: int = 220) -> go.Figur
             x=epochs,
             y=list(separation),
             mode="lines+markers",
-            line={"color": PALETTE[2], "width": 2.5},
+            line={"color": run_colour(2, palette), "width": 2.5},
             marker={"size": 7},
             name="separation",
             hovertemplate="epoch %{x}: separation %{y:.3f}<extra></extra>",
@@ -647,16 +743,19 @@ def separation_curve(separation: Sequence[float], height: int = 220) -> go.Figur
     return figure
 
 
-def explanation_panels(explanation) -> list[tuple[str, np.ndarray]]:
+def explanation_panels(explanation, palette: Palette = DEFAULT_PALETTE) -> list[tuple[str, np.ndarray]]:
     """(title, RGB picture) of each view of a saliency.Explanation: digit, gradient, gradient × input, Grad-CAM."""
     digit = np.repeat(digit_picture(explanation.image, side=168)[..., None], 3, axis=2)
     panels = [
         ("the digit", digit),
-        ("gradient", saliency_picture(explanation.image, explanation.gradient, side=168)),
-        ("gradient × input", saliency_picture(explanation.image, explanation.gradient_x_input, side=168)),
+        ("gradient", saliency_picture(explanation.image, explanation.gradient, side=168, palette=palette)),
+        (
+            "gradient × input",
+            saliency_picture(explanation.image, explanation.gradient_x_input, side=168, palette=palette),
+        ),
     ]
     if explanation.grad_cam is not None:
-        grad_cam = saliency_picture(explanation.image, explanation.grad_cam, diverging=False, side=168)
+        grad_cam = saliency_picture(explanation.image, explanation.grad_cam, diverging=False, side=168, palette=palette)
         panels.append((f"Grad-CAM ({explanation.grad_cam_layer})", grad_cam))
     return panels
 

@@ -6,6 +6,7 @@ from core import charts
 from core.results.comparison import comparison_reading, comparison_table
 from core.training.baseline import baseline_settings
 from pages.live import live
+from pages.looks import palette
 from pages.session import Keys, current_runs
 from pages.streamlit_patches import route_through_app
 
@@ -21,13 +22,13 @@ def draw_comparison(snapshots) -> None:
     columns = st.columns(2)
     for index, metric in enumerate(metrics):
         with columns[index % 2]:
-            figure = charts.training_curves(snapshots, metric, x_axis=x_axis, show_batches=False)
+            figure = charts.training_curves(snapshots, metric, x_axis=x_axis, show_batches=False, palette=palette())
             st.plotly_chart(figure, key=f"compare.chart.{metric}")
     table = comparison_table(snapshots)
     st.dataframe(table, hide_index=True, width="stretch")
-    scored = table.dropna(subset=["test accuracy"])
+    scored = table.dropna(subset=["test accuracy"]) if "test accuracy" in table else table.iloc[:0]
     if len(scored) > 1:
-        st.altair_chart(charts.comparison_bars(scored, "test accuracy"), width="stretch")
+        st.altair_chart(charts.comparison_bars(scored, "test accuracy", palette=palette()), width="stretch")
     keras = [snap for snap in snapshots if snap.kind == "keras"]
     baseline = [snap for snap in snapshots if snap.kind == "baseline"]
     if keras and baseline:

@@ -9,6 +9,7 @@ from core.results import inspection
 from core.training.inference import predict_probabilities
 from core.training.run import FAILED
 from pages.live import live
+from pages.looks import palette
 from pages.resources import dataset_or_fallback
 from pages.session import Keys, any_active, current_runs
 from pages.streamlit_patches import route_through_app
@@ -69,7 +70,8 @@ def show_confusion(counts, probabilities, dataset, snapshot) -> None:
     """The confusion matrix, and the test images behind any one of its cells."""
     names = list(dataset.class_names)
     normalise = st.toggle("Show shares of each true class (row-normalised)", key=Keys.EVALUATE_NORMALISE)
-    st.altair_chart(charts.confusion_matrix_chart(counts, names, normalise=normalise), width="stretch")
+    chart = charts.confusion_matrix_chart(counts, names, normalise=normalise, palette=palette())
+    st.altair_chart(chart, width="stretch")
     st.markdown("**Look at one cell.** The brightest square off the diagonal is the model's most common mistake.")
     true_default, predicted_default = inspection.most_confused_cell(counts) or (0, 0)
     left, right = st.columns(2)
@@ -103,13 +105,13 @@ def show_over_time(snap, dataset) -> None:
     if not per_class_f1:
         st.info("No validation scores were recorded: train with a validation split above 0 to see this.")
         return
-    st.altair_chart(charts.per_class_heat_strip(per_class_f1, names, "F1"), width="stretch")
+    st.altair_chart(charts.per_class_heat_strip(per_class_f1, names, "F1", palette()), width="stretch")
     st.caption("Each column is an epoch, each row a class, coloured by validation F1: which classes are learned when.")
     epoch = len(matrices)
     if len(matrices) > 1:
         epoch = st.slider("Epoch", 1, len(matrices), len(matrices), key=Keys.EVALUATE_EPOCH)
     st.markdown(f"**Validation confusion matrix after epoch {epoch}**")
-    st.altair_chart(charts.confusion_matrix_chart(matrices[epoch - 1], names), width="stretch")
+    st.altair_chart(charts.confusion_matrix_chart(matrices[epoch - 1], names, palette=palette()), width="stretch")
     show_epoch_mistakes(snap, dataset, epoch)
 
 
@@ -178,7 +180,7 @@ def show_weights(snap, image_shape) -> None:
     )
     # About 56 screen pixels a tile, whatever the image size; 3×3 filters a little smaller.
     cell = max(1, 56 // max(tiles.shape[1:])) if dense else 12
-    st.image(charts.tile_grid_picture(tiles, columns=16, cell=cell), width="content")
+    st.image(charts.tile_grid_picture(tiles, columns=16, cell=cell, palette=palette()), width="content")
     st.caption(
         "Blue weights add to the unit's input where the pixel has ink, orange ones subtract. "
         + (
@@ -225,7 +227,9 @@ def show_activations(run, dataset, probabilities) -> None:
             shown = f", {view.shown} of {view.total} feature maps" if view.shown < view.total else ""
             st.markdown(f"`{view.layer}` ({view.kind}, output {shape}{shown})")
             cell = max(2, (96 if len(view.tiles) == 1 else 48) // max(view.tiles.shape[1:]))
-            picture = charts.tile_grid_picture(view.tiles, columns=16, diverging=False, per_tile=False, cell=cell)
+            picture = charts.tile_grid_picture(
+                view.tiles, columns=16, diverging=False, per_tile=False, cell=cell, palette=palette()
+            )
             st.image(picture, width="content")
     st.caption(
         "Darker means a stronger response. Dense units are laid out in a square, in order; "
@@ -242,7 +246,7 @@ def show_prediction(digit, snapshots: dict, names, place: str) -> None:
     }
     readings = [f"**{label}** reads **{names[p.argmax()]}** ({p.max():.0%})" for label, p in probabilities.items()]
     st.markdown(" · ".join(readings))
-    st.altair_chart(charts.probability_bars(probabilities, names), width="stretch")
+    st.altair_chart(charts.probability_bars(probabilities, names, palette()), width="stretch")
     columns = st.columns(len(digit.steps))
     for column, (step, image) in zip(columns, digit.steps, strict=True):
         column.image(charts.digit_picture(image), caption=step, width=112)

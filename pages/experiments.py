@@ -8,7 +8,10 @@ from core import charts
 from core.results import experiments as store_lib
 from core.results.experiments import IMPORTED, RecordError, RunStore
 from core.results.export import keras_script
+from core.results.notebook import notebook_json
+from core.results.tensorboard_export import tensorboard_zip
 from pages import rooms
+from pages.looks import palette
 from pages.session import Keys
 from pages.streamlit_patches import route_through_app
 
@@ -47,8 +50,16 @@ def draw_overlay(chosen: list[dict]) -> None:
     columns = st.columns(2)
     for index, metric in enumerate(metrics):
         with columns[index % 2]:
-            figure = charts.training_curves(snapshots, metric, show_batches=False)
+            figure = charts.training_curves(snapshots, metric, show_batches=False, palette=palette())
             st.plotly_chart(figure, key=f"experiments.chart.{metric}")
+
+
+def snapshot_of(record: dict):
+    """This session's own snapshot of a run (with its live points and confusion matrix), else the record's."""
+    for run in st.session_state.get(Keys.RUN_HISTORY, []):
+        if run.run_id == record["run_id"]:
+            return run.snapshot()
+    return store_lib.record_to_snapshot(record)
 
 
 def export_run(record: dict, source: str, store: RunStore) -> None:
@@ -75,6 +86,26 @@ def export_run(record: dict, source: str, store: RunStore) -> None:
     )
     columns[2].download_button(
         "History (CSV)", store_lib.history_csv(record), f"{run_id}.csv", "text/csv", key=Keys.EXPERIMENTS_GET_CSV
+    )
+    # Made when clicked (Streamlit calls the function then), so the page does not build them on every rerun.
+    snapshot = snapshot_of(record)
+    more = st.columns(3)
+    if record.get("kind", "keras") == "keras":
+        more[0].download_button(
+            "Notebook (.ipynb)",
+            lambda: notebook_json(snapshot),
+            f"{run_id}.ipynb",
+            "application/x-ipynb+json",
+            key="experiments.get_notebook",
+            help="The lesson's steps in this run's own words, and the code that trains it again (Jupyter, Colab).",
+        )
+    more[1].download_button(
+        "TensorBoard (zip)",
+        lambda: tensorboard_zip([snapshot], palette=palette()),
+        f"{run_id}-tensorboard.zip",
+        "application/zip",
+        key="experiments.get_tensorboard",
+        help="Event files: unzip, then `tensorboard --logdir` on the folder.",
     )
     if record.get("kind", "keras") == "keras" and st.toggle("Show the code", key=Keys.EXPERIMENTS_SHOW_CODE):
         config = store_lib.config_of(record)
@@ -129,6 +160,14 @@ else:
     )
     if chosen:
         draw_overlay([records[run_id][0] for run_id in chosen])
+        overlaid = [snapshot_of(records[run_id][0]) for run_id in chosen]
+        st.download_button(
+            "These runs for TensorBoard (zip)",
+            lambda: tensorboard_zip(overlaid, palette=palette()),
+            "runs-tensorboard.zip",
+            "application/zip",
+            key="experiments.get_tensorboard_overlay",
+        )
 
     st.subheader("Export a run")
     run_id = st.selectbox(

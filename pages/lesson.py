@@ -10,7 +10,7 @@ from pages import rooms
 from pages.lesson_steps import LESSON_DATASETS, LessonView, draw_step
 from pages.resources import dataset_or_fallback
 from pages.runs import start_training
-from pages.session import Keys
+from pages.session import Keys, any_active
 from pages.streamlit_patches import route_through_app
 
 route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
@@ -113,8 +113,30 @@ room_bar(step, lesson_config)
 view = LessonView(dataset, lesson_config, presenter, st.session_state.get(Keys.KERAS_RUN), start=fit)
 draw_step(step, view)
 
-back_column, _, next_column = st.columns([1, 4, 1])
-back_column.button(texts.BACK, on_click=go_to, args=(step - 1,), disabled=step == 1, width="stretch")
+# In presenter mode the buttons answer keys (Streamlit's own button shortcuts): ← and → change step, T trains, S stops.
+back_column, train_column, stop_column, _, next_column = st.columns([1, 1, 1, 2, 1])
+back_column.button(
+    texts.BACK,
+    on_click=go_to,
+    args=(step - 1,),
+    disabled=step == 1,
+    width="stretch",
+    shortcut="Left" if presenter else None,
+)
+if presenter:
+    # Never disabled: a run ends inside the live fragment, without rerunning this part; the click checks the run.
+    live_run = st.session_state.get(Keys.KERAS_RUN)
+    training = live_run is not None and any_active([live_run])
+    if train_column.button(texts.TRAIN_KEY, width="stretch", shortcut="T", key=Keys.LESSON_TRAIN_KEY) and not training:
+        fit(lesson_config, dataset)
+    if stop_column.button(texts.STOP_KEY, width="stretch", shortcut="S", key=Keys.LESSON_STOP_KEY) and training:
+        live_run.request_stop()
 next_column.button(
-    texts.NEXT, on_click=go_to, args=(step + 1,), disabled=step == lesson.STEP_COUNT, type="primary", width="stretch"
+    texts.NEXT,
+    on_click=go_to,
+    args=(step + 1,),
+    disabled=step == lesson.STEP_COUNT,
+    type="primary",
+    width="stretch",
+    shortcut="Right" if presenter else None,
 )

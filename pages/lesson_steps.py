@@ -6,6 +6,7 @@ this screen may start one. The Lesson page and the Room page draw the same steps
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
 from core.training.run import ACTIVE_STATUSES, QUEUED, RUNNING, RunSnapshot, TrainingRun
 from pages.live import live
+from pages.looks import palette
 from pages.resources import dataset_or_fallback
 from pages.session import Keys
 from pages.why import show_hidden_map, show_why
@@ -79,7 +81,7 @@ def step_data(view: LessonView) -> None:
     scaled_column.caption(texts.DATA_PIXELS_SCALED.format(pixel_max=dataset.pixel_max_raw))
     scaled_column.dataframe(scaled, hide_index=True)
     st.write(texts.DATA_BALANCE)
-    st.altair_chart(charts.class_balance_chart(dataset.y_train, dataset.class_names), width="stretch")
+    st.altair_chart(charts.class_balance_chart(dataset.y_train, dataset.class_names, palette()), width="stretch")
 
 
 def step_model(view: LessonView) -> None:
@@ -210,11 +212,34 @@ def draw_curves(snapshot: RunSnapshot, presenter: bool) -> None:
     found = lesson.annotations(snapshot.epochs)
     metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in snapshot.config.metrics]
     for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
-        figure = charts.training_curves([snapshot], metric, height=520 if presenter else 340)
-        charts.annotate_lesson(figure, found, metric)
-        column.plotly_chart(styled(figure, presenter), key=f"lesson.curve.{metric}")
+        moment = shared_moment(snapshot)
+        figure = lesson_curve(snapshot.run_id, moment, metric, presenter, palette().name, _snapshot=snapshot)
+        column.plotly_chart(figure, key=f"lesson.curve.{metric}")
     st.subheader(texts.ANNOTATIONS_HEADER)
     bullets([annotation.sentence for annotation in found] or [texts.NOTHING_YET])
+
+
+# A room's screens all draw the presenter's run: within this many seconds they share one figure.
+SHARED_FIGURE_SECONDS = 1.0
+
+
+def shared_moment(snapshot: RunSnapshot) -> tuple:
+    """What makes two screens' figures of one run the same: its state, or while it trains, the second."""
+    if snapshot.is_active:
+        return ("live", int(time.monotonic() / SHARED_FIGURE_SECONDS))
+    return ("done", snapshot.version)
+
+
+@st.cache_resource(max_entries=64, ttl=60, show_spinner=False)
+def lesson_curve(run_id: str, moment: tuple, metric: str, presenter: bool, palette_name: str, _snapshot: RunSnapshot):
+    """One lesson curve, built once per run and moment for every screen that shows it (a room's viewers).
+
+    Streamlit copies the figure into each page it sends; the figure itself is never changed after this.
+    """
+    look = charts.PALETTES[palette_name]
+    figure = charts.training_curves([_snapshot], metric, height=520 if presenter else 340, palette=look)
+    charts.annotate_lesson(figure, lesson.annotations(_snapshot.epochs), metric, look)
+    return styled(figure, presenter)
 
 
 def draw_reading(snapshot: RunSnapshot, view: LessonView) -> None:

@@ -20,6 +20,7 @@ from core.training.run import QUEUED
 from pages import rooms
 from pages.lesson_steps import LessonView, draw_step
 from pages.live import live, rerun_when
+from pages.looks import palette
 from pages.resources import dataset_or_fallback, job_runner
 from pages.runs import start_training
 from pages.session import Keys
@@ -236,7 +237,9 @@ def own_try(runs) -> None:
                 st.progress(snap.progress, text=f"Your run: {snap.message}")
         keras = [snap for snap in snapshots if snap.kind == "keras"][:1]
         if keras and keras[0].epochs:
-            st.plotly_chart(charts.training_curves(keras, "accuracy", height=260), key="room.own_try")
+            st.plotly_chart(
+                charts.training_curves(keras, "accuracy", height=260, palette=palette()), key="room.own_try"
+            )
 
     live(list(runs), draw, changed=None)
 
@@ -271,7 +274,9 @@ def board(room: Room, big: bool) -> None:
         dataclasses.replace(entries[row.run_id].run.snapshot(), label=chart_safe(f"{row.place}. {row.nickname}"))
         for row in rows[: len(charts.PALETTE)]  # one colour each
     ]
-    figure = charts.training_curves(snapshots, "accuracy", show_batches=False, height=520 if big else 340)
+    figure = charts.training_curves(
+        snapshots, "accuracy", show_batches=False, height=520 if big else 340, palette=palette()
+    )
     st.plotly_chart(charts.presenter_style(figure) if big else figure, key="room.board_chart")
 
 

@@ -61,6 +61,8 @@ class Keys:
     ROOM_END = "room.end"
     ROOM_LEAVE = "room.leave"
     ROOM_TRY_FORK = "room.fork."  # prefix: the "try it yourself" form's widgets
+    # Looks.
+    LOOKS_PALETTE = "looks.palette"  # the chart palette's name (core.charts.PALETTES), chosen in the sidebar
     # Compare.
     COMPARE_X_AXIS = "compare.x_axis"
     # Lesson.
@@ -70,6 +72,8 @@ class Keys:
     LESSON_EPOCHS = "lesson.epochs"
     LESSON_FIT = "lesson.fit"
     LESSON_EARLY_STOPPING = "lesson.early_stopping"
+    LESSON_TRAIN_KEY = "lesson.train_key"  # presenter mode's T button
+    LESSON_STOP_KEY = "lesson.stop_key"  # presenter mode's S button
     # Evaluate.
     EVALUATE_MODEL = "evaluate.model"  # which run the Evaluate page scores: "keras" or "baseline"
     EVALUATE_NORMALISE = "evaluate.normalise"

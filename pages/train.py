@@ -11,6 +11,7 @@ from core.training.architecture import describe_model, total_parameters
 from core.training.run import FAILED
 from pages import rooms
 from pages.live import live
+from pages.looks import palette
 from pages.resources import dataset_or_fallback, job_runner, show_runner_notice
 from pages.runs import start_training, train_more
 from pages.session import (
@@ -161,7 +162,7 @@ def draw_curves(snapshots, metrics: tuple[str, ...]) -> None:
     columns = st.columns(2)
     for index, metric in enumerate(metrics):
         with columns[index % 2]:
-            st.plotly_chart(charts.training_curves(snapshots, metric), key=f"train.chart.{metric}")
+            st.plotly_chart(charts.training_curves(snapshots, metric, palette=palette()), key=f"train.chart.{metric}")
 
 
 def progress_text(snap) -> str:

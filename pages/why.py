@@ -13,6 +13,7 @@ from core.data.images import ImageError
 from core.data.splits import validation_images
 from core.results import hidden_map, saliency
 from core.training.run import RunSnapshot
+from pages.looks import palette
 
 # Session-state keys of these views (one per place a "Why?" is asked), page-prefixed.
 WHY_CLASS_KEY = "evaluate.why_class"  # + ".<place>": the class asked about there; None is the model's answer
@@ -36,7 +37,7 @@ def show_why(snapshot, image, names, place: str, label: str = "") -> None:
     except ImageError as error:
         st.info(str(error))
         return
-    panels = charts.explanation_panels(explanation)
+    panels = charts.explanation_panels(explanation, palette())
     for column, (title, picture) in zip(st.columns(len(panels)), panels, strict=True):
         column.image(picture, caption=title, width=PICTURE_WIDTH)
     who = f"{label}: " if label else ""
@@ -49,14 +50,17 @@ def show_why(snapshot, image, names, place: str, label: str = "") -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def hidden_map_view(run_id: str, epochs: int, _details: dict, _dataset, _config, class_names: tuple, height: int):
+def hidden_map_view(
+    run_id: str, epochs: int, _details: dict, _dataset, _config, class_names: tuple, height: int, palette_name: str
+):
     """The map's figures and sentences for one run after `epochs` epochs (cached: rebuilt once an epoch)."""
     x_val, y_val = validation_images(_config, _dataset)
     built, images = hidden_map.run_map(_details, x_val, y_val)
+    look = charts.PALETTES[palette_name]
     figure = charts.hidden_map_figure(
-        built.points, built.labels, class_names, built.separation, built.predictions, images, height=height
+        built.points, built.labels, class_names, built.separation, built.predictions, images, height, look
     )
-    curve = charts.separation_curve(built.separation)
+    curve = charts.separation_curve(built.separation, palette=look)
     return figure, curve, hidden_map.separation_sentence(built.separation), hidden_map.describe(_details, built)
 
 
@@ -68,7 +72,7 @@ def show_hidden_map(snap: RunSnapshot, dataset, place: str, height: int = 520) -
         return
     recorded = len(snap.details[hidden_map.ACTIVATIONS_DETAIL])
     figure, curve, sentence, caption = hidden_map_view(
-        snap.run_id, recorded, snap.details, dataset, snap.config, tuple(dataset.class_names), height
+        snap.run_id, recorded, snap.details, dataset, snap.config, tuple(dataset.class_names), height, palette().name
     )
     st.markdown(f"**{snap.label}: {sentence}**")
     st.plotly_chart(figure, key=f"{place}.hidden_map.{snap.run_id}.{recorded}", width="stretch")

@@ -12,12 +12,16 @@ TABLE_METRICS = ("accuracy", "precision", "recall", "f1")
 
 
 def comparison_table(snapshots: Sequence[RunSnapshot]) -> pd.DataFrame:
-    """One row per model: final test scores, fit time, time per epoch, parameters."""
+    """One row per model: final test scores, fit time, time per epoch, parameters.
+
+    Only the metrics some run was asked to measure get a column: an unchosen one would be empty.
+    """
+    chosen = [metric for metric in TABLE_METRICS if any(metric in snap.config.metrics for snap in snapshots)]
     rows = []
     for snap in snapshots:
         epochs = len(snap.epochs)
         row = {"model": snap.label, "status": snap.status}
-        for metric in TABLE_METRICS:
+        for metric in chosen:
             row[f"test {metric}"] = snap.test_metrics.get(metric)
         row["fit seconds"] = snap.fit_seconds
         row["seconds per epoch"] = snap.fit_seconds / epochs if snap.fit_seconds and epochs else None

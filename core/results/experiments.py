@@ -390,7 +390,10 @@ def _format(value) -> str:
 
 
 def runs_table(records: Sequence[dict], sources: Sequence[str]) -> list[dict]:
-    """One row per run for the page's table: the settings that matter, status, test scores, fit time."""
+    """One row per run for the page's table: the settings that matter, status, test scores, fit time.
+
+    Columns are named in words (a reader sees "learning rate", not the setting's name learning_rate).
+    """
     rows = []
     for record, source in zip(records, sources, strict=True):
         config = config_of(record)
@@ -404,9 +407,9 @@ def runs_table(records: Sequence[dict], sources: Sequence[str]) -> list[dict]:
                 "dataset": config.dataset,
                 "layers": _format(config.hidden_layers) if config.model == "dense" else "cnn",
                 "optimizer": config.optimizer,
-                "learning_rate": config.learning_rate,
+                "learning rate": config.learning_rate,
                 "epochs": len(record["history"]),
-                "batch_size": config.batch_size,
+                "batch size": config.batch_size,
                 "test accuracy": metrics.get("accuracy"),
                 "test loss": metrics.get("loss"),
                 "fit seconds": record.get("fit_seconds"),

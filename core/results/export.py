@@ -1,6 +1,12 @@
-"""A run as a short standalone Keras script: the same data, model, compile and fit, to read and rerun."""
+"""A run as a short standalone Keras script: the same data, model, compile and fit, to read and rerun.
+
+Its sections (imports_code, data_code, model_code, compile_code, fit_code, …) are the one description of a
+run as Keras code: the notebook export (core/results/notebook.py) puts the same sections into cells.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from core.config import TrainingConfig
 
@@ -79,22 +85,33 @@ class MacroScore(keras.metrics.Metric):
 def keras_script(config: TrainingConfig, epochs: int | None = None, learning_rate_changed: bool = False) -> str:
     """A standalone script that trains `config` as the app did (epochs: how many the run trained)."""
     epochs = epochs or config.epochs
-    macro = [metric for metric in config.metrics if metric != "accuracy"]
+    macro = macro_metrics(config)
     parts = [
         _header(config, learning_rate_changed),
-        _imports(config, bool(macro)),
+        imports_code(config),
         "\n# Model / data parameters\n",
-        f"num_classes = 10\nbatch_size = {config.batch_size}\nepochs = {epochs}\n",
-        f"validation_split = {config.validation_split!r}\nseed = {config.seed}\n",
+        parameters_code(config, epochs),
         MACRO_SCORE_CODE if macro else "",
         "\n# Load the data\n",
-        _data(config),
-        _split(config),
-        _model(config),
-        _compile(config, macro),
-        _fit(config),
+        data_code(config),
+        split_code(config),
+        model_code(config),
+        compile_code(config),
+        fit_code(config),
     ]
     return "".join(parts)
+
+
+def macro_metrics(config: TrainingConfig) -> list[str]:
+    """The metrics the script computes with its own MacroScore class (Keras has no macro scores of its own)."""
+    return [metric for metric in config.metrics if metric != "accuracy"]
+
+
+def parameters_code(config: TrainingConfig, epochs: int) -> str:
+    return (
+        f"num_classes = 10\nbatch_size = {config.batch_size}\nepochs = {epochs}\n"
+        f"validation_split = {config.validation_split!r}\nseed = {config.seed}\n"
+    )
 
 
 def _header(config: TrainingConfig, learning_rate_changed: bool) -> str:
@@ -111,14 +128,16 @@ def _header(config: TrainingConfig, learning_rate_changed: bool) -> str:
     return "\n".join([*lines, '"""', "", ""])
 
 
-def _imports(config: TrainingConfig, macro: bool) -> str:
+def imports_code(config: TrainingConfig, digits: bool = False) -> str:
+    """The imports; digits: also scikit-learn's, for the embedded digits (whatever the run's dataset)."""
+    macro = bool(macro_metrics(config))
     lines = ["import keras", "import numpy as np", "from keras import layers" + (", ops" if macro else "")]
-    if config.dataset == "digits":
+    if config.dataset == "digits" or digits:
         lines += ["from sklearn.datasets import load_digits", "from sklearn.model_selection import train_test_split"]
     return "\n".join(lines) + "\n"
 
 
-def _data(config: TrainingConfig) -> str:
+def data_code(config: TrainingConfig) -> str:
     if config.dataset == "digits":
         return DATA_CODE["digits"]
     if config.dataset == "folder":
@@ -126,7 +145,7 @@ def _data(config: TrainingConfig) -> str:
     return DATA_CODE["keras"].format(name=config.dataset)
 
 
-def _split(config: TrainingConfig) -> str:
+def split_code(config: TrainingConfig) -> str:
     code = ""
     if config.subsample:
         code += (
@@ -151,7 +170,7 @@ def _split(config: TrainingConfig) -> str:
     return code
 
 
-def _model(config: TrainingConfig) -> str:
+def model_code(config: TrainingConfig) -> str:
     lines = ["\n# Build the model (the seed fixes the initial weights)", "keras.utils.set_random_seed(seed)"]
     lines += ["model = keras.Sequential(", "    ["]
     lines.append("        keras.Input(shape=x_train.shape[1:]),")
@@ -176,7 +195,7 @@ def _model(config: TrainingConfig) -> str:
     return "\n".join(lines)
 
 
-def _compile(config: TrainingConfig, macro: list[str]) -> str:
+def compile_code(config: TrainingConfig) -> str:
     metrics = ", ".join(
         ['"accuracy"' if m == "accuracy" else f'MacroScore("{m}", num_classes)' for m in config.metrics]
     )
@@ -191,8 +210,10 @@ def _compile(config: TrainingConfig, macro: list[str]) -> str:
     )
 
 
-def _fit(config: TrainingConfig) -> str:
+def fit_code(config: TrainingConfig, callbacks: Sequence[str] = ()) -> str:
+    """The fit call and the test evaluation; callbacks: names of callbacks the caller defined (a live plot)."""
     fit_arguments = ["x_train", "y_train", "batch_size=batch_size", "epochs=epochs"]
+    callbacks = list(callbacks)
     code = "\n# Train the model\n"
     if config.validation_split > 0:
         fit_arguments.append("validation_data=(x_val, y_val)")
@@ -203,7 +224,9 @@ def _fit(config: TrainingConfig) -> str:
             f'    monitor="val_loss", patience={config.early_stopping_patience}, restore_best_weights=True\n'
             ")\n"
         )
-        fit_arguments.append("callbacks=[early_stopping]")
+        callbacks.append("early_stopping")
+    if callbacks:
+        fit_arguments.append(f"callbacks=[{', '.join(callbacks)}]")
     call = "model.fit(" + ", ".join(fit_arguments) + ")"
     if len(call) > 100:
         call = "model.fit(\n" + "".join(f"    {argument},\n" for argument in fit_arguments) + ")"

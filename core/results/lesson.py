@@ -252,7 +252,9 @@ def model_diagram_dot(layers: Sequence[dict], font_size: int = 12) -> str:
         "  rankdir=TB;",
         f'  node [shape=box, style="rounded,filled", fillcolor="#EEF0FB", color="#4C5FD5", '
         f'fontname="Helvetica", fontsize={font_size}];',
-        '  edge [color="#262730"];',
+        # A clear background and mid-grey arrows: the diagram reads on a light page and a dark one.
+        '  bgcolor="transparent";',
+        '  edge [color="#808495"];',
     ]
     for index, row in enumerate(layers):
         label = texts.MODEL_DIAGRAM_LABEL.format(

@@ -19,7 +19,12 @@ STEP_HEADER = "Step {number} of {count}: {title}"
 BACK = "Back"
 NEXT = "Next"
 PRESENTER = "Presenter mode"
-PRESENTER_HELP = "Large text and charts for a room, no sidebar. A link with ?presenter=1 opens it."
+PRESENTER_HELP = (
+    "Large text and charts for a room, no sidebar. Keys: ← and → change step, T trains, S stops. "
+    "A link with ?presenter=1 opens it."
+)
+TRAIN_KEY = "Train"
+STOP_KEY = "Stop"
 SIDEBAR_DATASET = "Dataset"
 SIDEBAR_EPOCHS = "Epochs"
 

@@ -45,3 +45,21 @@ def test_the_race_view_reads_the_value_reached_within_a_time(both_runs):
     last = keras.epochs[-1]
     assert value_at_seconds(keras, "accuracy", last["seconds"]) == last["accuracy"]
     assert value_at_seconds(keras, "accuracy", 0.0) is None
+
+
+def test_the_table_leaves_out_metrics_no_run_measured():
+    from core.config import TrainingConfig
+    from core.training.run import FINISHED
+
+    snapshots = []
+    for kind in ("keras", "baseline"):
+        run = TrainingRun(TrainingConfig(dataset="digits", metrics=("accuracy", "f1")), kind)
+        run.mark_running(1, 1)
+        run.record_epoch(1, {"loss": 0.5, "accuracy": 0.9, "f1": 0.88})
+        run.set_test_metrics({"loss": 0.4, "accuracy": 0.91, "f1": 0.9})
+        run.mark_finished(FINISHED, "Finished.")
+        snapshots.append(run.snapshot())
+    table = comparison_table(snapshots)
+    assert "test precision" not in table and "test recall" not in table
+    assert list(table["test f1"]) == [0.9, 0.9]
+    assert not table[["test accuracy", "test f1"]].isna().any().any()

@@ -20,6 +20,7 @@ from core.results.experiments import (
     overlay_labels,
     parse_record,
     record_to_snapshot,
+    runs_table,
     saving_job,
     validate_record,
 )
@@ -195,3 +196,10 @@ def test_merge_runs_lists_a_session_run_once_and_renames_imports():
         ("other", "saved"),
         (f"imported-{record['run_id']}", "imported"),
     ]
+
+
+def test_the_runs_table_names_its_columns_in_words():
+    record = finished_run(TrainingConfig(dataset="digits", learning_rate=0.01, batch_size=64)).to_record()
+    (row,) = runs_table([record], ["saved"])
+    assert not [name for name in row if "_" in name], row
+    assert row["learning rate"] == 0.01 and row["batch size"] == 64

@@ -1,0 +1,154 @@
+"""Every chart draws in the palette it is given and keeps a clear background, so it reads in light and dark themes."""
+
+import inspect
+import json
+import re
+
+import altair as alt
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from core import charts
+from core.config import TrainingConfig
+from core.results.lesson import Annotation
+from core.training.run import FINISHED, TrainingRun
+
+OKABE_ITO = charts.PALETTES["okabe_ito"]
+STANDARD = charts.PALETTES["standard"]
+# Pictures of digits are grey by nature; presenter_style only enlarges what another function coloured.
+GREY_OR_STYLE_ONLY = {"digit_picture", "image_grid", "presenter_style"}
+HEX = re.compile(r"#[0-9A-Fa-f]{6}\b")
+
+
+def snapshot(label: str, metrics=("accuracy",)):
+    run = TrainingRun(TrainingConfig(dataset="digits", epochs=3, metrics=metrics, validation_split=0.1), label=label)
+    run.mark_running(3, 4)
+    for epoch in range(1, 4):
+        run.record_batch(epoch, 2, {"loss": 1.0 / epoch, "accuracy": 0.5 + 0.1 * epoch})
+        run.record_epoch(epoch, {"loss": 1 / epoch, "accuracy": 0.6 + 0.1 * epoch, "val_loss": 1.1 / epoch})
+    run.record_learning_rate_change(2, 1, 0.0005)
+    run.mark_finished(FINISHED, "Finished.")
+    return run.snapshot()
+
+
+def scored_variants():
+    """Three finished variants that differ in their optimizer, each with a test accuracy."""
+    snaps = []
+    for optimizer, accuracy in (("adam", 0.9), ("sgd", 0.8), ("rmsprop", 0.85)):
+        run = TrainingRun(TrainingConfig(dataset="digits", optimizer=optimizer))
+        run.record_epoch(1, {"loss": 0.5, "accuracy": accuracy, "val_accuracy": accuracy})
+        run.set_test_metrics({"accuracy": accuracy})
+        snaps.append(run.snapshot())
+    return snaps
+
+
+def explanation():
+    """A saliency explanation of a blank-ish digit, with every map filled (Grad-CAM too)."""
+    from types import SimpleNamespace
+
+    heat = np.linspace(-1, 1, 16).reshape(4, 4)
+    return SimpleNamespace(image=np.zeros((4, 4)), gradient=heat, gradient_x_input=heat, grad_cam=np.abs(heat),
+                           grad_cam_layer="conv")  # fmt: skip
+
+
+def drawn_by_every_chart_function(palette: charts.Palette) -> dict[str, object]:
+    """What each palette-taking chart function draws with `palette` (the table below must cover them all)."""
+    names = [str(k) for k in range(10)]
+    counts = np.arange(100).reshape(10, 10)
+    marks = [
+        Annotation("diminishing_returns", 2, "accuracy", 0.8, "gain", "…"),
+        Annotation("plateau", 3, "accuracy", 0.9, "plateau", "…"),
+        Annotation("best_epoch", 2, "val_loss", 0.5, "best", "…"),
+        Annotation("overfitting", 2, "val_loss", 0.5, "over", "…", end_epoch=3),
+    ]
+    import pandas as pd
+
+    table = pd.DataFrame({"model": ["Keras", "scikit-learn MLP"], "test accuracy": [0.9, 0.8]})
+    tiles = np.linspace(-1, 1, 4 * 9).reshape(4, 3, 3)
+    return {
+        "training_curves": charts.training_curves([snapshot(f"run {i}") for i in range(8)], "loss", palette=palette),
+        "class_balance_chart": charts.class_balance_chart(np.arange(100) % 10, names, palette=palette),
+        "confusion_matrix_chart": charts.confusion_matrix_chart(counts, names, palette=palette),
+        "per_class_heat_strip": charts.per_class_heat_strip([np.linspace(0, 1, 10)] * 3, names, palette=palette),
+        "comparison_bars": charts.comparison_bars(table, "test accuracy", palette=palette),
+        "tile_grid_picture": charts.tile_grid_picture(tiles, palette=palette, cell=1),
+        "probability_bars": charts.probability_bars({"a": np.full(10, 0.1), "b": np.full(10, 0.1)}, names, palette),
+        "race_curves": charts.race_curves([snapshot(f"variant {i}") for i in range(3)], "loss", palette=palette),
+        "race_parallel_coordinates": charts.race_parallel_coordinates(scored_variants(), palette=palette),
+        # No ink under the map: the digit's grey shadow would darken the palette's colours.
+        "saliency_picture": charts.saliency_picture(
+            np.zeros((4, 4)), np.linspace(-1, 1, 16).reshape(4, 4), palette=palette
+        ),
+        "hidden_map_figure": charts.hidden_map_figure(
+            np.random.default_rng(0).normal(size=(2, 20, 2)), np.arange(20) % 10, names, [0.1, 0.2], palette=palette
+        ),
+        "separation_curve": charts.separation_curve([0.1, 0.2, 0.3], palette=palette),
+        "explanation_panels": charts.explanation_panels(explanation(), palette=palette)[1][1],
+        "annotate_lesson": charts.annotate_lesson(
+            charts.training_curves([snapshot("one")], "accuracy", palette=palette), marks, palette=palette
+        ),
+    }
+
+
+def colours_of(drawn) -> set[str]:
+    if isinstance(drawn, np.ndarray):  # an RGB picture: its most saturated pixels are the palette's ends
+        pixels = drawn.reshape(-1, 3).astype(int)
+        ends = pixels[np.argsort(pixels.max(axis=1) - pixels.min(axis=1))[-1:]]
+        corners = {tuple(drawn[0, 0]), tuple(drawn[-1, -1])}
+        return {"#{:02X}{:02X}{:02X}".format(*p) for p in [*ends, *corners]}
+    if isinstance(drawn, go.Figure):  # the figure's own colours: st.plotly_chart swaps plotly's template for its own
+        spec = drawn.to_plotly_json()
+        spec["layout"].pop("template", None)
+        text = json.dumps(spec, default=str)
+    else:
+        text = drawn.to_json()
+    return {colour.upper() for colour in HEX.findall(text)}
+
+
+def test_the_table_covers_every_chart_function_that_colours_anything():
+    public = {
+        name
+        for name, function in inspect.getmembers(charts, inspect.isfunction)
+        if function.__module__ == charts.__name__ and not name.startswith("_")
+    }
+    with_palette = {name for name in public if "palette" in inspect.signature(getattr(charts, name)).parameters}
+    drawn = set(drawn_by_every_chart_function(STANDARD))
+    assert with_palette - {"run_colour"} == drawn
+    figures = {name for name in public if inspect.signature(getattr(charts, name)).return_annotation in
+               ("go.Figure", "alt.Chart", "np.ndarray")}  # fmt: skip
+    assert figures - with_palette == GREY_OR_STYLE_ONLY
+
+
+@pytest.mark.parametrize("palette", [OKABE_ITO, STANDARD], ids=lambda p: p.name)
+def test_every_chart_function_draws_in_the_chosen_palette(palette):
+    other = STANDARD if palette is OKABE_ITO else OKABE_ITO
+    own = {c.upper() for c in (*palette.series, *palette.ramp)}
+    foreign = {c.upper() for c in (*other.series, *other.ramp)} - own
+    neutral = {charts.INK.upper(), charts.GAP.upper(), "#FFFFFF"}
+    for name, drawn in drawn_by_every_chart_function(palette).items():
+        colours = colours_of(drawn)
+        assert colours & own, f"{name} uses none of the {palette.name} colours: {colours}"
+        assert not colours & foreign, f"{name} uses another palette's colours: {colours & foreign}"
+        assert colours <= own | neutral, f"{name} uses colours outside the palette: {colours - own - neutral}"
+
+
+def test_an_overlay_of_eight_runs_gives_each_its_own_colour_blind_safe_colour():
+    figure = charts.training_curves(
+        [snapshot(f"run {i}") for i in range(8)], "loss", show_batches=False, palette=OKABE_ITO
+    )
+    colours = [trace.line.color for trace in figure.data if trace.name.endswith(" training")]
+    assert colours == list(OKABE_ITO.series)
+
+
+def test_no_chart_paints_a_background_of_its_own():
+    for name, drawn in drawn_by_every_chart_function(OKABE_ITO).items():
+        if isinstance(drawn, go.Figure):
+            assert drawn.layout.paper_bgcolor == drawn.layout.plot_bgcolor == charts.TRANSPARENT, name
+            assert drawn.layout.font.color is None, f"{name} fixes its text colour: it would vanish on one theme"
+        elif isinstance(drawn, alt.TopLevelMixin):
+            spec = drawn.to_dict()
+            assert spec["config"]["background"] == charts.TRANSPARENT, name
+            assert "labelColor" not in spec["config"].get("axis", {}), name
+    grid = charts.image_grid(np.zeros((2, 4, 4)), ["a", "b"])
+    assert grid.layout.paper_bgcolor == grid.layout.plot_bgcolor == charts.TRANSPARENT

@@ -1,0 +1,75 @@
+"""The notebook export: the lesson's steps in the run's own sentences, and code that runs top to bottom in a kernel."""
+
+import os
+
+import nbformat
+import pytest
+
+from core.config import TrainingConfig
+from core.results import lesson
+from core.results.notebook import notebook_json, run_notebook
+from core.training.engine import train
+from core.training.run import TrainingRun
+
+
+@pytest.fixture(scope="module")
+def digits_run(digits):
+    run = TrainingRun(TrainingConfig(dataset="digits", epochs=3, validation_split=0.1, metrics=("accuracy",)))
+    train(run, digits)
+    return run.snapshot()
+
+
+def python_kernel_missing() -> str | None:
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+    except ImportError:
+        return "jupyter_client is not installed (pip install -r requirements-dev.txt)"
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        return "no python3 Jupyter kernel is installed (python -m ipykernel install --user)"
+    return None
+
+
+def test_the_notebook_tells_the_lesson_with_the_runs_own_sentences(digits_run):
+    notebook = nbformat.reads(notebook_json(digits_run), as_version=4)
+    assert notebook.cells[0].cell_type == "code" and "pip" in notebook.cells[0].source
+    assert all(name in notebook.cells[0].source for name in ("keras", "tensorflow", "scikit-learn", "matplotlib"))
+    markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    for number in range(1, lesson.STEP_COUNT + 1):
+        assert f"Step {number} of {lesson.STEP_COUNT}" in markdown
+    for sentence in lesson.reading(digits_run):
+        assert sentence in markdown
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "callbacks=[live_plot]" in code and "/usr/" not in code and "/home/" not in code
+    assert f"{digits_run.epochs[-1]['loss']:.5f}".rstrip("0") in code  # the recorded curves, as data
+
+
+def test_a_mnist_notebook_downloads_mnist_and_falls_back_to_the_digits():
+    notebook = run_notebook(TrainingRun(TrainingConfig(dataset="mnist")).snapshot())
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "keras.datasets.mnist.load_data()" in code and "except Exception" in code and "load_digits()" in code
+
+
+def test_a_folder_run_never_shows_its_path():
+    notebook = notebook_json(TrainingRun(TrainingConfig(dataset="folder", data_dir="/home/someone/secret")).snapshot())
+    assert "secret" not in notebook and "keras.datasets.mnist" in notebook
+
+
+def test_the_digits_notebook_runs_top_to_bottom_in_a_fresh_kernel(digits_run, tmp_path, monkeypatch):
+    missing = python_kernel_missing()
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{missing}: CI must execute the notebook (.ci/run installs the kernel).")
+        pytest.skip(missing)
+    from nbclient import NotebookClient
+
+    notebook = nbformat.reads(notebook_json(digits_run), as_version=4)
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")  # the kernel inherits it: no TensorFlow start-up chatter
+    resources = {"metadata": {"path": str(tmp_path)}}
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources=resources).execute()
+    fit_cell = next(cell for cell in notebook.cells if "callbacks=[live_plot]" in cell.source)
+    printed = "".join(output.get("text", "") for output in fit_cell.outputs if output.output_type == "stream")
+    accuracy = float(printed.split("Test accuracy:")[1].split()[0])
+    assert accuracy > 0.8, printed[-2000:]
+    assert any("image/png" in output.get("data", {}) for output in fit_cell.outputs), "the live plot drew nothing"
+    last = notebook.cells[-2]  # the recorded curves (the last cell reads the result in words)
+    assert any("image/png" in output.get("data", {}) for output in last.outputs), last.outputs
