@@ -47,6 +47,8 @@ try:
 {digits}"""
 
 PLOT_CODE = '''\
+# Pictures inside the notebook, whatever MPLBACKEND the kernel was started with (Agg draws nothing here).
+%matplotlib inline
 import matplotlib.pyplot as plt
 from IPython.display import display
 
