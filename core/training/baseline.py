@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.config import TrainingConfig
+from core.config import OPTIMIZER_TABLE, TrainingConfig
 from core.data.datasets import Dataset, scale_pixels
 from core.data.splits import prepare_data
 from core.training.evaluation import record_test, record_validation, scores_with_loss
@@ -19,7 +19,8 @@ LESSON_HIDDEN_LAYERS = (128,)
 # Live updates per epoch: partial_fit is called on this many slices of the shuffled epoch.
 SLICES_PER_EPOCH = 20
 PREDICT_CHUNK = 8192
-SOLVERS = {"adam": ("adam", 0.0), "sgd": ("sgd", 0.0), "sgd_momentum": ("sgd", 0.9)}
+# scikit-learn's solvers by the Keras optimizer class they match (core.config.OPTIMIZER_TABLE names the class).
+SOLVERS = {"Adam": "adam", "SGD": "sgd"}
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic"}
 
 
@@ -40,8 +41,10 @@ def baseline_settings(config: TrainingConfig) -> BaselineSettings:
         notes.append("A CNN has no MLP twin: the baseline uses the lesson's dense shape, one hidden layer of 128.")
     elif not hidden:
         notes.append("No hidden layers: the baseline is multinomial logistic regression, like the Keras model.")
-    solver, momentum = SOLVERS.get(config.optimizer, ("adam", 0.0))
-    if config.optimizer not in SOLVERS:
+    optimizer = OPTIMIZER_TABLE[config.optimizer]
+    solver = SOLVERS.get(optimizer.keras_class, "adam")
+    momentum = optimizer.keras_arguments.get("momentum", 0.0)
+    if optimizer.keras_class not in SOLVERS:
         notes.append(f"scikit-learn has no {config.optimizer}: the baseline uses Adam with the same learning rate.")
     activation = ACTIVATIONS.get(config.activation, "relu")
     if config.activation not in ACTIVATIONS:
@@ -97,8 +100,6 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
     epochs = initial_epoch + (extra_epochs or config.epochs)
     slices = min(SLICES_PER_EPOCH, max(1, len(pixels_train) // config.batch_size))
     run.dataset_title = dataset.title
-    if extra_epochs:
-        run.resume_clock()
     run.mark_running(epochs, slices, f"Training the baseline on {len(pixels_train):,} images.")
     rng = np.random.default_rng(config.seed + initial_epoch)
 

@@ -86,8 +86,6 @@ def train(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -
         models.compile_model(run.model, config, data.num_classes, **speed_settings(steps_per_epoch))
     run.dataset_title = dataset.title
     run.parameter_count = models.parameter_count(run.model)
-    if extra_epochs:
-        run.resume_clock()
     run.mark_running(epochs, steps_per_epoch, f"Training on {len(data.pixels_train):,} images.")
 
     callbacks = [LiveProgress(run, data)]
