@@ -75,26 +75,6 @@ def run_colour(index: int, palette: Palette = DEFAULT_PALETTE) -> str:
     return palette.series[index % len(palette.series)]
 
 
-def history_frame(snapshot: RunSnapshot) -> pd.DataFrame:
-    """Per-epoch history in long form: epoch, seconds, metric, split (training/validation), value."""
-    rows = []
-    for row in snapshot.epochs:
-        for key, value in row.items():
-            if key in ("epoch", "seconds", "learning_rate") or value is None:
-                continue
-            split = "validation" if key.startswith("val_") else "training"
-            rows.append(
-                {
-                    "epoch": row["epoch"],
-                    "seconds": row["seconds"],
-                    "metric": key.removeprefix("val_"),
-                    "split": split,
-                    "value": value,
-                }
-            )
-    return pd.DataFrame(rows, columns=["epoch", "seconds", "metric", "split", "value"])
-
-
 def epoch_table(snapshot: RunSnapshot) -> pd.DataFrame:
     """The epoch rows as Keras's verbose output prints them, with each metric's gain over the last epoch."""
     frame = pd.DataFrame([dict(row) for row in snapshot.epochs])

@@ -22,25 +22,31 @@ MODELS = {
     "cnn": "Small CNN: Conv2D → MaxPool → Conv2D → MaxPool → Dense(10, softmax)",
 }
 
-OPTIMIZERS = {
-    "adam": "Adam",
-    "sgd": "SGD",
-    "sgd_momentum": "SGD with momentum (0.9)",
-    "rmsprop": "RMSprop",
-    "adagrad": "Adagrad",
-    "adamw": "AdamW",
-    "nadam": "Nadam",
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An optimizer the app offers: its label, the Keras class with its arguments besides the learning
+    rate, and Keras's own default learning rate for it."""
+
+    label: str
+    keras_class: str
+    default_learning_rate: float
+    keras_arguments: dict = field(default_factory=dict, hash=False)
+
+
+# Every optimizer, once: core.training.models builds them, core.results.export writes them, and
+# core.training.baseline maps them onto scikit-learn's solvers.
+OPTIMIZER_TABLE = {
+    "adam": Optimizer("Adam", "Adam", 0.001),
+    "sgd": Optimizer("SGD", "SGD", 0.01),
+    "sgd_momentum": Optimizer("SGD with momentum (0.9)", "SGD", 0.01, {"momentum": 0.9}),
+    "rmsprop": Optimizer("RMSprop", "RMSprop", 0.001),
+    "adagrad": Optimizer("Adagrad", "Adagrad", 0.001),
+    "adamw": Optimizer("AdamW", "AdamW", 0.001),
+    "nadam": Optimizer("Nadam", "Nadam", 0.001),
 }
-# Keras's own default learning rate for each optimizer.
-DEFAULT_LEARNING_RATES = {
-    "adam": 0.001,
-    "sgd": 0.01,
-    "sgd_momentum": 0.01,
-    "rmsprop": 0.001,
-    "adagrad": 0.001,
-    "adamw": 0.001,
-    "nadam": 0.001,
-}
+OPTIMIZERS = {name: optimizer.label for name, optimizer in OPTIMIZER_TABLE.items()}
+DEFAULT_LEARNING_RATES = {name: optimizer.default_learning_rate for name, optimizer in OPTIMIZER_TABLE.items()}
 
 LOSSES = {
     "sparse_categorical_crossentropy": (
@@ -127,7 +133,6 @@ class TrainingConfig:
     seed: int = 42
     early_stopping_patience: int | None = None
     subsample: int | None = None  # train on only this many training images (budgets, quick demos)
-    extras: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         # Frozen dataclasses accept lists; keep tuples so configs stay hashable and comparable.
@@ -142,12 +147,11 @@ class TrainingConfig:
         data = dataclasses.asdict(self)
         data["hidden_layers"] = list(self.hidden_layers)
         data["metrics"] = list(self.metrics)
-        data.pop("extras")
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainingConfig:
-        known = {f.name for f in dataclasses.fields(cls)} - {"extras"}
+        known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}.")

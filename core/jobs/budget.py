@@ -20,7 +20,7 @@ import numpy as np
 from core.config import EPOCHS_RANGE, TrainingConfig
 from core.data.splits import run_sizes
 from core.jobs.runner import positive_from_environment
-from core.training.architecture import describe_model
+from core.training.architecture import CONV2D, DENSE, network_layers
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
@@ -73,13 +73,13 @@ class Fix:
 def flops_per_image(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> float:
     """Multiply-adds ×2 of one forward pass, from the model's layer table."""
     total = 0.0
-    for row in describe_model(config, image_shape, num_classes):
-        if row["type"] == "Dense":
-            total += 2 * row["parameters"]
-        elif row["type"] == "Conv2D":
-            height, width, _ = _shape(row)
+    for layer in network_layers(config, image_shape, num_classes):
+        if layer.kind == DENSE:
+            total += 2 * layer.parameters
+        elif layer.kind == CONV2D:
+            height, width, _ = layer.output_shape
             # Same padding: each output pixel costs the kernel's weights once.
-            total += 2 * row["parameters"] * height * width
+            total += 2 * layer.parameters * height * width
     return total
 
 
@@ -125,13 +125,13 @@ def estimate(
 
 def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int], num_classes: int) -> float:
     """The run's copies of the data, the weights with their optimizer state, and one batch's activations."""
-    rows = describe_model(config, image_shape, num_classes)
+    layers = network_layers(config, image_shape, num_classes)
     pixels = image_shape[0] * image_shape[1]
     # The seeded split copies the images (bytes) and labels, and the training pipeline holds them
     # once more as tensors (core.training.engine.training_batches).
     data = images * (pixels + 8) * 2
-    weights = sum(row["parameters"] for row in rows) * FLOAT_BYTES * COPIES_OF_WEIGHTS
-    activations = sum(math.prod(_shape(row)) for row in rows) * config.batch_size * FLOAT_BYTES
+    weights = sum(layer.parameters for layer in layers) * FLOAT_BYTES * COPIES_OF_WEIGHTS
+    activations = sum(math.prod(layer.output_shape) for layer in layers) * config.batch_size * FLOAT_BYTES
     return (data + weights + activations * COPIES_OF_ACTIVATIONS) / MB
 
 
@@ -182,9 +182,3 @@ def _subsample(num_images: int, share: float) -> int | None:
     # A margin of 10 %: the estimate is an estimate.
     images = int(num_images * share * 0.9)
     return images if MIN_SUBSAMPLE <= images < num_images else None
-
-
-def _shape(row: dict) -> tuple[int, ...]:
-    """(height, width, channels) or (units,) of a layer-table row's "(batch, …)" output shape."""
-    inner = row["output shape"].strip("()").split(",")[1:]
-    return tuple(int(part) for part in inner if part.strip())

@@ -68,10 +68,6 @@ def startup_notice() -> str | None:
     return _last_choice.notice if _last_choice else None
 
 
-def runner_description() -> str | None:
-    return _last_choice.description if _last_choice else None
-
-
 _last_choice: RunnerChoice | None = None
 _IN_PROCESS = "this server"
 

@@ -359,7 +359,7 @@ HIDDEN_SETTINGS = ("data_dir",)
 def differing_settings(configs: Sequence[TrainingConfig]) -> list[str]:
     """For each config, "name=value, …" of the settings that differ between them ("" when none do)."""
     dicts = [config.to_dict() for config in configs]
-    names = [f.name for f in dataclasses.fields(TrainingConfig) if f.name not in ("extras", *HIDDEN_SETTINGS)]
+    names = [f.name for f in dataclasses.fields(TrainingConfig) if f.name not in HIDDEN_SETTINGS]
     differing = [name for name in names if len({_format(d[name]) for d in dicts}) > 1]
     return [", ".join(f"{name}={_format(d[name])}" for name in differing) for d in dicts]
 

@@ -6,19 +6,13 @@ run as Keras code: the notebook export (core/results/notebook.py) puts the same 
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 
-from core.config import TrainingConfig
-
-OPTIMIZER_CODE = {
-    "adam": "keras.optimizers.Adam(learning_rate={lr})",
-    "sgd": "keras.optimizers.SGD(learning_rate={lr})",
-    "sgd_momentum": "keras.optimizers.SGD(learning_rate={lr}, momentum=0.9)",
-    "rmsprop": "keras.optimizers.RMSprop(learning_rate={lr})",
-    "adagrad": "keras.optimizers.Adagrad(learning_rate={lr})",
-    "adamw": "keras.optimizers.AdamW(learning_rate={lr})",
-    "nadam": "keras.optimizers.Nadam(learning_rate={lr})",
-}
+from core.config import EMBEDDED_DATASET, OPTIMIZER_TABLE, TrainingConfig
+from core.training.architecture import network_layers
 
 DATA_CODE = {
     "digits": """\
@@ -50,52 +44,31 @@ x_test = (x_test / pixel_max).astype("float32")
 """,
 }
 
-MACRO_SCORE_CODE = '''\
+# The exported script carries the app's own MacroScore class, copied from its source.
+MODELS_SOURCE = Path(__file__).resolve().parents[1] / "training" / "models.py"
+# Images the script's model reads when the caller does not say: the embedded digits are 8×8, MNIST's kind 28×28.
+IMAGE_SHAPES = {EMBEDDED_DATASET: (8, 8)}
+MNIST_SHAPE = (28, 28)
 
 
-class MacroScore(keras.metrics.Metric):
-    """Macro precision, recall or F1 over all classes, from a running confusion matrix."""
-
-    def __init__(self, which, num_classes, **kwargs):
-        super().__init__(name=which, **kwargs)
-        self.which, self.num_classes = which, num_classes
-        self.counts = self.add_variable(shape=(num_classes, num_classes), initializer="zeros", name="counts")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        if len(y_true.shape) == len(y_pred.shape):
-            y_true = ops.argmax(y_true, axis=-1)  # one-hot labels
-        true_onehot = ops.one_hot(ops.reshape(ops.cast(y_true, "int32"), (-1,)), self.num_classes)
-        pred_onehot = ops.one_hot(ops.argmax(y_pred, axis=-1), self.num_classes)
-        self.counts.assign_add(ops.matmul(ops.transpose(true_onehot), pred_onehot))
-
-    def result(self):
-        hits, predicted, actual = ops.diagonal(self.counts), ops.sum(self.counts, 0), ops.sum(self.counts, 1)
-        precision, recall = ops.divide_no_nan(hits, predicted), ops.divide_no_nan(hits, actual)
-        f1 = ops.divide_no_nan(2 * precision * recall, precision + recall)
-        scores = {"precision": precision, "recall": recall, "f1": f1}[self.which]
-        present = ops.cast(ops.logical_or(predicted > 0, actual > 0), "float32")
-        return ops.divide_no_nan(ops.sum(scores * present), ops.sum(present))
-
-    def reset_state(self):
-        self.counts.assign(ops.zeros((self.num_classes, self.num_classes)))
-
-'''
-
-
-def keras_script(config: TrainingConfig, epochs: int | None = None, learning_rate_changed: bool = False) -> str:
+def keras_script(
+    config: TrainingConfig,
+    epochs: int | None = None,
+    learning_rate_changed: bool = False,
+    image_shape: tuple[int, int] | None = None,
+) -> str:
     """A standalone script that trains `config` as the app did (epochs: how many the run trained)."""
     epochs = epochs or config.epochs
-    macro = macro_metrics(config)
     parts = [
         _header(config, learning_rate_changed),
         imports_code(config),
         "\n# Model / data parameters\n",
         parameters_code(config, epochs),
-        MACRO_SCORE_CODE if macro else "",
+        "\n\n" + macro_score_source() + "\n\n" if macro_metrics(config) else "",
         "\n# Load the data\n",
         data_code(config),
         split_code(config),
-        model_code(config),
+        model_code(config, image_shape),
         compile_code(config),
         fit_code(config),
     ]
@@ -170,36 +143,64 @@ def split_code(config: TrainingConfig) -> str:
     return code
 
 
-def model_code(config: TrainingConfig) -> str:
+@cache
+def macro_score_source() -> str:
+    """The source of core.training.models.MacroScore, read without importing Keras."""
+    source = MODELS_SOURCE.read_text(encoding="utf-8")
+    found = next(
+        node for node in ast.parse(source).body if isinstance(node, ast.ClassDef) and node.name == "MacroScore"
+    )
+    return ast.get_source_segment(source, found)
+
+
+def model_code(
+    config: TrainingConfig, image_shape: tuple[int, int] | None = None, shape_from_data: bool = False
+) -> str:
+    """The model, layer by layer from core.training.architecture.network_layers (image_shape: what it reads).
+
+    shape_from_data: the input's shape is read from x_train, for code whose data may change (a notebook
+    that falls back to the 8×8 digits where MNIST cannot be downloaded).
+    """
+    image_shape = image_shape or IMAGE_SHAPES.get(config.dataset, MNIST_SHAPE)
+    first, *rest = network_layers(config, image_shape, num_classes=10)
+    shape = _Code("x_train.shape[1:]") if shape_from_data else first.arguments["shape"]
     lines = ["\n# Build the model (the seed fixes the initial weights)", "keras.utils.set_random_seed(seed)"]
     lines += ["model = keras.Sequential(", "    ["]
-    lines.append("        keras.Input(shape=x_train.shape[1:]),")
-    if config.model == "cnn":
-        lines.append("        layers.Reshape((*x_train.shape[1:], 1)),  # add the channel axis")
-        # Two conv blocks, or one for 8x8 digits (a second pooling would shrink them to 2x2).
-        filters = (32,) if config.dataset == "digits" else (32, 64)
-        for count in filters:
-            lines.append(f'        layers.Conv2D({count}, 3, activation="{config.activation}", padding="same"),')
-            lines.append("        layers.MaxPooling2D(2),")
-        lines.append("        layers.Flatten(),")
-        if config.dropout > 0:
-            lines.append(f"        layers.Dropout({config.dropout!r}),")
-    else:
-        lines.append("        layers.Flatten(),")
-        for units in config.hidden_layers:
-            lines.append(f'        layers.Dense({units}, activation="{config.activation}"),')
-            if config.dropout > 0:
-                lines.append(f"        layers.Dropout({config.dropout!r}),")
-    lines.append('        layers.Dense(num_classes, activation="softmax"),')
+    lines.append(f"        keras.Input(shape={shape!r}),")
+    for layer in rest:
+        arguments = dict(layer.arguments)
+        if shape_from_data and "target_shape" in arguments:  # the channel axis added to whatever the data is
+            arguments["target_shape"] = _Code("(*x_train.shape[1:], 1)")
+        if layer is rest[-1]:
+            arguments["units"] = _Code("num_classes")  # the data decides how many classes (a folder may hold more)
+        lines.append(f"        layers.{layer.kind}({_keywords(arguments)}),")
     lines += ["    ]", ")", "model.summary()", ""]
     return "\n".join(lines)
+
+
+def _keywords(arguments: dict) -> str:
+    """Keyword arguments as Python source, strings in double quotes like the rest of the script."""
+    return ", ".join(f"{key}={_literal(value)}" for key, value in arguments.items())
+
+
+def _literal(value) -> str:
+    return f'"{value}"' if isinstance(value, str) and not isinstance(value, _Code) else repr(value)
+
+
+class _Code(str):
+    """A name written into the script as code, not as a string."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def compile_code(config: TrainingConfig) -> str:
     metrics = ", ".join(
         ['"accuracy"' if m == "accuracy" else f'MacroScore("{m}", num_classes)' for m in config.metrics]
     )
-    optimizer = OPTIMIZER_CODE[config.optimizer].format(lr=repr(config.learning_rate))
+    chosen = OPTIMIZER_TABLE[config.optimizer]
+    arguments = {"learning_rate": config.learning_rate, **chosen.keras_arguments}
+    optimizer = f"keras.optimizers.{chosen.keras_class}({_keywords(arguments)})"
     return (
         "\n# Compile: keywords always (a third positional argument would be loss_weights, not metrics)\n"
         "model.compile(\n"

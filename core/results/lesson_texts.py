@@ -45,7 +45,6 @@ DATA_BALANCE = (
     "How many training images of each class. Bars of about equal height mean the classes are "
     "balanced, so accuracy is a fair measure."
 )
-DATA_FALLBACK_NOTE = "MNIST could not be loaded here; the lesson uses {title} instead."
 
 # --- step 2: the model ----------------------------------------------------------------------
 MODEL_INTRO = (
@@ -105,7 +104,6 @@ FIT_CODE = """model.fit(
 )"""
 FIT_BUTTON = "Fit: start training"
 FIT_BUSY = "A run is in progress; watch it at step 5."
-FIT_STARTED = "Training started: go to step 5 to watch it."
 FIT_KERAS_FAILED = "Keras could not be loaded, so training cannot start. Step 5 shows a recorded run instead."
 
 # --- step 5: watching -----------------------------------------------------------------------
@@ -140,7 +138,6 @@ FIRST_EPOCH = (
     "After one epoch the model is right on {accuracy:.1%} of the {split} images; guessing would be "
     "right on {chance:.0%}."
 )
-EPOCH_GAIN = "Epoch {epoch} gained {gain:+.1f} points of {split} accuracy ({before:.1%} → {after:.1%})."
 DIMINISHING = (
     "Epoch {first_epoch} gained {first_gain:.1f} points of {split} accuracy, epoch {epoch} only {gain:+.1f}: "
     "diminishing returns. Each epoch costs the same time but buys less."

@@ -121,9 +121,9 @@ def run_notebook(snapshot: RunSnapshot) -> nbformat.NotebookNode:
         new_markdown_cell(_step(2) + model_text(config, snapshot.parameter_count)),
     ]
     if export.macro_metrics(config):
-        cells.append(new_code_cell(export.MACRO_SCORE_CODE.strip() + "\n"))
+        cells.append(new_code_cell(export.macro_score_source().strip() + "\n"))
     cells += [
-        new_code_cell(export.model_code(config).strip() + "\n"),
+        new_code_cell(export.model_code(config, shape_from_data=True).strip() + "\n"),
         new_markdown_cell(_step(3) + compile_text(config)),
         new_code_cell(export.compile_code(config).strip() + "\n"),
         new_markdown_cell(_step(4) + fit_text(config, epochs)),

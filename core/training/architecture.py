@@ -1,50 +1,108 @@
-"""The model's layers, output shapes and parameter counts, worked out without importing Keras.
+"""The network's one description: its layers for a config, with output shapes and parameter counts.
 
-Pages show this table before TensorFlow has loaded, and while another session trains (building a
-Keras model in the page's thread then would race the worker). A test checks it against Keras.
+core.training.models builds the Keras model from these layers, core.results.export writes them out as a
+script, and the pages show them as a table (before TensorFlow has loaded, and while another session trains,
+when building a Keras model in the page's thread would race the worker). The numpy forward pass
+(core.training.inference) runs the trained Keras model's own layers; tests/core/test_network_description.py
+checks that Keras, numpy and the exported script agree with this description for every preset.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from core.config import TrainingConfig
+
+# Layer kinds, by their Keras class names: the app's dense network and its small CNN.
+INPUT, RESHAPE, CONV2D, MAX_POOLING2D, FLATTEN, DENSE, DROPOUT = (
+    "InputLayer",
+    "Reshape",
+    "Conv2D",
+    "MaxPooling2D",
+    "Flatten",
+    "Dense",
+    "Dropout",
+)
+KERNEL_SIZE = 3  # the CNN's 3×3 convolutions
+POOL_SIZE = 2
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer: its name, its Keras class, Keras's own keyword arguments for it, and what it outputs."""
+
+    name: str
+    kind: str
+    arguments: dict = field(default_factory=dict, hash=False)  # units, filters, kernel_size, activation, …
+    output_shape: tuple[int, ...] = ()  # without the batch axis
+    parameters: int = 0
+
+
+def network_name(config: TrainingConfig) -> str:
+    return "small_cnn" if config.model == "cnn" else "dense_network"
+
+
+def network_layers(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> list[Layer]:
+    """The lesson's dense network, or a small CNN, for images of `image_shape`: input first, softmax last."""
+    height, width = image_shape
+    layers = [Layer("image", INPUT, {"shape": (height, width)}, (height, width))]
+    layers += _cnn_body(config, image_shape) if config.model == "cnn" else _dense_body(config, height * width)
+    features = layers[-1].output_shape[-1]
+    layers.append(_dense("probabilities", num_classes, "softmax", features))
+    return layers
+
+
+def cnn_blocks(image_shape: tuple[int, int]) -> tuple[int, ...]:
+    """Filters of each conv block. Two small blocks reach about 99 % on MNIST; 8×8 digits get one
+    block, as a second pooling would shrink them to 2×2."""
+    return (32, 64) if min(image_shape) >= 16 else (32,)
+
+
+def _dense_body(config: TrainingConfig, features: int) -> list[Layer]:
+    layers = [Layer("flatten", FLATTEN, {}, (features,))]
+    for index, units in enumerate(config.hidden_layers, start=1):
+        layers.append(_dense(f"dense_{index}", units, config.activation, features))
+        features = units
+        if config.dropout > 0:
+            layers.append(Layer(f"dropout_{index}", DROPOUT, {"rate": config.dropout}, (units,)))
+    return layers
+
+
+def _cnn_body(config: TrainingConfig, image_shape: tuple[int, int]) -> list[Layer]:
+    height, width = image_shape
+    channels = 1
+    layers = [Layer("add_channel", RESHAPE, {"target_shape": (height, width, 1)}, (height, width, 1))]
+    for index, filters in enumerate(cnn_blocks(image_shape), start=1):
+        conv = {"filters": filters, "kernel_size": KERNEL_SIZE, "activation": config.activation, "padding": "same"}
+        parameters = (KERNEL_SIZE * KERNEL_SIZE * channels + 1) * filters
+        layers.append(Layer(f"conv_{index}", CONV2D, conv, (height, width, filters), parameters))
+        # 'valid' pooling drops a last row or column that does not fill a window.
+        height, width, channels = height // POOL_SIZE, width // POOL_SIZE, filters
+        layers.append(Layer(f"pool_{index}", MAX_POOLING2D, {"pool_size": POOL_SIZE}, (height, width, channels)))
+    features = height * width * channels
+    layers.append(Layer("flatten", FLATTEN, {}, (features,)))
+    if config.dropout > 0:
+        layers.append(Layer("dropout", DROPOUT, {"rate": config.dropout}, (features,)))
+    return layers
+
+
+def _dense(name: str, units: int, activation: str, inputs: int) -> Layer:
+    return Layer(name, DENSE, {"units": units, "activation": activation}, (units,), (inputs + 1) * units)
 
 
 def describe_model(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> list[dict]:
     """Rows like model.summary(): layer, type, output shape, parameters."""
-    height, width = image_shape
-    rows = [_row("image", "InputLayer", (height, width), 0)]
-    if config.model == "cnn":
-        rows.append(_row("add_channel", "Reshape", (height, width, 1), 0))
-        channels = 1
-        blocks = (32, 64) if min(image_shape) >= 16 else (32,)
-        for index, filters in enumerate(blocks, start=1):
-            rows.append(_row(f"conv_{index}", "Conv2D", (height, width, filters), (3 * 3 * channels + 1) * filters))
-            height, width, channels = height // 2, width // 2, filters
-            rows.append(_row(f"pool_{index}", "MaxPooling2D", (height, width, channels), 0))
-        features = height * width * channels
-        rows.append(_row("flatten", "Flatten", (features,), 0))
-        if config.dropout > 0:
-            rows.append(_row("dropout", "Dropout", (features,), 0))
-    else:
-        features = height * width
-        rows.append(_row("flatten", "Flatten", (features,), 0))
-        for index, units in enumerate(config.hidden_layers, start=1):
-            rows.append(_row(f"dense_{index}", "Dense", (units,), (features + 1) * units))
-            features = units
-            if config.dropout > 0:
-                rows.append(_row(f"dropout_{index}", "Dropout", (units,), 0))
-    rows.append(_row("probabilities", "Dense", (num_classes,), (features + 1) * num_classes))
-    return rows
+    return [layer_row(layer) for layer in network_layers(config, image_shape, num_classes)]
+
+
+def layer_row(layer: Layer) -> dict:
+    return {
+        "layer": layer.name,
+        "type": layer.kind,
+        "output shape": str((None, *layer.output_shape)).replace("None", "batch"),
+        "parameters": layer.parameters,
+    }
 
 
 def total_parameters(rows: list[dict]) -> int:
     return sum(row["parameters"] for row in rows)
-
-
-def _row(name: str, kind: str, shape: tuple[int, ...], parameters: int) -> dict:
-    return {
-        "layer": name,
-        "type": kind,
-        "output shape": str((None, *shape)).replace("None", "batch"),
-        "parameters": parameters,
-    }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.config import TrainingConfig
+from core.config import OPTIMIZER_TABLE, TrainingConfig
 from core.data.datasets import Dataset, scale_pixels
 from core.data.splits import prepare_data
 from core.results import hidden_map
@@ -20,7 +20,8 @@ LESSON_HIDDEN_LAYERS = (128,)
 # Live updates per epoch: partial_fit is called on this many slices of the shuffled epoch.
 SLICES_PER_EPOCH = 20
 PREDICT_CHUNK = 8192
-SOLVERS = {"adam": ("adam", 0.0), "sgd": ("sgd", 0.0), "sgd_momentum": ("sgd", 0.9)}
+# scikit-learn's solvers by the Keras optimizer class they match (core.config.OPTIMIZER_TABLE names the class).
+SOLVERS = {"Adam": "adam", "SGD": "sgd"}
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic"}
 
 
@@ -41,8 +42,10 @@ def baseline_settings(config: TrainingConfig) -> BaselineSettings:
         notes.append("A CNN has no MLP twin: the baseline uses the lesson's dense shape, one hidden layer of 128.")
     elif not hidden:
         notes.append("No hidden layers: the baseline is multinomial logistic regression, like the Keras model.")
-    solver, momentum = SOLVERS.get(config.optimizer, ("adam", 0.0))
-    if config.optimizer not in SOLVERS:
+    optimizer = OPTIMIZER_TABLE[config.optimizer]
+    solver = SOLVERS.get(optimizer.keras_class, "adam")
+    momentum = optimizer.keras_arguments.get("momentum", 0.0)
+    if optimizer.keras_class not in SOLVERS:
         notes.append(f"scikit-learn has no {config.optimizer}: the baseline uses Adam with the same learning rate.")
     activation = ACTIVATIONS.get(config.activation, "relu")
     if config.activation not in ACTIVATIONS:

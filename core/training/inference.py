@@ -13,15 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-# Layer kinds the numpy forward pass knows: the app's dense network and its small CNN.
-DENSE, CONV2D, MAX_POOLING2D, FLATTEN, RESHAPE, DROPOUT = (
-    "Dense",
-    "Conv2D",
-    "MaxPooling2D",
-    "Flatten",
-    "Reshape",
-    "Dropout",
-)
+# The layer kinds the numpy forward pass knows: every kind core.training.architecture describes.
+from core.training.architecture import CONV2D, DENSE, DROPOUT, FLATTEN, MAX_POOLING2D, RESHAPE
+
 # scikit-learn's names for the same activations.
 MLP_ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid", "identity": "linear", "softmax": "softmax"}
 

@@ -5,57 +5,25 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from core.config import TrainingConfig
+from core.config import OPTIMIZER_TABLE, TrainingConfig
+from core.training.architecture import network_layers, network_name
 
 
 def build_model(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> keras.Model:
-    """The lesson's dense network, or a small CNN, for images of `image_shape`."""
+    """The lesson's dense network, or a small CNN, for images of `image_shape`: core.training.architecture's layers."""
     keras.utils.set_random_seed(config.seed)
-    inputs = keras.Input(shape=image_shape, name="image")
-    if config.model == "cnn":
-        outputs = _cnn_body(inputs, image_shape, config)
-    else:
-        outputs = _dense_body(inputs, config)
-    outputs = layers.Dense(num_classes, activation="softmax", name="probabilities")(outputs)
-    name = "small_cnn" if config.model == "cnn" else "dense_network"
-    return keras.Model(inputs, outputs, name=name)
-
-
-def _dense_body(inputs, config: TrainingConfig):
-    x = layers.Flatten(name="flatten")(inputs)
-    for index, units in enumerate(config.hidden_layers, start=1):
-        x = layers.Dense(units, activation=config.activation, name=f"dense_{index}")(x)
-        if config.dropout > 0:
-            x = layers.Dropout(config.dropout, name=f"dropout_{index}")(x)
-    return x
-
-
-def _cnn_body(inputs, image_shape: tuple[int, int], config: TrainingConfig):
-    # Two small conv blocks reach about 99 % on MNIST; 8×8 digits get one block, as a second
-    # pooling would shrink them to 2×2.
-    x = layers.Reshape((*image_shape, 1), name="add_channel")(inputs)
-    blocks = (32, 64) if min(image_shape) >= 16 else (32,)
-    for index, filters in enumerate(blocks, start=1):
-        x = layers.Conv2D(filters, 3, activation=config.activation, padding="same", name=f"conv_{index}")(x)
-        x = layers.MaxPooling2D(2, name=f"pool_{index}")(x)
-    x = layers.Flatten(name="flatten")(x)
-    if config.dropout > 0:
-        x = layers.Dropout(config.dropout, name="dropout")(x)
-    return x
+    first, *rest = network_layers(config, image_shape, num_classes)
+    inputs = keras.Input(name=first.name, **first.arguments)
+    outputs = inputs
+    for layer in rest:
+        outputs = getattr(layers, layer.kind)(name=layer.name, **layer.arguments)(outputs)
+    return keras.Model(inputs, outputs, name=network_name(config))
 
 
 def build_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
-    """Keras optimizer by the app's name, with the chosen learning rate."""
-    factories = {
-        "adam": lambda: keras.optimizers.Adam(learning_rate=learning_rate),
-        "sgd": lambda: keras.optimizers.SGD(learning_rate=learning_rate),
-        "sgd_momentum": lambda: keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
-        "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate=learning_rate),
-        "adagrad": lambda: keras.optimizers.Adagrad(learning_rate=learning_rate),
-        "adamw": lambda: keras.optimizers.AdamW(learning_rate=learning_rate),
-        "nadam": lambda: keras.optimizers.Nadam(learning_rate=learning_rate),
-    }
-    return factories[name]()
+    """Keras optimizer by the app's name (core.config.OPTIMIZER_TABLE), with the chosen learning rate."""
+    optimizer = OPTIMIZER_TABLE[name]
+    return getattr(keras.optimizers, optimizer.keras_class)(learning_rate=learning_rate, **optimizer.keras_arguments)
 
 
 class MacroScore(keras.metrics.Metric):

@@ -11,3 +11,16 @@ def _trainings_end_with_their_test():
     from pages.resources import job_runner
 
     assert job_runner().wait_idle(timeout=300), "a training started by this test was still running 300 s later"
+
+
+@pytest.fixture
+def fresh_dataset_caches():
+    """Datasets are cached per process (and per page for 5 minutes): a test of loading starts clean."""
+    from core.data import datasets as data
+    from pages.resources import dataset_or_fallback
+
+    data.clear_dataset_cache()
+    dataset_or_fallback.clear()
+    yield
+    data.clear_dataset_cache()
+    dataset_or_fallback.clear()

@@ -3,7 +3,6 @@
 import io
 import json
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -11,16 +10,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.polling import rerun_until
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 120
-
-
-def poll_until(at: AppTest, done, seconds: float = 120) -> None:
-    """AppTest has no timer: poll with at.run()."""
-    deadline = time.time() + seconds
-    while not done(at) and time.time() < deadline:
-        time.sleep(0.5)
-        at.run()
 
 
 def charts(at: AppTest) -> list[dict]:
@@ -60,7 +53,12 @@ def evaluate() -> AppTest:
     at.run()
     at.switch_page("pages/train.py").run()
     next(b for b in at.button if b.label == "Train").click().run()
-    poll_until(at, lambda at: " ".join(p.proto.text for p in at.get("progress")).count("Finished") == 2)
+    rerun_until(
+        at,
+        lambda at: " ".join(p.proto.text for p in at.get("progress")).count("Finished") == 2,
+        TIMEOUT,
+        "Keras and the baseline have both finished",
+    )
     at.switch_page("pages/evaluate.py").run()
     assert not at.exception, at.exception
     return at

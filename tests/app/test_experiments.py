@@ -1,13 +1,13 @@
 """The Experiments page and the Train page's link settings, through AppTest, with the run folder in tmp_path."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.results.experiments import RUNS_DIR_ENV
+from tests.polling import rerun_until
 
 TIMEOUT = 120
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -38,10 +38,9 @@ def train(at: AppTest, optimizer: str, models: str) -> None:
     at.selectbox(key="train.optimizer").set_value(optimizer).run()
     at.radio(key="train.models_to_train").set_value(models).run()
     button(at, "Train").click().run()
-    deadline = time.time() + 90
-    while "Finished" not in " ".join(p.proto.text for p in at.get("progress")) and time.time() < deadline:
-        time.sleep(0.5)
-        at.run()
+    rerun_until(
+        at, lambda at: "Finished" in " ".join(p.proto.text for p in at.get("progress")), TIMEOUT, "the run has finished"
+    )
 
 
 def legend_names(at: AppTest) -> set[str]:

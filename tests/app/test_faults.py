@@ -10,22 +10,12 @@ import pytest
 import tomllib
 from streamlit.testing.v1 import AppTest
 
-from tests.app.test_pages import APP, TIMEOUT, button, open_page, poll_until
+from tests.app.test_pages import APP, TIMEOUT, button, open_page
+from tests.polling import rerun_until
 
 ROOT = Path(APP).parent
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """Datasets are cached per process (and per page for 5 minutes): each fault starts clean."""
-    from core.data import datasets as data
-    from pages.resources import dataset_or_fallback
-
-    data.clear_dataset_cache()
-    dataset_or_fallback.clear()
-    yield
-    data.clear_dataset_cache()
-    dataset_or_fallback.clear()
+# Each fault starts with no dataset cached (tests/app/conftest.py).
+pytestmark = pytest.mark.usefixtures("fresh_dataset_caches")
 
 
 def warnings(at: AppTest) -> str:
@@ -102,7 +92,7 @@ def test_a_learning_rate_that_makes_the_loss_nan_is_explained(monkeypatch):
     at.number_input(key="train.learning_rate.sgd").set_value(10.0).run()
     at.radio(key="train.models_to_train").set_value("keras").run()
     button(at, "Train").click().run()
-    poll_until(at, lambda at: "diverged" in errors(at), 90)
+    rerun_until(at, lambda at: "diverged" in errors(at), TIMEOUT, "the page says the loss diverged")
     assert not at.exception
     assert "learning rate" in errors(at) and "too high" in errors(at)
 
@@ -118,7 +108,7 @@ def test_the_worker_raising_mid_epoch_shows_the_error_and_the_app_goes_on(monkey
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.radio(key="train.models_to_train").set_value("keras").run()
     button(at, "Train").click().run()
-    poll_until(at, lambda at: "Training failed" in errors(at), 90)
+    rerun_until(at, lambda at: "Training failed" in errors(at), TIMEOUT, "the page says the training failed")
     assert not at.exception
     assert "RuntimeError: the disk is full" in errors(at)
     assert not button(at, "Train").disabled, "the user can train again"

@@ -1,7 +1,6 @@
 """The Lesson page in AppTest: each step by URL, Next/Back, presenter mode, and a real run read back in words."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.results import lesson_texts as texts
 from pages.session import Keys
+from tests.polling import rerun_until
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 120
@@ -42,14 +42,6 @@ def button(at: AppTest, label: str):
 
 def progress_text(at: AppTest) -> str:
     return " ".join(p.proto.text for p in at.get("progress"))
-
-
-def poll_until(at: AppTest, done, seconds: float = 90) -> None:
-    """AppTest has no timer: the live fragment's run_every never fires, so poll with at.run()."""
-    deadline = time.time() + seconds
-    while not done(at) and time.time() < deadline:
-        time.sleep(0.5)
-        at.run()
 
 
 @pytest.mark.parametrize(
@@ -125,7 +117,7 @@ def test_fit_trains_live_and_the_result_is_read_from_that_run():
     button(at, texts.FIT_BUTTON).click().run()
     assert header(at).startswith("Step 5 of 6"), "starting the fit moves on to watching"
     run = at.session_state[Keys.KERAS_RUN]
-    poll_until(at, lambda at: "Finished 2 epochs" in progress_text(at))
+    rerun_until(at, lambda at: "Finished 2 epochs" in progress_text(at), TIMEOUT, "the live run has finished 2 epochs")
     assert not at.exception
     assert "Replay of a recorded run" not in text_of(at), "the live run replaced the replay"
     assert "Live run on scikit-learn digits: Finished 2 epochs" in progress_text(at)
@@ -139,5 +131,5 @@ def test_fit_trains_live_and_the_result_is_read_from_that_run():
     assert header(at).startswith("Step 5 of 6") and not at.exception
     # Ten epochs are not needed to prove the click worked: stop it (at the next batch) and wait for the line to clear.
     rerun.request_stop()
-    poll_until(at, lambda at: rerun.status not in ("queued", "running"), 60)
+    rerun_until(at, lambda at: rerun.status not in ("queued", "running"), TIMEOUT, "the stopped re-run has ended")
     assert rerun.status in ("stopped", "finished")

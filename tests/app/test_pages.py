@@ -2,11 +2,14 @@
 
 import json
 import re
-import time
+import socket
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.polling import rerun_until
 
 PAGES = ["pages/home.py", "pages/train.py", "pages/compare.py"]
 TIMEOUT = 120
@@ -27,14 +30,6 @@ def choose_digits(at: AppTest, epochs: int = 3) -> None:
     at.slider(key="train.epochs").set_value(epochs).run()
 
 
-def poll_until(at: AppTest, done, seconds: float = 90) -> None:
-    """AppTest has no timer: the live fragment's run_every never fires, so poll with at.run()."""
-    deadline = time.time() + seconds
-    while not done(at) and time.time() < deadline:
-        time.sleep(0.5)
-        at.run()
-
-
 def progress_text(at: AppTest) -> str:
     return " ".join(p.proto.text for p in at.get("progress"))
 
@@ -50,13 +45,43 @@ def test_every_page_runs_without_exception(page):
     assert at.title, "each page has a title"
 
 
-def test_the_default_mnist_falls_back_visibly_when_it_cannot_download():
+@pytest.mark.usefixtures("fresh_dataset_caches")
+@pytest.mark.parametrize("mnist_cached", [True, False], ids=["mnist-in-keras-cache", "network-down-no-cache"])
+def test_the_default_mnist_loads_or_falls_back_visibly(mnist_cached, tmp_path, monkeypatch):
+    # MNIST is the default. Both outcomes are made here, whatever this machine's network and cache:
+    # a cached MNIST is used as it is; with no cache and no network the page says so and uses the digits.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    if mnist_cached:
+        write_small_mnist(tmp_path / "datasets" / "mnist.npz")
+    monkeypatch.setattr(socket, "getaddrinfo", refuse_network)
+    monkeypatch.setattr(socket, "create_connection", refuse_network)
     at = open_page("pages/train.py")
-    # MNIST is the default; with no network and no cache, the page says so and uses the digits.
+    assert not at.exception, at.exception
     warnings = " ".join(w.value for w in at.warning)
-    if "Could not" in warnings:
-        assert "digits" in warnings
-    assert "images" in " ".join(c.value for c in at.caption)
+    caption = " ".join(c.value for c in at.caption)
+    if mnist_cached:
+        assert "Could not" not in warnings, warnings
+        assert "**MNIST" in caption and "200 training images" in caption and "28×28 pixels" in caption, caption
+    else:
+        assert "Could not download MNIST" in warnings and "digits" in warnings, warnings
+        assert "digits" in caption and "8×8 pixels" in caption, caption
+
+
+def write_small_mnist(path: Path) -> None:
+    """An mnist.npz as Keras caches it, with 200 training and 50 test images of 28×28."""
+    rng = np.random.default_rng(0)
+    path.parent.mkdir(parents=True)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 255, (200, 28, 28), dtype=np.uint8),
+        y_train=np.arange(200, dtype=np.uint8) % 10,
+        x_test=rng.integers(0, 255, (50, 28, 28), dtype=np.uint8),
+        y_test=np.arange(50, dtype=np.uint8) % 10,
+    )
+
+
+def refuse_network(*args, **kwargs):
+    raise OSError("Network is unreachable")
 
 
 def test_settings_survive_a_visit_to_another_page():
@@ -81,7 +106,12 @@ def test_train_on_digits_fills_the_charts_and_the_epoch_table():
     at = open_page("pages/train.py")
     choose_digits(at)
     button(at, "Train").click().run()
-    poll_until(at, lambda at: not button(at, "Stop").value and button(at, "Stop").disabled and at.dataframe)
+    rerun_until(
+        at,
+        lambda at: not button(at, "Stop").value and button(at, "Stop").disabled and at.dataframe,
+        TIMEOUT,
+        "the run has finished and its epoch table is shown",
+    )
     assert not at.exception
     charts = at.get("plotly_chart")
     assert len(charts) == 2, "loss and accuracy"
@@ -96,9 +126,9 @@ def test_stop_stops_a_long_run_and_keeps_the_model():
     at.radio(key="train.models_to_train").set_value("keras").run()
     button(at, "Train").click().run()
     # Any epoch past the first: the poll may not catch "epoch 2" itself.
-    poll_until(at, lambda at: re.search(r"epoch ([2-9]|\d\d)/100", progress_text(at)), 60)
+    rerun_until(at, lambda at: re.search(r"epoch ([2-9]|\d\d)/100", progress_text(at)), TIMEOUT, "epoch 2 has begun")
     button(at, "Stop").click().run()
-    poll_until(at, lambda at: "Stopped" in progress_text(at), 30)
+    rerun_until(at, lambda at: "Stopped" in progress_text(at), TIMEOUT, "the run says it stopped")
     text = progress_text(at)
     assert "Stopped after" in text and "model trained so far is kept" in text
     assert not button(at, "Train 5 more epochs").disabled
@@ -108,7 +138,7 @@ def test_compare_page_overlays_keras_and_the_baseline_and_reads_the_result():
     at = open_page("pages/train.py")
     choose_digits(at, epochs=3)
     button(at, "Train").click().run()
-    poll_until(at, lambda at: progress_text(at).count("Finished") == 2)
+    rerun_until(at, lambda at: progress_text(at).count("Finished") == 2, TIMEOUT, "Keras and the baseline finished")
     at.switch_page("pages/compare.py").run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2

@@ -44,7 +44,7 @@ def test_a_folder_script_never_shows_the_folder_path():
 
 
 def test_the_digits_script_trains(tmp_path):
-    config = TrainingConfig(dataset="digits", epochs=4, optimizer="adam", metrics=("accuracy",))
+    config = TrainingConfig(dataset="digits", epochs=4, optimizer="adam", metrics=("accuracy", "f1"))
     path = tmp_path / "train_digits.py"
     path.write_text(keras_script(config))
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -16,6 +16,7 @@ from core.data.splits import run_indices
 from core.jobs.runner import JobRunner, OwnerWatchdog, max_concurrent_from_environment, orphan_seconds_from_environment
 from core.jobs.training_job import training_job
 from core.training.run import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingRun
+from tests.polling import poll_until
 
 
 @pytest.fixture(autouse=True)
@@ -116,9 +117,7 @@ def test_two_at_once_when_the_limit_is_two():
 
     for run in runs:
         runner.submit([run], job_for(run), preload="charts")
-    deadline = time.time() + 5
-    while runner.counts()["running"] < 2 and time.time() < deadline:
-        time.sleep(0.01)
+    poll_until(lambda: runner.counts()["running"] >= 2, 30, "two jobs are running")
     assert [run.status for run in runs] == [RUNNING, RUNNING, QUEUED]
     assert runner.position(runs[2]) == 1
     release.set()
@@ -163,9 +162,7 @@ def test_the_watchdog_forgets_ended_runs_and_its_thread_ends_when_idle():
     run = TrainingRun(TrainingConfig(dataset="digits"))
     watchdog.watch([run], "carol")
     run.mark_finished(FINISHED, "done")
-    deadline = time.time() + 5
-    while watchdog.watched() and time.time() < deadline:
-        time.sleep(0.02)
+    poll_until(lambda: not watchdog.watched(), 30, "the watchdog has let go of the finished run")
     assert watchdog.watched() == 0
     time.sleep(0.2)
     assert not watchdog.polling, "an idle app does not poll"
@@ -195,9 +192,7 @@ def test_a_closed_session_cancels_its_queued_and_its_running_training():
     watchdog.watch([running], "dave")
     watchdog.watch([queued], "erin")
     sessions.connected = {"dave"}  # erin closed her tab while waiting
-    deadline = time.time() + 5
-    while queued.status != CANCELLED and time.time() < deadline:
-        time.sleep(0.02)
+    poll_until(lambda: queued.status == CANCELLED, 30, "the closed session's queued run is cancelled")
     assert queued.status == CANCELLED and running.status == RUNNING
     sessions.connected = set()  # dave closed his tab while training
     assert runner.wait_idle(5)

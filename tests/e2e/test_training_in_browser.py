@@ -22,8 +22,10 @@ from tests.e2e.browser import (
 from tests.e2e.conftest import ROOT, start_server, stop_server
 
 README_SCREENSHOT = ROOT / "docs" / "screenshot-train.png"
-# Keras (TensorFlow) takes several seconds to import; the landing page must not wait for it.
-LANDING_SECONDS = 5.0
+# Keras (TensorFlow) takes several seconds to import; the landing page must not wait for it. The test
+# sees that in the page's own words; this bound only says it draws at all (bench/busy_server.py prints
+# how long it takes against the same page once Keras has loaded).
+LANDING_SECONDS = 30.0
 
 
 @pytest.fixture

@@ -13,6 +13,13 @@ from tests.ray.local_cluster import LocalCluster
 RAY_INSTALLED = importlib.util.find_spec("ray") is not None
 
 
+def pytest_collection_modifyitems(items):
+    # Every test here starts a cluster: `-m "not ray"` leaves them out (pytest hands this hook every item).
+    for item in items:
+        if "tests/ray/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.ray)
+
+
 def needs_ray() -> None:
     """Skip where Ray is not installed, except in CI (CI=true), where these tests must run."""
     if not RAY_INSTALLED:

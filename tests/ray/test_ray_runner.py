@@ -2,7 +2,6 @@
 
 import os
 import signal
-import time
 
 import numpy as np
 import pytest
@@ -13,16 +12,10 @@ from core.jobs.ray_jobs import apply_events, forward_to
 from core.jobs.runner import JobRunner
 from core.jobs.training_job import training_job
 from core.training.run import FAILED, FINISHED, RUNNING, STOPPED, TrainingRun
+from tests.polling import poll_until
 from tests.ray.local_cluster import free_port
 
 JOB_TIMEOUT_SECONDS = 120
-
-
-def wait_until(condition, timeout: float = JOB_TIMEOUT_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the Ray job"
-        time.sleep(0.1)
 
 
 def test_a_workers_events_replayed_into_an_app_run_give_the_same_record(digits):
@@ -96,7 +89,7 @@ def test_several_trainings_at_once_each_keep_their_own_settings(ray_runner, digi
 def test_stop_ends_a_ray_run_and_keeps_its_model(ray_runner, digits):
     runs = [TrainingRun(TrainingConfig(dataset="digits", epochs=60, seed=4), "keras")]
     ray_runner.submit(runs, training_job(runs, digits))
-    wait_until(lambda: runs[0].completed_epochs >= 1)
+    poll_until(lambda: runs[0].completed_epochs >= 1, JOB_TIMEOUT_SECONDS, "the Ray job has finished an epoch")
     ray_runner.cancel(runs)
     assert ray_runner.wait_idle(timeout=JOB_TIMEOUT_SECONDS)
     snap = runs[0].snapshot()
@@ -107,7 +100,7 @@ def test_stop_ends_a_ray_run_and_keeps_its_model(ray_runner, digits):
 def test_a_worker_that_dies_fails_its_run_clearly_and_the_next_run_works(ray_runner, digits):
     runs = [TrainingRun(TrainingConfig(dataset="digits", epochs=60, seed=5), "keras")]
     ray_runner.submit(runs, training_job(runs, digits))
-    wait_until(lambda: runs[0].snapshot().batches)
+    poll_until(lambda: runs[0].snapshot().batches, JOB_TIMEOUT_SECONDS, "the Ray job has sent a batch point")
     worker = ray_runner.worker_of(runs[0])
     os.kill(worker.pid, signal.SIGKILL)
     assert ray_runner.wait_idle(timeout=JOB_TIMEOUT_SECONDS)
