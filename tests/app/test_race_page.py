@@ -1,0 +1,121 @@
+"""The Train page's Race section in AppTest: a preset raced live and ranked, Stop, and clear messages for bad races."""
+
+import json
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.results import lesson_texts as texts
+from core.results.experiments import RunStore
+from core.training.run import ACTIVE_STATUSES, FINISHED, STOPPED
+from pages.resources import job_runner
+from pages.session import Keys
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+TIMEOUT = 120
+
+
+def open_train(epochs: int = 2) -> AppTest:
+    """The Train page on the embedded digits, Keras only."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key=Keys.TRAIN_DATASET).set_value("digits").run()
+    at.slider(key=Keys.TRAIN_EPOCHS).set_value(epochs).run()
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def poll_until(at: AppTest, done, seconds: float = 240) -> None:
+    """AppTest has no timer: the live fragment's run_every never fires, so poll with at.run()."""
+    deadline = time.time() + seconds
+    while not done(at) and time.time() < deadline:
+        time.sleep(0.5)
+        at.run()
+
+
+def progress_text(at: AppTest) -> str:
+    return " | ".join(p.proto.text for p in at.get("progress"))
+
+
+def errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+def ranking(at: AppTest):
+    """The race's ranking table (the page also shows the model's layers as a table)."""
+    return next((frame.value for frame in at.dataframe if "rank" in frame.value), None)
+
+
+def race_runs(at: AppTest):
+    return at.session_state[Keys.RACE].runs
+
+
+def test_a_preset_race_trains_every_variant_live_and_ranks_them():
+    at = open_train(epochs=2)
+    at.selectbox(key=Keys.RACE_PRESET).set_value("optimizers").run()
+    assert "Estimated here for the whole race (3 variants)" in " ".join(c.value for c in at.caption)
+    button(at, texts.RACE_BUTTON).click().run()
+    runs = race_runs(at)
+    assert [run.label for run in runs] == ["optimizer Adam", "optimizer SGD", "optimizer RMSprop"]
+    assert button(at, "Train").disabled, "one thing at a time: Train waits for the race"
+    poll_until(at, lambda at: all(run.status not in ACTIVE_STATUSES for run in runs) and ranking(at) is not None)
+    assert not at.exception, at.exception
+    assert [run.status for run in runs] == [FINISHED] * 3
+    assert progress_text(at).count("Finished 2 epochs") == 3
+    # One chart per metric with every variant on it (training and validation each), then setting against score.
+    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    loss_names = {trace["name"] for trace in charts[0]["data"] if trace.get("name")}
+    assert {f"{run.label} {split}" for run in runs for split in ("training", "validation")} <= loss_names
+    assert charts[-1]["data"][0]["type"] == "parcoords"
+    table = ranking(at)
+    assert list(table["rank"]) == [1, 2, 3]
+    assert set(table["variant"]) == {run.label for run in runs}
+    said = " ".join(m.value for m in at.markdown)
+    assert "After 2 epochs each," in said and "Given the same" in said
+    # Every variant is an ordinary run: saved (when the race's job has ended), and listed on Experiments.
+    assert job_runner().wait_idle(timeout=60)
+    saved = {record["run_id"] for record in RunStore().load().records}
+    assert {run.run_id for run in runs} <= saved
+    at.switch_page("pages/experiments.py").run()
+    assert not at.exception
+    assert {run.run_id for run in runs} <= set(at.dataframe[0].value["run"])
+
+
+def test_stop_ends_every_variant_and_keeps_what_each_learned():
+    at = open_train(epochs=60)
+    at.selectbox(key=Keys.RACE_PRESET).set_value("learning_rates").run()
+    button(at, texts.RACE_BUTTON).click().run()
+    runs = race_runs(at)
+    poll_until(at, lambda at: all(run.completed_epochs >= 1 for run in runs), 180)
+    button(at, texts.RACE_STOP).click().run()
+    poll_until(at, lambda at: all(run.status not in ACTIVE_STATUSES for run in runs), 60)
+    assert [run.status for run in runs] == [STOPPED] * 3
+    assert all(run.model is not None and 1 <= run.completed_epochs < 60 for run in runs)
+    poll_until(at, lambda at: ranking(at) is not None, 30)
+    assert set(ranking(at)["status"]) == {STOPPED}, "a stopped race is ranked too"
+
+
+def test_a_race_that_cannot_be_run_says_why_and_cannot_start():
+    at = open_train()
+    at.selectbox(key=Keys.RACE_PRESET).set_value("own").run()
+    at.selectbox(key=Keys.RACE_SETTING).set_value("learning_rate").run()
+    for typed, message in (
+        ("0.1, abc", "learning_rate takes numbers; got 'abc'."),
+        ("0.1, 0.1", "Each value of learning_rate may be raced once; 0.1 appears twice."),
+        ("0.1", "A race needs 2 to 4 values of learning_rate; got 1."),
+    ):
+        at.text_input(key=f"{Keys.RACE_VALUES}.learning_rate").input(typed).run()
+        assert message in errors(at)
+        assert button(at, texts.RACE_BUTTON).disabled
+    at.selectbox(key=Keys.RACE_SETTING).set_value("dropout").run()
+    at.text_input(key=f"{Keys.RACE_VALUES}.dropout").input("0.2, 0.99").run()
+    assert "dropout 0.99 cannot be raced: dropout must be between 0.0 and 0.9; got 0.99." in errors(at)
+    assert button(at, texts.RACE_BUTTON).disabled
+    at.text_input(key=f"{Keys.RACE_VALUES}.dropout").input("0.2, 0.5").run()
+    assert not errors(at) and not button(at, texts.RACE_BUTTON).disabled
+    assert not at.exception
