@@ -1,4 +1,5 @@
-"""The Train page's Race section in AppTest: a preset raced live and ranked, Stop, and clear messages for bad races."""
+"""Races in AppTest: the Train page's Race section (a preset raced live and ranked, Stop, clear messages for
+bad races), and the lesson's optimizer race, which a workshop room's participants watch overlaid."""
 
 import json
 import time
@@ -9,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core.results import lesson_texts as texts
 from core.results.experiments import RunStore
 from core.training.run import ACTIVE_STATUSES, FINISHED, STOPPED
-from pages.resources import job_runner
+from pages.resources import job_runner, room_registry
 from pages.session import Keys
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -119,3 +120,48 @@ def test_a_race_that_cannot_be_run_says_why_and_cannot_start():
     at.text_input(key=f"{Keys.RACE_VALUES}.dropout").input("0.2, 0.5").run()
     assert not errors(at) and not button(at, texts.RACE_BUTTON).disabled
     assert not at.exception
+
+
+def text_of(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [h.value for h in at.header]
+    return " ".join(str(part) for part in parts + [s.value for s in at.subheader])
+
+
+def curve_names(at: AppTest) -> set[str]:
+    return {trace.get("name") for chart in at.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]}
+
+
+def test_the_lessons_optimizer_race_is_what_the_room_watches_overlaid():
+    room_registry.clear()
+    presenter = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    presenter.session_state[Keys.LESSON_DATASET] = "digits"
+    presenter.session_state[Keys.LESSON_EPOCHS] = 2
+    presenter.query_params["step"] = "6"
+    presenter.run()
+    presenter.switch_page("pages/lesson.py").run()
+    button(presenter, texts.START_ROOM).click().run()
+    code, _ = presenter.session_state[Keys.ROOM_PRESENTED]
+    presenter.switch_page("pages/lesson.py").run()
+    assert texts.LESSON_RACE_QUESTION in text_of(presenter)  # step 6 asks the next question (over a replay)
+    button(presenter, texts.LESSON_RACE_BUTTON).click().run()
+    runs = presenter.session_state[Keys.RACE].runs
+    assert [run.config.optimizer for run in runs] == ["adam", "sgd", "rmsprop"]
+    assert presenter.header[0].value.startswith("Step 5 of 6"), "the race is watched at step 5"
+    room = room_registry().get(code)
+    assert room.view().presenter_runs == tuple(runs) and room.view().step == 5
+
+    viewer = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    viewer.query_params["code"] = code
+    viewer.run()
+    viewer.switch_page("pages/room.py").run()
+    assert "Step 5 of 6" in text_of(viewer)
+    poll_until(viewer, lambda at: all(run.status not in ACTIVE_STATUSES for run in runs))
+    assert [run.status for run in runs] == [FINISHED] * 3
+    assert {f"{run.label} validation" for run in runs} <= curve_names(viewer), "every variant on the room's chart"
+    button(presenter, texts.NEXT).click().run()
+    viewer.run()
+    assert "Step 6 of 6" in text_of(viewer) and texts.RACE_RANKING in text_of(viewer)
+    assert "After 2 epochs each," in text_of(viewer)
+    assert not any(b.label == texts.LESSON_RACE_BUTTON for b in viewer.button), "participants only watch"
+    assert texts.RACE_RANKING in text_of(presenter) and not presenter.exception and not viewer.exception
+    room_registry.clear()
