@@ -165,3 +165,23 @@ def test_the_lessons_optimizer_race_is_what_the_room_watches_overlaid():
     assert not any(b.label == texts.LESSON_RACE_BUTTON for b in viewer.button), "participants only watch"
     assert texts.RACE_RANKING in text_of(presenter) and not presenter.exception and not viewer.exception
     room_registry.clear()
+
+
+def test_a_diverging_variant_shows_its_own_message_and_the_other_is_ranked():
+    at = open_train(epochs=3)
+    at.selectbox(key=Keys.TRAIN_OPTIMIZER).set_value("sgd").run()
+    at.slider(key=Keys.TRAIN_HIDDEN_LAYERS).set_value(3).run()
+    at.select_slider(key=Keys.TRAIN_UNITS).set_value(512).run()
+    at.selectbox(key=Keys.RACE_PRESET).set_value("own").run()
+    at.selectbox(key=Keys.RACE_SETTING).set_value("learning_rate").run()
+    at.text_input(key=f"{Keys.RACE_VALUES}.learning_rate").input("10, 0.01").run()
+    button(at, texts.RACE_BUTTON).click().run()
+    wild, calm = race_runs(at)
+    poll_until(
+        at, lambda at: all(run.status not in ACTIVE_STATUSES for run in (wild, calm)) and ranking(at) is not None
+    )
+    assert f"{wild.label}: {wild.snapshot().message}" in errors(at) and "diverged" in errors(at)
+    assert calm.status == FINISHED
+    table = ranking(at)
+    assert list(table["variant"]) == [calm.label, wild.label], "a failed variant ranks last"
+    assert f"{wild.label} failed:" in " ".join(m.value for m in at.markdown)
