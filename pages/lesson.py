@@ -6,10 +6,11 @@ from core import config as settings
 from core.config import TrainingConfig
 from core.results import lesson
 from core.results import lesson_texts as texts
+from core.training.race import RaceError, RaceSpec, new_race
 from pages import rooms
 from pages.lesson_steps import LESSON_DATASETS, LessonView, draw_step
 from pages.resources import dataset_or_fallback
-from pages.runs import start_training
+from pages.runs import current_race, start_race, start_training
 from pages.session import Keys, any_active
 from pages.streamlit_patches import route_through_app
 
@@ -56,6 +57,20 @@ def presenter_changed() -> None:
 def fit(config: TrainingConfig, dataset) -> None:
     """The lesson's Fit (and early-stopping) button: a Keras run, shown by Train and Compare too."""
     if start_training(config, dataset, "keras") is None:
+        st.error(texts.FIT_KERAS_FAILED)
+        return
+    go_to(5)
+    st.rerun()
+
+
+def race(spec: RaceSpec, config: TrainingConfig, dataset) -> None:
+    """Step 6's race: the lesson's model once per value, trained side by side; watched at step 5."""
+    try:
+        started = start_race(new_race(spec, config), dataset)
+    except RaceError as error:
+        st.error(str(error))
+        return
+    if started is None:
         st.error(texts.FIT_KERAS_FAILED)
         return
     go_to(5)
@@ -110,7 +125,10 @@ if notice:
 lesson_config = TrainingConfig(dataset=dataset.name, epochs=epochs)
 room_bar(step, lesson_config)
 
-view = LessonView(dataset, lesson_config, presenter, st.session_state.get(Keys.KERAS_RUN), start=fit)
+race_runs = tuple(current_race().runs) if current_race() else ()  # a race started after the last Fit
+view = LessonView(
+    dataset, lesson_config, presenter, st.session_state.get(Keys.KERAS_RUN), start=fit, runs=race_runs, start_race=race
+)
 draw_step(step, view)
 
 # In presenter mode the buttons answer keys (Streamlit's own button shortcuts): ← and → change step, T trains, S stops.

@@ -1,7 +1,8 @@
 """The lesson's six steps, drawn for whoever watches: the Lesson page, or a workshop room's screens.
 
 Each step draws from a LessonView: the dataset and settings, the run to show (live) and whether
-this screen may start one. The Lesson page and the Room page draw the same steps from it.
+this screen may start one. The Lesson page and the Room page draw the same steps from it. A race
+(several runs) is drawn overlaid at steps 5 and 6, by pages/race_view.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from core.data.datasets import Dataset
 from core.results import lesson, replay, saliency
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
+from core.training.race import PRESETS, RaceSpec
 from core.training.run import ACTIVE_STATUSES, QUEUED, RUNNING, RunSnapshot, TrainingRun
+from pages import race_view
 from pages.live import live
 from pages.looks import palette
 from pages.resources import dataset_or_fallback
@@ -40,6 +43,14 @@ class LessonView:
     # start(config, dataset) trains a run from this screen; None where the screen only watches.
     start: Callable[[TrainingConfig, Dataset], None] | None = None
     live_options: dict = field(default_factory=dict)  # passed to pages.live.live (a room's viewers)
+    # A race's variants: with more than one, steps 5 and 6 show them overlaid instead of `run`.
+    runs: tuple[TrainingRun, ...] = ()
+    # start_race(spec, config, dataset) races from this screen; None where the screen only watches.
+    start_race: Callable[[RaceSpec, TrainingConfig, Dataset], None] | None = None
+
+    @property
+    def race(self) -> tuple[TrainingRun, ...] | None:
+        return self.runs if len(self.runs) > 1 else None
 
 
 def styled(figure, presenter: bool):
@@ -125,7 +136,7 @@ def step_fit(view: LessonView) -> None:
     st.code(texts.FIT_CODE.format(epochs=config.epochs, batch_size=config.batch_size), language="python")
     if view.start is None:
         return
-    busy = view.run is not None and view.run.status in ACTIVE_STATUSES
+    busy = any(run.status in ACTIVE_STATUSES for run in (view.run, *view.runs) if run is not None)
     if st.button(texts.FIT_BUTTON, type="primary", disabled=busy, key=Keys.LESSON_FIT):
         view.start(config, dataset)
     if busy:
@@ -134,10 +145,16 @@ def step_fit(view: LessonView) -> None:
 
 def step_watch(view: LessonView) -> None:
     st.write(texts.WATCH_INTRO)
+    if view.race:
+        live(view.race, lambda snapshots: draw_race_curves(snapshots, view.presenter), **view.live_options)
+        return
     show_run_or_replay(view, lambda snapshot: draw_curves(snapshot, view.presenter))
 
 
 def step_read(view: LessonView) -> None:
+    if view.race:
+        live(view.race, lambda snaps: race_view.draw_reading(snaps, "lesson.race", view.presenter), **view.live_options)
+        return
     show_run_or_replay(view, lambda snapshot: draw_reading(snapshot, view))
 
 
@@ -257,6 +274,7 @@ def draw_reading(snapshot: RunSnapshot, view: LessonView) -> None:
             if rerun.dataset != dataset.name:
                 dataset, _ = dataset_or_fallback(rerun.dataset, rerun.data_dir)
             view.start(rerun.replace(dataset=dataset.name, data_dir=None), dataset)
+    offer_race(snapshot, view)
     draw_what_it_learned(snapshot)
 
 
@@ -276,6 +294,21 @@ def draw_what_it_learned(snapshot: RunSnapshot) -> None:
         st.markdown(texts.LEARNED_EXAMPLE.format(index=index, true=dataset.class_names[dataset.y_test[index]]))
         show_why(model, dataset.x_test[index], dataset.class_names, "lesson")
     show_hidden_map(snapshot, dataset, "lesson")
+
+
+def draw_race_curves(snapshots: list[RunSnapshot], presenter: bool) -> None:
+    race_view.draw_progress(snapshots)
+    race_view.draw_curves(snapshots, "lesson.race", presenter)
+
+
+def offer_race(snapshot: RunSnapshot, view: LessonView) -> None:
+    """The workshop's next question, answered by a race: the lesson's model with three optimizers."""
+    if view.start_race is None:
+        return
+    st.subheader(texts.LESSON_RACE_QUESTION)
+    st.write(texts.LESSON_RACE_OFFER)
+    if st.button(texts.LESSON_RACE_BUTTON, disabled=snapshot.is_active, key=Keys.LESSON_RACE):
+        view.start_race(PRESETS["optimizers"].spec, view.config, view.dataset)
 
 
 def draw_step(step: int, view: LessonView) -> None:

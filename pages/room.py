@@ -126,7 +126,8 @@ def participant_view(room: Room) -> None:
         st.rerun()
     config = view.presenter_config or TrainingConfig(dataset=settings.EMBEDDED_DATASET)
     dataset, _ = dataset_or_fallback(config.dataset, None)
-    presenter_run = next((run for run in view.presenter_runs if run.kind == "keras"), None)
+    presenter_keras = tuple(run for run in view.presenter_runs if run.kind == "keras")  # several: a race
+    presenter_run = presenter_keras[0] if presenter_keras else None
     every = viewer_refresh_seconds(view.participants)
     lesson_view = LessonView(
         dataset,
@@ -134,9 +135,10 @@ def participant_view(room: Room) -> None:
         presenter=False,
         run=presenter_run,
         live_options={"owned": False, "every": every, "changed": following(room)},
+        runs=presenter_keras,
     )
     draw_step(view.step, lesson_view)
-    watching_live = view.step >= 5 and presenter_run is not None and presenter_run.snapshot().is_active
+    watching_live = view.step >= 5 and any(run.snapshot().is_active for run in presenter_keras)
     if not watching_live:
         rerun_when(following(room), FOLLOW_SECONDS)
     st.divider()

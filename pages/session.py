@@ -49,6 +49,15 @@ class Keys:
     TRAIN_SETTINGS = tuple(_SIDEBAR.values())
     train_learning_rate = staticmethod(settings.learning_rate_key)
     TRAIN_SETTINGS_KEPT = "train.settings_kept"  # their values, kept while another page is shown
+    # Races (pages/race_view.py): this session's latest race, and the Train page's race controls.
+    RACE = "race.current"  # the Race (core.training.race) last started here; None after a Train press
+    RACE_PRESET = "race.preset"  # a preset's key, or RACE_OWN_CHOICE
+    RACE_SETTING = "race.setting"
+    RACE_CHOICES = "race.choices"  # the values of a setting with named choices (optimizer, activation, model)
+    RACE_VALUES = "race.values"  # the values of a numeric setting, as typed: "0.1, 0.01"
+    RACE_START = "race.start"
+    RACE_STOP = "race.stop"
+    RACE_X_AXIS = "race.x_axis"
     # Rooms: the presenter's room and secret, or the room joined as a participant (see pages/rooms.py).
     ROOM_PRESENTED = "room.presented"  # (code, secret) of the room this session presents
     ROOM_JOINED = "room.joined"  # code of the room this session follows as a participant
@@ -74,6 +83,7 @@ class Keys:
     LESSON_EARLY_STOPPING = "lesson.early_stopping"
     LESSON_TRAIN_KEY = "lesson.train_key"  # presenter mode's T button
     LESSON_STOP_KEY = "lesson.stop_key"  # presenter mode's S button
+    LESSON_RACE = "lesson.race"  # step 6: race the optimizers
     # Evaluate.
     EVALUATE_MODEL = "evaluate.model"  # which run the Evaluate page scores: "keras" or "baseline"
     EVALUATE_NORMALISE = "evaluate.normalise"

@@ -9,11 +9,11 @@ from core.jobs import budget
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
 from core.training.run import FAILED
-from pages import rooms
+from pages import race_view, rooms
 from pages.live import live
 from pages.looks import palette
 from pages.resources import dataset_or_fallback, job_runner, show_runner_notice
-from pages.runs import start_training, train_more
+from pages.runs import current_race, start_training, train_more
 from pages.session import (
     Keys,
     any_active,
@@ -222,8 +222,10 @@ if config is not None:
 
 runs = current_runs()
 active = any_active(runs)
+race = current_race()  # started after the last Train: the page shows it instead of the runs
+racing = race is not None and race.is_active
 train_column, stop_column, more_column = st.columns([1, 1, 2])
-if train_column.button("Train", type="primary", disabled=config is None or active, width="stretch"):
+if train_column.button("Train", type="primary", disabled=config is None or active or racing, width="stretch"):
     if start_training(config, dataset, models_to_train) is not None:
         st.rerun()
 if stop_column.button("Stop", disabled=not active, width="stretch"):
@@ -231,7 +233,7 @@ if stop_column.button("Stop", disabled=not active, width="stretch"):
     job_runner().cancel(runs)
     st.rerun()
 with more_column:
-    finished_with_model = bool(runs) and not active and all(run.model is not None for run in runs)
+    finished_with_model = bool(runs) and not active and race is None and all(run.model is not None for run in runs)
     extra = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 5, key=Keys.EXTRA_EPOCHS)
     if st.button(f"Train {extra} more epochs", disabled=not finished_with_model):
         train_more(runs, int(extra))
@@ -253,7 +255,13 @@ if keras_run is not None and active:
         if st.button("Apply learning rate"):
             keras_run.request_learning_rate(new_rate)
 
-if runs:
+# Races: one setting varied, the variants trained side by side (pages/race_view.py); folded away until wanted.
+with st.expander(texts.RACE_SECTION):
+    race_view.race_controls(config, dataset if config is not None else None, active or racing, apply_fix)
+
+if race is not None:
+    race_view.race_on_train_page(race)
+elif runs:
     live(runs, draw_progress)
 else:
     st.info("Press **Train** to start. The curves appear here after the first batches.")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from core.data.datasets import Dataset
 from core.jobs import budget
-from core.jobs.runner import JobRunner
+from core.jobs.runner import DEFAULT_PRIORITY, JobRunner
 from core.jobs.training_job import TrainingJobSpec, training_job
 from core.training.race import Race, train_race
 from core.training.run import TrainingRun
@@ -36,22 +36,30 @@ class RaceJob:
 Wrap = Callable[[Callable[[], None], Sequence[TrainingRun]], Callable[[], None]]
 
 
-def submit_race(runner, race: Race, dataset: Dataset, wrap: Wrap | None = None, parallel: bool | None = None) -> None:
+def submit_race(
+    runner,
+    race: Race,
+    dataset: Dataset,
+    wrap: Wrap | None = None,
+    parallel: bool | None = None,
+    priority: int = DEFAULT_PRIORITY,
+) -> None:
     """Queue `race` on `runner`; returns at once.
 
     In this process (a JobRunner) the race is one RaceJob. A runner that trains elsewhere (Ray's)
     gets one ordinary training job per variant, which its workers train in parallel; the variants
     then share initial weights through their common seed only. `wrap(job, runs)` wraps each job
-    (e.g. core.results.experiments.saving_job, so every variant is saved).
+    (e.g. core.results.experiments.saving_job, so every variant is saved). `priority` is the line's
+    (core.jobs.runner.PRESENTER_PRIORITY puts a workshop presenter's race ahead of the room's tries).
     """
     wrap = wrap or (lambda job, runs: job)
     if parallel is None:
         parallel = not isinstance(runner, JobRunner)
     if parallel:
         for run in race.runs:
-            runner.submit([run], wrap(training_job([run], dataset), [run]))
+            runner.submit([run], wrap(training_job([run], dataset), [run]), priority=priority)
     else:
-        runner.submit(race.runs, wrap(RaceJob(race.runs, dataset), race.runs))
+        runner.submit(race.runs, wrap(RaceJob(race.runs, dataset), race.runs), priority=priority)
 
 
 def race_estimate(race: Race, dataset: Dataset) -> budget.Estimate:

@@ -1,6 +1,6 @@
 """The one way a run starts: make its records, queue the training job, save what finishes.
 
-The Train page, the Lesson, workshop rooms and races all start runs here, so saving to the run
+The Train page, the Lesson, workshop rooms and races (start_race) all start runs here, so saving to the run
 folder (core.results.experiments) and the waiting line's estimates are never forgotten by a copy.
 """
 
@@ -12,9 +12,11 @@ from typing import Any
 from core.config import TRAIN_CHOICES, TrainingConfig
 from core.data.datasets import Dataset
 from core.jobs import budget
+from core.jobs.race_job import submit_race
 from core.jobs.runner import DEFAULT_PRIORITY
 from core.jobs.training_job import training_job
 from core.results.experiments import RunStore, saving_job
+from core.training.race import Race
 from core.training.run import TrainingRun
 
 KINDS = ("keras", "baseline")  # in the order one job trains them
@@ -66,6 +68,26 @@ def start_run(
 ) -> list[TrainingRun]:
     """Start training `config` on `dataset`: new run records, queued on `runner`, saved when done."""
     return start_runs(runner, new_runs(config, train, label), dataset, store=store, priority=priority)
+
+
+def start_race(
+    runner: Any,
+    race: Race,
+    dataset: Dataset,
+    *,
+    store: RunStore | None = None,
+    priority: int = DEFAULT_PRIORITY,
+) -> Race:
+    """Queue every variant of `race` (core.training.race.new_race) on `runner`; each is saved when it ends.
+
+    Each variant carries its own estimate, so the line's waiting times count the whole race.
+    """
+    for run in race.runs:
+        run.estimated_seconds = budget.estimate(
+            run.config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
+        ).total_seconds
+    submit_race(runner, race, dataset, wrap=lambda job, runs: saving_job(job, runs, store), priority=priority)
+    return race
 
 
 def _label(label: str | None, kind: str, count: int) -> str | None:

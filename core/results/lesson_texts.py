@@ -195,3 +195,42 @@ LEARNED_FROM_REPLAY = (
     "looks at and how it arranges the digits inside."
 )
 LEARNED_WHILE_TRAINING = "The saliency map appears when training ends; the map below fills in epoch by epoch."
+# --- races (the Train page's Race section, the lesson's step 6, a room's screens) ----------------
+RACE_SECTION = "Race: several settings side by side, live"
+RACE_INTRO = (
+    "Vary one setting over 2 to 4 values; everything else comes from the sidebar: the same data, split "
+    "and seed and, where the architectures allow, the same starting weights. The variants train in one "
+    "job, one epoch of each in turn, and every one is saved like any run (see Experiments)."
+)
+RACE_QUESTION = "Question"
+RACE_OWN_CHOICE = "Choose my own setting and values"
+RACE_SETTING = "Setting to vary"
+RACE_CHOICES = "Values (2 to 4)"
+RACE_VALUES = "Values, separated by commas (2 to 4)"
+RACE_VALUES_EXAMPLE = "e.g. {example}"
+RACE_BUTTON = "Race"
+RACE_STOP = "Stop the race"
+RACE_BUSY = "Training in progress: the race can start when it ends."
+RACE_ESTIMATE = (
+    "Estimated here for the whole race ({variants} variants): about {seconds:.0f} s for {epochs} epochs each, "
+    "and {memory} of memory."
+)
+RACE_CURVES_INTRO = "A race: {labels}. One colour per variant; solid lines are training, dashed lines validation."
+RACE_X_AXIS = "Horizontal axis"
+RACE_X_AXES = {"epoch": "epochs", "seconds": "each variant's own training seconds"}
+RACE_RANKING = "The ranking"
+RACE_SAYS = "What the race says"
+RACE_SAYS_SO_FAR = "What the race says so far"
+RACE_PARALLEL = "Setting against score"
+RACE_PARALLEL_HELP = "Each line is one variant, from its setting to its scores; its colour is its test accuracy."
+RACE_NO_EPOCH_YET = "No variant has finished an epoch yet."
+RACE_VARIANT_QUEUED = "{label}: {message}"
+RACE_VARIANT_RUNNING = "{label}: epoch {epoch}/{epochs}"
+RACE_VARIANT_DONE = "{label}: {message}"
+# The lesson's step 6 asks the workshop's next question with a preset race.
+LESSON_RACE_QUESTION = "What if we used another optimizer?"
+LESSON_RACE_OFFER = (
+    "Race the lesson's model with Adam, SGD and RMSprop, each at its own default learning rate: the same "
+    "data, seed and starting weights, one epoch of each in turn. The curves grow together at step 5."
+)
+LESSON_RACE_BUTTON = "Race Adam vs SGD vs RMSprop"

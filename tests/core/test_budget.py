@@ -75,3 +75,18 @@ def test_memory_reads_in_the_unit_a_person_expects():
     assert budget.memory_text(0.3) == "under 1 MB"
     assert budget.memory_text(160.4) == "160 MB"
     assert budget.memory_text(1433.6) == "1.4 GB"
+
+
+def test_a_races_estimate_counts_every_variant_and_its_fewer_epochs_fit_the_budget(digits):
+    from core.jobs.race_job import race_estimate
+    from core.training.race import PRESETS, new_race
+
+    race = new_race(PRESETS["optimizers"].spec, TrainingConfig(dataset="digits", epochs=40))
+    whole = race_estimate(race, digits)
+    alone = budget.estimate(race.runs[0].config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    assert whole.total_seconds > 2.5 * alone.total_seconds  # three variants, each compiled once
+    limit = budget.Limits(seconds=whole.total_seconds / 2)
+    fix = budget.fixes(whole, limit, len(digits.pixels_train))[0]
+    assert fix.epochs and fix.epochs < 40
+    fewer = race_estimate(new_race(race.spec, race.base.replace(epochs=fix.epochs)), digits)
+    assert fewer.total_seconds <= limit.seconds

@@ -4,6 +4,7 @@ import pytest
 
 from core.config import DEFAULT_LEARNING_RATES, TrainingConfig
 from core.jobs.race_job import RaceJob, race_estimate, submit_race
+from core.jobs.runner import DEFAULT_PRIORITY, PRESENTER_PRIORITY
 from core.training.race import PRESETS, SETTINGS, RaceError, RaceSpec, new_race, parse_vary, race_configs
 
 BASE = TrainingConfig(dataset="digits", epochs=2)
@@ -81,9 +82,11 @@ class RecordingRunner:
 
     def __init__(self):
         self.submitted = []
+        self.priorities = []
 
-    def submit(self, runs, job, preload="keras"):
+    def submit(self, runs, job, preload="keras", priority=DEFAULT_PRIORITY):
         self.submitted.append((list(runs), job))
+        self.priorities.append(priority)
 
 
 def test_a_race_is_one_job_in_process_and_one_job_per_variant_elsewhere(digits):
@@ -93,9 +96,10 @@ def test_a_race_is_one_job_in_process_and_one_job_per_variant_elsewhere(digits):
     assert [runs for runs, _ in elsewhere.submitted] == [[run] for run in race.runs]
     assert all(job[0] == "saved" and job[1].spec.dataset_name == "digits" for _, job in elsewhere.submitted)
     in_process = RecordingRunner()
-    submit_race(in_process, race, digits, parallel=False)
+    submit_race(in_process, race, digits, parallel=False, priority=PRESENTER_PRIORITY)
     [(runs, job)] = in_process.submitted
     assert runs == race.runs and isinstance(job, RaceJob) and job.spec.dataset_name == "digits"
+    assert elsewhere.priorities == [DEFAULT_PRIORITY] * 3 and in_process.priorities == [PRESENTER_PRIORITY]
 
 
 def test_the_budget_counts_the_whole_race(digits):

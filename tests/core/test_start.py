@@ -89,3 +89,25 @@ def test_the_wait_before_a_start_adds_up_the_estimates_ahead():
     assert runner.seconds_until_start(TrainingRun(config)) is None
     release.set()
     assert runner.wait_idle(timeout=30)
+
+
+def test_start_race_saves_every_variant_and_a_presenters_race_goes_ahead(digits, quick_config, tmp_path):
+    from core.jobs.start import start_race
+    from core.training.race import PRESETS, new_race
+
+    runner, release = blocked_runner()
+    store = RunStore(tmp_path / "saved")
+    tries = [TrainingRun(quick_config) for _ in range(2)]
+    for run in tries:
+        runner.submit([run], lambda: None, preload="sklearn")
+    race = start_race(
+        runner, new_race(PRESETS["optimizers"].spec, quick_config), digits, store=store, priority=PRESENTER_PRIORITY
+    )
+    assert [runner.position(run) for run in race.runs] == [1, 1, 1]  # one interleaved job, first in line
+    assert all(run.estimated_seconds > 0 for run in race.runs)
+    assert runner.seconds_until_start(tries[0]) >= sum(run.estimated_seconds for run in race.runs)
+    release.set()
+    assert runner.wait_idle(timeout=180)
+    assert [run.status for run in race.runs] == [FINISHED] * 3
+    saved = {record["run_id"] for record in store.load().records}
+    assert saved == {run.run_id for run in race.runs}

@@ -21,6 +21,9 @@ TRACE_NAMES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'
 EPOCH_POINTS_JS = """() => { const chart = document.querySelector('.js-plotly-plot');
     const trace = chart && (chart.data || []).find(t => (t.name || '').endsWith('training'));
     return trace ? trace.x.length : 0; }"""
+# Points of each trace of the first Plotly chart, by the trace's name (a race's variants, each split).
+TRACE_POINTS_JS = """() => { const chart = document.querySelector('.js-plotly-plot');
+    return Object.fromEntries(((chart && chart.data) || []).map(t => [t.name, t.x ? t.x.length : 0])); }"""
 TRAINING_SECONDS = 120
 
 
