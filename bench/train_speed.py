@@ -176,7 +176,7 @@ def train_engine(config, dataset, args) -> dict:
     from core.training.run import TrainingRun
 
     if args.speed:  # exploring: these options instead of the engine's own choice
-        engine.speed_settings = lambda steps_per_epoch, train_images=0: json.loads(args.speed)
+        engine.speed_settings = lambda *_, **__: json.loads(args.speed)
     run = TrainingRun(config)
     estimate = _estimated_seconds(config, dataset)
     lefts: list[tuple[float, float | None, float | None]] = []

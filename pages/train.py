@@ -11,6 +11,7 @@ from core.jobs import budget
 from core.jobs.training_job import training_job
 from core.results.experiments import saving_job
 from core.training.architecture import describe_model, layer_markdown, total_parameters
+from core.training.eta import seconds_left
 from core.training.run import FAILED, TrainingRun
 from pages.shared import (
     Keys,
@@ -29,6 +30,8 @@ MODELS_TO_TRAIN = ("Keras and the scikit-learn baseline", "Keras only", "The bas
 # When, by the server's clock, this session's empty charts may be drawn (see empty_curves_soon).
 CHARTS_SHOWN_KEY = "train.empty_charts_at"
 CHARTS_DELAY_SECONDS = 2.0
+# Two live charts abreast, under the title and the progress lines, within a 720-pixel-high window.
+LIVE_CHART_HEIGHT = 260
 
 
 def settings_sidebar() -> tuple[TrainingConfig | None, str]:
@@ -165,7 +168,16 @@ def draw_curves(snapshots, metrics: tuple[str, ...]) -> None:
     columns = st.columns(2)
     for index, metric in enumerate(metrics):
         with columns[index % 2]:
-            st.plotly_chart(charts.training_curves(snapshots, metric), key=f"train.chart.{metric}")
+            figure = charts.training_curves(snapshots, metric, height=LIVE_CHART_HEIGHT)
+            st.plotly_chart(figure, key=f"train.chart.{metric}")
+
+
+def show_dataset_notice(chosen: str, notice: str) -> None:
+    """One line saying which data the run uses instead; what failed and how to fix it, folded away."""
+    name = settings.DATASETS[chosen].split(" (")[0]
+    label = f"{name} could not be loaded: training on the embedded scikit-learn digits instead"
+    with st.expander(label, icon=":material/cloud_off:"):
+        st.write(notice)
 
 
 def empty_curves_soon(metrics: tuple[str, ...]) -> None:
@@ -194,7 +206,8 @@ def progress_text(snap) -> str:
         return f"{snap.label}: {snap.message}"
     if snap.status != "running":
         return f"{snap.label}: {snap.message} ({snap.elapsed_seconds:.1f} s)"
-    eta = f", about {snap.eta_seconds:.0f} s left" if snap.eta_seconds is not None else ""
+    left = seconds_left(snap)
+    eta = f", about {left:.0f} s left" if left is not None else ""
     return (
         f"{snap.label}: epoch {snap.current_epoch}/{snap.total_epochs}, batch {snap.current_step}/"
         f"{snap.steps_per_epoch}, {snap.elapsed_seconds:.0f} s{eta}"
@@ -226,11 +239,15 @@ if config is not None:
     if st.query_params.to_dict() != shared:
         st.query_params.from_dict(shared)
 
+# Once there is a run its live curves sit here, under the title, so pressing Train brings them
+# into view in a 1280×720 window; the details and buttons follow them.
+live_area = st.container()
 if config is not None:
     with st.spinner("Loading the dataset…"):
         dataset, notice = dataset_or_fallback(config.dataset, config.data_dir)
     if notice:
-        st.warning(notice)
+        with live_area:
+            show_dataset_notice(config.dataset, notice)
         config = config.replace(dataset=dataset.name, data_dir=None)
     st.caption(
         f"**{dataset.title}**: {len(dataset.pixels_train):,} training images "
@@ -277,7 +294,8 @@ if keras_run is not None and active:
             keras_run.request_learning_rate(new_rate)
 
 if runs:
-    live(runs, draw_progress)
+    with live_area:
+        live(runs, draw_progress)
 else:
     st.info("Press **Train** to start. The curves appear here after the first batches.")
     empty_curves_soon(("loss", *config.metrics) if config is not None else ("loss",))
