@@ -45,6 +45,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--model", default="dense", help="dense (the lesson's) or cnn")
+    parser.add_argument("--subsample", type=int, default=None, help="train on this many of the images")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -70,7 +72,13 @@ def training_config(args: argparse.Namespace):
 
     # The lesson's model and optimizer (TrainingConfig's defaults), accuracy only.
     return TrainingConfig(
-        dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, metrics=("accuracy",)
+        dataset=args.dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        metrics=("accuracy",),
+        model=getattr(args, "model", "dense"),
+        subsample=getattr(args, "subsample", None),
     )
 
 
@@ -230,6 +238,7 @@ def _measured(snap, seconds: float, first_point: float, config, dataset, compile
         "first_point_seconds": first_point,
         "test_accuracy": snap.test_metrics["accuracy"],
         "updates_per_epoch": _updates_per_epoch(snap),
+        "epoch_seconds": [row["seconds"] for row in snap.epochs],
         "train_images": _train_images(config, dataset),
         "compile": compile_options,
     }
@@ -281,6 +290,9 @@ def run_child(variant: str, args: argparse.Namespace, env: dict | None = None) -
     command = [sys.executable, str(Path(__file__).resolve()), "--child", variant]
     command += ["--dataset", args.dataset, "--epochs", str(args.epochs)]
     command += ["--batch-size", str(args.batch_size), "--seed", str(args.seed)]
+    command += ["--model", getattr(args, "model", "dense")]
+    if getattr(args, "subsample", None):
+        command += ["--subsample", str(args.subsample)]
     if args.compile:
         command += ["--compile", args.compile]
     if args.speed:

@@ -21,6 +21,7 @@ from core.config import EPOCHS_RANGE, TrainingConfig
 from core.data.splits import run_sizes
 from core.jobs.runner import positive_from_environment
 from core.training.architecture import describe_model
+from core.training.engine import speed_settings
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
@@ -32,6 +33,13 @@ TRAINING_PASSES = 3
 SECONDS_PER_STEP = 0.0011
 SECONDS_PER_EPOCH = 0.2
 COMPILE_SECONDS = 4.0
+# Small runs train without XLA (core.training.engine.speed_settings): tracing the step and predict
+# graphs costs less than compiling, each step a little more (the embedded digits: about 2 s in all).
+GRAPH_COMPILE_SECONDS = 1.2
+GRAPH_SECONDS_PER_STEP = 0.0016
+# Keras's convolutions on this CPU run this many times slower than numpy's products of the same
+# FLOPs (bench/cnn_speed.py: the CNN preset's epoch against its FLOP floor; issue 14 saw 7–15×).
+CONV_SLOWDOWN = 8.0
 FLOAT_BYTES = 4
 # Weights, their gradients and Adam's two moments.
 COPIES_OF_WEIGHTS = 4
@@ -50,6 +58,7 @@ class Estimate:
     memory_mb: float
     train_images: int
     epochs: int
+    compile_seconds: float = COMPILE_SECONDS  # once per run, before the first step
 
 
 @dataclass(frozen=True)
@@ -72,15 +81,20 @@ class Fix:
 
 def flops_per_image(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> float:
     """Multiply-adds ×2 of one forward pass, from the model's layer table."""
-    total = 0.0
+    return sum(flops_by_kind(config, image_shape, num_classes))
+
+
+def flops_by_kind(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> tuple[float, float]:
+    """One forward pass's FLOPs in Dense products and in convolutions, which run at different speeds."""
+    dense = conv = 0.0
     for row in describe_model(config, image_shape, num_classes):
         if row["type"] == "Dense":
-            total += 2 * row["parameters"]
+            dense += 2 * row["parameters"]
         elif row["type"] == "Conv2D":
             height, width, _ = _shape(row)
             # Same padding: each output pixel costs the kernel's weights once.
-            total += 2 * row["parameters"] * height * width
-    return total
+            conv += 2 * row["parameters"] * height * width
+    return dense, conv
 
 
 @lru_cache(maxsize=1)
@@ -110,16 +124,20 @@ def estimate(
     speed = flops_per_second or machine_flops_per_second()
     train_images, validation = run_sizes(config, num_images)
     images = train_images + validation
-    forward = flops_per_image(config, image_shape, num_classes)
+    dense, conv = flops_by_kind(config, image_shape, num_classes)
+    forward = dense + CONV_SLOWDOWN * conv  # in numpy-speed FLOPs
     steps = math.ceil(train_images / config.batch_size)
+    xla = speed_settings(steps, config.epochs, os.environ.get("KERAS_BACKEND", "tensorflow"))["jit_compile"]
+    compile_seconds = COMPILE_SECONDS if xla else GRAPH_COMPILE_SECONDS
     seconds_per_epoch = (TRAINING_PASSES * forward * train_images + forward * validation) / speed
-    seconds_per_epoch += steps * SECONDS_PER_STEP + SECONDS_PER_EPOCH
+    seconds_per_epoch += steps * (SECONDS_PER_STEP if xla else GRAPH_SECONDS_PER_STEP) + SECONDS_PER_EPOCH
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
-        total_seconds=COMPILE_SECONDS + seconds_per_epoch * config.epochs,
+        total_seconds=compile_seconds + seconds_per_epoch * config.epochs,
         memory_mb=memory_mb(config, images, image_shape, num_classes),
         train_images=train_images,
         epochs=config.epochs,
+        compile_seconds=compile_seconds,
     )
 
 
@@ -133,6 +151,13 @@ def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int],
     weights = sum(row["parameters"] for row in rows) * FLOAT_BYTES * COPIES_OF_WEIGHTS
     activations = sum(math.prod(_shape(row)) for row in rows) * config.batch_size * FLOAT_BYTES
     return (data + weights + activations * COPIES_OF_ACTIVATIONS) / MB
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as a person reads it: "5 s", "40 s", "about 7 minutes"."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"about {round(seconds / 60)} minutes"
 
 
 def memory_text(memory_mb: float) -> str:
@@ -156,11 +181,11 @@ def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
     offers = []
     if limits.seconds and found.total_seconds > limits.seconds:
         over = f"about {found.total_seconds:.0f} s, over this server's budget of {limits.seconds:.0f} s"
-        epochs = int((limits.seconds - COMPILE_SECONDS) // found.seconds_per_epoch)
+        epochs = int((limits.seconds - found.compile_seconds) // found.seconds_per_epoch)
         if EPOCHS_RANGE[0] <= epochs < found.epochs:
             offers.append(Fix(f"Train {epochs} epochs instead", f"{found.epochs} epochs take {over}.", epochs=epochs))
         # Only the time spent on images shrinks with fewer of them: not compiling, nor each epoch's set-up.
-        fixed = COMPILE_SECONDS + SECONDS_PER_EPOCH * found.epochs
+        fixed = found.compile_seconds + SECONDS_PER_EPOCH * found.epochs
         share = (limits.seconds - fixed) / (found.total_seconds - fixed)
         images = _subsample(num_images, share) if share > 0 else None
         if images:

@@ -75,3 +75,14 @@ def test_memory_reads_in_the_unit_a_person_expects():
     assert budget.memory_text(0.3) == "under 1 MB"
     assert budget.memory_text(160.4) == "160 MB"
     assert budget.memory_text(1433.6) == "1.4 GB"
+
+
+def test_durations_read_as_a_person_says_them():
+    assert budget.duration_text(4.6) == "5 s"
+    assert budget.duration_text(420) == "about 7 minutes"
+
+
+def test_small_runs_are_estimated_without_xla_compiling():
+    digits = budget.estimate(TrainingConfig(dataset="digits"), 1_437, (8, 8), 10, flops_per_second=SPEED)
+    assert digits.compile_seconds < budget.COMPILE_SECONDS
+    assert estimate(TrainingConfig(dataset="fashion_mnist")).compile_seconds == budget.COMPILE_SECONDS
