@@ -5,8 +5,10 @@
 The FLOPs are counted here, layer by layer (core.jobs.budget.flops_per_image, which the estimate
 uses): each convolution's multiply-adds at every output pixel, each Dense product, ×3 for a training
 step (forward, gradients for inputs and weights), one forward pass per validation image. The floor
-is those FLOPs at the speed numpy reaches, in this run, on the products a convolution becomes
-(im2col: (batch·H·W) × (9·channels) by (9·channels) × filters) and the Dense ones.
+is those FLOPs at numpy's matrix-product speed measured in this run, between the trainings
+(core.jobs.budget's calibration, 128×784 by 784×128). Also printed: numpy on the very products a
+convolution becomes (im2col: (batch·H·W) × (9·channels) by (9·channels) × filters), which run far
+below that speed (k = 9 or 288 is thin for BLAS).
 The epoch time is the engine's own (a fresh process; epochs after the first, so no compiling), and
 the estimate is core.jobs.budget.estimate's seconds per epoch for the same settings.
 
@@ -69,15 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.compile, args.speed, args.backend = None, None, None
     from core.data.datasets import load_dataset
-    from core.jobs.budget import TRAINING_PASSES, estimate, flops_per_image
+    from core.jobs.budget import TRAINING_PASSES, estimate, flops_per_image, machine_flops_per_second
 
     config = train_speed.training_config(args)
     dataset = load_dataset(args.dataset)
     found = estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
     forward = flops_per_image(config, dataset.image_shape, dataset.num_classes)
     rows, floors = [], []
+    im2col = []
     for _ in range(args.repeat):  # alternated: the floor is timed between the runs, under the same load
-        floors.append(floor_seconds(config, dataset, found))
+        machine_flops_per_second.cache_clear()
+        speed = machine_flops_per_second()
+        floors.append(epoch_flops(forward, found, config) / speed)
+        im2col.append(im2col_seconds(config, dataset, found))
         rows.append(train_speed.run_child("engine", args))
         print(f"  engine: epochs {', '.join(f'{s:.1f}' for s in rows[-1]['epoch_seconds'])} s", flush=True)
     floor = statistics.median(floors)
@@ -86,16 +92,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CNN preset, {args.dataset}, {found.train_images:,} training images, batch {args.batch_size}")
     training = TRAINING_PASSES * forward / 1e6
     print(f"FLOPs: {forward / 1e6:.1f} MFLOP forward per image, {training:.1f} per training image")
-    print(f"floor: {floor:.2f} s per epoch (numpy on the step's GEMM shapes, {len(floors)} timings)")
-    print(f"epoch (after the first): {epoch:.2f} s, {epoch / floor:.1f}x the floor (target <= {TARGET_RATIO}x)")
+    per_epoch = epoch_flops(forward, found, config) / 1e9
+    print(f"FLOPs per epoch: {per_epoch:.0f} GFLOP; at numpy's speed here: {floor:.2f} s")
+    print(f"numpy on the im2col shapes themselves: {statistics.median(im2col):.2f} s per epoch")
+    print(f"epoch (after the first): {epoch:.2f} s, {epoch / floor:.1f}x the FLOP floor (target <= {TARGET_RATIO}x)")
     said = found.seconds_per_epoch
     print(f"estimate beforehand: {said:.2f} s per epoch ({said / epoch - 1:+.0%})")
     print("test accuracy:", ", ".join(f"{row['test_accuracy']:.4f}" for row in rows))
     return 0
 
 
-def floor_seconds(config, dataset, found) -> float:
-    """One epoch's products at numpy's speed: training steps ×3 passes, plus the validation forward pass."""
+def epoch_flops(forward: float, found, config) -> float:
+    """One epoch's FLOPs: three passes per training image, one forward pass per validation image."""
+    from core.jobs.budget import TRAINING_PASSES
+
+    validation = round(found.train_images * config.validation_split / (1 - config.validation_split))
+    return (TRAINING_PASSES * found.train_images + validation) * forward
+
+
+def im2col_seconds(config, dataset, found) -> float:
+    """One epoch's products, as numpy runs them in their own shapes: training steps ×3, plus validation."""
     import math
 
     from core.jobs.budget import TRAINING_PASSES

@@ -5,6 +5,7 @@ import streamlit as st
 from core import charts
 from core import config as settings
 from core.config import TrainingConfig
+from core.data.datasets import fallback_label
 from core.jobs.training_job import training_job
 from core.results import lesson, replay
 from core.results import lesson_texts as texts
@@ -223,7 +224,8 @@ def draw_curves(snapshot: RunSnapshot, presenter: bool) -> None:
     found = lesson.annotations(snapshot.epochs)
     metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in snapshot.config.metrics]
     for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
-        figure = charts.training_curves([snapshot], metric, height=520 if presenter else 340)
+        # 280 px: under the title, the step's heading and the progress line, in a 1280×720 window.
+        figure = charts.training_curves([snapshot], metric, height=520 if presenter else 280)
         charts.annotate_lesson(figure, found, metric)
         column.plotly_chart(styled(figure, presenter), key=f"lesson.curve.{metric}")
     st.subheader(texts.ANNOTATIONS_HEADER)
@@ -269,8 +271,9 @@ with st.sidebar:
 
 with st.spinner("Loading the dataset…"):
     dataset, notice = dataset_or_fallback(dataset_name, None)
-if notice:
-    st.caption(notice)
+if notice:  # one line; what failed and how to fix it, folded away
+    with st.expander(fallback_label(dataset_name), icon=":material/cloud_off:"):
+        st.write(notice)
 # The lesson's model and compile settings are TrainingConfig's defaults: Dense(128), Adam, sparse CE, accuracy.
 lesson_config = TrainingConfig(dataset=dataset.name, epochs=epochs)
 

@@ -7,6 +7,7 @@ import streamlit as st
 from core import charts, links
 from core import config as settings
 from core.config import ConfigError, TrainingConfig
+from core.data.datasets import fallback_label
 from core.jobs import budget
 from core.jobs.training_job import training_job
 from core.results.experiments import saving_job
@@ -174,9 +175,7 @@ def draw_curves(snapshots, metrics: tuple[str, ...]) -> None:
 
 def show_dataset_notice(chosen: str, notice: str) -> None:
     """One line saying which data the run uses instead; what failed and how to fix it, folded away."""
-    name = settings.DATASETS[chosen].split(" (")[0]
-    label = f"{name} could not be loaded: training on the embedded scikit-learn digits instead"
-    with st.expander(label, icon=":material/cloud_off:"):
+    with st.expander(fallback_label(chosen), icon=":material/cloud_off:"):
         st.write(notice)
 
 
