@@ -273,7 +273,7 @@ with st.spinner("Loading the dataset…"):
     dataset, notice = dataset_or_fallback(dataset_name, None)
 if notice:  # one line; what failed and how to fix it, folded away
     with st.expander(fallback_label(dataset_name), icon=":material/cloud_off:"):
-        st.write(notice)
+        st.warning(notice)
 # The lesson's model and compile settings are TrainingConfig's defaults: Dense(128), Adam, sparse CE, accuracy.
 lesson_config = TrainingConfig(dataset=dataset.name, epochs=epochs)
 

@@ -176,7 +176,7 @@ def draw_curves(snapshots, metrics: tuple[str, ...]) -> None:
 def show_dataset_notice(chosen: str, notice: str) -> None:
     """One line saying which data the run uses instead; what failed and how to fix it, folded away."""
     with st.expander(fallback_label(chosen), icon=":material/cloud_off:"):
-        st.write(notice)
+        st.warning(notice)
 
 
 def empty_curves_soon(metrics: tuple[str, ...]) -> None:
