@@ -38,8 +38,8 @@ COMPILE_SECONDS = 4.0
 GRAPH_COMPILE_SECONDS = 1.2
 GRAPH_SECONDS_PER_STEP = 0.0016
 # Keras's convolutions on this CPU run this many times slower than numpy's products of the same
-# FLOPs (bench/cnn_speed.py: the CNN preset's epoch against its FLOP floor; issue 14 saw 7–15×).
-CONV_SLOWDOWN = 8.0
+# FLOPs (bench/cnn_speed.py: the CNN preset's epoch at 5.6× its FLOP floor; issue 14 saw 7–15×).
+CONV_SLOWDOWN = 5.5
 FLOAT_BYTES = 4
 # Weights, their gradients and Adam's two moments.
 COPIES_OF_WEIGHTS = 4
