@@ -95,12 +95,13 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             url = app.page_url(train_link(args.dataset, args.epochs))
-            first_point(browser, url, READING_SECONDS)  # warm: Keras imported, one run done
+            print(f"  warm-up run: first point {first_point(browser, url, READING_SECONDS):.2f} s", flush=True)
             bare_round_trip(browser, bare.page_url())
             for _ in range(args.rounds):
                 rows["at once"].append(first_point(browser, url, 0))
                 rows["bare round trip"].append(bare_round_trip(browser, bare.page_url()))
                 rows["after reading"].append(first_point(browser, url, READING_SECONDS))
+                print("  " + ", ".join(f"{name} {values[-1]:.2f} s" for name, values in rows.items()), flush=True)
             browser.close()
     finally:
         stop_server(app.process)

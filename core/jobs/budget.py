@@ -34,8 +34,9 @@ SECONDS_PER_STEP = 0.0011
 SECONDS_PER_EPOCH = 0.2
 COMPILE_SECONDS = 4.0
 # Small runs train without XLA (core.training.engine.speed_settings): tracing the step and predict
-# graphs costs less than compiling, each step a little more (the embedded digits: about 2 s in all).
-GRAPH_COMPILE_SECONDS = 1.2
+# graphs costs less than compiling, each step a little more (the embedded digits: 3.5–7 s at a load
+# average of 10, 2.3–3.8 s of CPU, bench/README.md).
+GRAPH_COMPILE_SECONDS = 2.0
 GRAPH_SECONDS_PER_STEP = 0.0016
 # Keras's convolutions on this CPU run this many times slower than numpy's products of the same
 # FLOPs (bench/cnn_speed.py: the CNN preset's epoch at 5.6× its FLOP floor; issue 14 saw 7–15×).
