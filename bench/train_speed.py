@@ -10,7 +10,9 @@ time and peak memory belong to that variant alone and no variant warms caches fo
 - plain:    build the lesson model, compile with Keras defaults, `model.fit` with the validation data;
 - engine:   `core.training.engine.train` through a TrainingRun, as the app does: live callback, per-epoch
             validation scores, the engine's compile options (`core.training.engine.speed_settings`);
-- baseline: `core.training.baseline.train_baseline`, scikit-learn's MLP on the same split.
+- baseline: `core.training.baseline.train_baseline`, scikit-learn's MLP on the same split;
+- jax_loop: bench/jax_loop.py, the hand-written JAX loop (the lesson run's anchor; needs KERAS_BACKEND=jax
+            only in that Keras stays out of its way).
 
 "Seconds" is the wall time from "Train pressed" (data split, model built) to a trained model scored
 on the test images; "first point" is the time from "Train pressed" to the first batch result.
@@ -32,7 +34,7 @@ STARTED = time.perf_counter()
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("plain", "engine", "baseline")
+VARIANTS = ("plain", "engine", "baseline", "jax_loop")
 TARGET_RATIO = 0.5
 TARGET_ACCURACY_POINTS = 0.5
 
@@ -43,6 +45,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--model", default="dense", help="dense (the lesson's) or cnn")
+    parser.add_argument("--subsample", type=int, default=None, help="train on this many of the images")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -52,6 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1, help="run every variant this many times, interleaved")
     parser.add_argument("--quick", action="store_true", help="digits, 2 epochs, plain and engine in this process")
     parser.add_argument("--compile", default=None, help="JSON compile options for the plain variant (exploring)")
+    parser.add_argument(
+        "--speed", default=None, help="JSON compile options for the engine, replacing speed_settings (exploring)"
+    )
+    parser.add_argument("--backend", default=None, help="Keras backend of the child processes (tensorflow, jax)")
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -64,7 +72,13 @@ def training_config(args: argparse.Namespace):
 
     # The lesson's model and optimizer (TrainingConfig's defaults), accuracy only.
     return TrainingConfig(
-        dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, metrics=("accuracy",)
+        dataset=args.dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        metrics=("accuracy",),
+        model=getattr(args, "model", "dense"),
+        subsample=getattr(args, "subsample", None),
     )
 
 
@@ -93,7 +107,8 @@ def measure(variant: str, args: argparse.Namespace) -> dict:
 
     dataset = load_dataset(args.dataset)
     config = training_config(args)
-    train = {"plain": train_plain, "engine": train_engine, "baseline": train_baseline}[variant]
+    train = {"plain": train_plain, "engine": train_engine, "baseline": train_baseline, "jax_loop": train_jax_loop}
+    train = train[variant]
     cpu_before = cpu_seconds()
     result = train(config, dataset, args)
     return {
@@ -160,17 +175,55 @@ def train_plain(config, dataset, args) -> dict:
     }
 
 
+def train_jax_loop(config, dataset, args) -> dict:
+    """bench/jax_loop.py, the lesson run's anchor."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from jax_loop import train_jax_loop as train
+
+    return train(config, dataset, args)
+
+
 def train_engine(config, dataset, args) -> dict:
     """core.training.engine.train through a TrainingRun, as the Train page runs it (in a worker thread)."""
+    from core.training import engine
     from core.training.engine import train
     from core.training.run import TrainingRun
 
+    if args.speed:  # exploring: these options instead of the engine's own choice
+        engine.speed_settings = lambda *_, **__: json.loads(args.speed)
     run = TrainingRun(config)
-    seconds, first_point = train_watched(train, run, dataset)
+    estimate = _estimated_seconds(config, dataset)
+    lefts: list[tuple[float, float | None, float | None]] = []
+    seconds, first_point = train_watched(train, run, dataset, lefts)
     snap = run.snapshot()
     if snap.status != "finished":
         raise RuntimeError(f"The engine's run ended {snap.status}: {snap.message}")
-    return _measured(snap, seconds, first_point, config, dataset, _engine_compile_options(run))
+    measured = _measured(snap, seconds, first_point, config, dataset, _engine_compile_options(run))
+    return {**measured, "estimate_seconds": estimate, "left_errors": _left_errors(lefts, snap.fit_seconds)}
+
+
+def _estimated_seconds(config, dataset) -> float:
+    """What the Train page tells the user beforehand (core.jobs.budget.estimate)."""
+    from core.jobs.budget import estimate
+
+    return estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes).total_seconds
+
+
+def _left_errors(lefts, fit_seconds: float) -> dict:
+    """The "left" figures' error against the time the run then took, at a quarter, half and three quarters.
+
+    Each entry is (elapsed, core.training.eta.seconds_left, RunSnapshot.eta_seconds); the error is
+    (said − actual) / actual, for the new formula and for the one the progress line had.
+    """
+    errors = {}
+    for share in (0.25, 0.5, 0.75):
+        moment = next(((t, new, old) for t, new, old in lefts if t >= share * fit_seconds and new is not None), None)
+        if moment is None:
+            continue
+        elapsed, new, old = moment
+        actual = max(fit_seconds - elapsed, 1e-6)
+        errors[f"{share:.0%}"] = [round((new - actual) / actual, 3), round((old - actual) / actual, 3) if old else None]
+    return errors
 
 
 def train_baseline(config, dataset, args) -> dict:
@@ -191,13 +244,19 @@ def _measured(snap, seconds: float, first_point: float, config, dataset, compile
         "first_point_seconds": first_point,
         "test_accuracy": snap.test_metrics["accuracy"],
         "updates_per_epoch": _updates_per_epoch(snap),
+        "epoch_seconds": [row["seconds"] for row in snap.epochs],
         "train_images": _train_images(config, dataset),
         "compile": compile_options,
     }
 
 
-def train_watched(train, run, dataset) -> tuple[float, float | None]:
-    """Train in a worker thread, as the app does; return total seconds and seconds to the first batch point."""
+def train_watched(train, run, dataset, lefts: list | None = None) -> tuple[float, float | None]:
+    """Train in a worker thread, as the app does; return total seconds and seconds to the first batch point.
+
+    With `lefts`, also note four times a second what the "left" figures say (as a page polls).
+    """
+    from core.training.eta import seconds_left
+
     pressed = time.perf_counter()
     worker = threading.Thread(target=train, args=(run, dataset), name="bench-train")
     worker.start()
@@ -207,6 +266,11 @@ def train_watched(train, run, dataset) -> tuple[float, float | None]:
             first_point = time.perf_counter() - pressed
         else:
             time.sleep(0.005)
+    while lefts is not None and worker.is_alive():
+        snap = run.snapshot()
+        if snap.status == "running":
+            lefts.append((snap.elapsed_seconds, seconds_left(snap), snap.eta_seconds))
+        time.sleep(0.25)
     worker.join()
     return time.perf_counter() - pressed, first_point
 
@@ -232,9 +296,15 @@ def run_child(variant: str, args: argparse.Namespace, env: dict | None = None) -
     command = [sys.executable, str(Path(__file__).resolve()), "--child", variant]
     command += ["--dataset", args.dataset, "--epochs", str(args.epochs)]
     command += ["--batch-size", str(args.batch_size), "--seed", str(args.seed)]
+    command += ["--model", getattr(args, "model", "dense")]
+    if getattr(args, "subsample", None):
+        command += ["--subsample", str(args.subsample)]
     if args.compile:
         command += ["--compile", args.compile]
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    if args.speed:
+        command += ["--speed", args.speed]
+    backend = {"KERAS_BACKEND": args.backend} if args.backend else {}
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **backend, **(env or {})}
     finished = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT, check=False)
     lines = [line for line in finished.stdout.splitlines() if line.startswith("{")]
     if finished.returncode != 0 or not lines:
@@ -287,6 +357,17 @@ def ratio_lines(results: list[dict]) -> list[str]:
             f"test accuracy {points:+.2f} points (target within {TARGET_ACCURACY_POINTS}): "
             f"{'meets' if meets else 'misses'} the target"
         )
+    for row in results:
+        if row.get("estimate_seconds"):
+            said = row["estimate_seconds"]
+            lefts = ", ".join(
+                f"at {share} {new:+.0%} (old formula {f'{old:+.0%}' if old is not None else '-'})"
+                for share, (new, old) in row["left_errors"].items()
+            )
+            lines.append(
+                f"{row['backend']} engine: estimated {said:.1f} s beforehand, took {row['seconds']:.1f} s "
+                f"({said / row['seconds'] - 1:+.0%}); 'left' figure error {lefts or 'not shown'} (target ±30%)"
+            )
     baseline = median_of(results, "baseline", "seconds")
     if baseline and engine:
         lines.append(f"ratio baseline/engine: {baseline / engine:.2f}x (scikit-learn MLP on the same split)")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import config as settings
 from core.config import TrainingConfig
+from core.data.datasets import fallback_label
 from core.results import lesson
 from core.results import lesson_texts as texts
 from core.training.race import RaceError, RaceSpec, new_race
@@ -119,8 +120,9 @@ with st.sidebar:
 
 with st.spinner("Loading the dataset…"):
     dataset, notice = dataset_or_fallback(dataset_name, None)
-if notice:
-    st.caption(notice)
+if notice:  # one line; what failed and how to fix it, folded away
+    with st.expander(fallback_label(dataset_name), icon=":material/cloud_off:"):
+        st.warning(notice)
 # The lesson's model and compile settings are TrainingConfig's defaults: Dense(128), Adam, sparse CE, accuracy.
 lesson_config = TrainingConfig(dataset=dataset.name, epochs=epochs)
 room_bar(step, lesson_config)

@@ -254,7 +254,8 @@ def lesson_curve(run_id: str, moment: tuple, metric: str, presenter: bool, palet
     Streamlit copies the figure into each page it sends; the figure itself is never changed after this.
     """
     look = charts.PALETTES[palette_name]
-    figure = charts.training_curves([_snapshot], metric, height=520 if presenter else 340, palette=look)
+    # 280 px: under the title, the step's heading and the progress line, in a 1280×720 window.
+    figure = charts.training_curves([_snapshot], metric, height=520 if presenter else 280, palette=look)
     charts.annotate_lesson(figure, lesson.annotations(_snapshot.epochs), metric, look)
     return styled(figure, presenter)
 

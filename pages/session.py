@@ -29,6 +29,7 @@ class Keys:
     BUDGET_FIX = "train.budget."  # prefix: one button per budget fix, by its label
     LINK_READ = "train.link_read"  # the URL's settings were applied to the sidebar (once per session)
     EXTRA_EPOCHS = "train.extra_epochs"
+    CHARTS_SHOWN_AT = "train.empty_charts_at"  # when, by the server's clock, the empty charts may be drawn
     # Train: the sidebar's widgets (the learning rate has one key per optimizer: train_learning_rate).
     TRAIN_DATASET = _SIDEBAR["dataset"]
     TRAIN_DATA_DIR = _SIDEBAR["data_dir"]

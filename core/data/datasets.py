@@ -170,6 +170,14 @@ def load_dataset_or_fallback(name: str, data_dir: str | None = None) -> tuple[Da
         return load_dataset(EMBEDDED_DATASET), notice
 
 
+def fallback_label(name: str) -> str:
+    """The notice of load_dataset_or_fallback in one line, for a page to show with the details folded away."""
+    from core.config import DATASETS
+
+    title = DATASETS.get(name, name).split(" (")[0]
+    return f"{title} could not be loaded: using the embedded scikit-learn digits instead"
+
+
 def scale_pixels(pixels: np.ndarray, pixel_max_raw: int) -> np.ndarray:
     """Scale images to the [0, 1] range: one float32 copy, then divided in place."""
     images = np.array(pixels, dtype=np.float32)

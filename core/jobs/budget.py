@@ -21,6 +21,7 @@ from core.config import EPOCHS_RANGE, TrainingConfig
 from core.data.splits import run_sizes
 from core.jobs.runner import positive_from_environment
 from core.training.architecture import CONV2D, DENSE, network_layers
+from core.training.engine import speed_settings
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
@@ -32,12 +33,21 @@ TRAINING_PASSES = 3
 SECONDS_PER_STEP = 0.0011
 SECONDS_PER_EPOCH = 0.2
 COMPILE_SECONDS = 4.0
+# Small runs train without XLA (core.training.engine.speed_settings): tracing the step and predict
+# graphs costs less than compiling, each step a little more (the embedded digits: 3.5–7 s at a load
+# average of 10, 2.3–3.8 s of CPU, bench/README.md).
+GRAPH_COMPILE_SECONDS = 2.0
+GRAPH_SECONDS_PER_STEP = 0.0016
+# Keras's convolutions on this CPU run this many times slower than numpy's products of the same
+# FLOPs (bench/cnn_speed.py: the CNN preset's epoch at 5.6× its FLOP floor; issue 14 saw 7–15×).
+CONV_SLOWDOWN = 5.5
 FLOAT_BYTES = 4
 # Weights, their gradients and Adam's two moments.
 COPIES_OF_WEIGHTS = 4
 # Activations are kept for the backward pass, in a couple of forms.
 COPIES_OF_ACTIVATIONS = 3
 MIN_SUBSAMPLE = 10
+CALIBRATION_TRIES = 20
 MB = 1024 * 1024
 
 
@@ -50,6 +60,7 @@ class Estimate:
     memory_mb: float
     train_images: int
     epochs: int
+    compile_seconds: float = COMPILE_SECONDS  # once per run, before the first step
 
 
 @dataclass(frozen=True)
@@ -72,15 +83,20 @@ class Fix:
 
 def flops_per_image(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> float:
     """Multiply-adds ×2 of one forward pass, from the model's layer table."""
-    total = 0.0
+    return sum(flops_by_kind(config, image_shape, num_classes))
+
+
+def flops_by_kind(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> tuple[float, float]:
+    """One forward pass's FLOPs in Dense products and in convolutions, which run at different speeds."""
+    dense = conv = 0.0
     for layer in network_layers(config, image_shape, num_classes):
         if layer.kind == DENSE:
-            total += 2 * layer.parameters
+            dense += 2 * layer.parameters
         elif layer.kind == CONV2D:
             height, width, _ = layer.output_shape
             # Same padding: each output pixel costs the kernel's weights once.
-            total += 2 * layer.parameters * height * width
-    return total
+            conv += 2 * layer.parameters * height * width
+    return dense, conv
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +107,8 @@ def machine_flops_per_second() -> float:
     left = rng.random((batch, inputs), dtype=np.float32)
     right = rng.random((inputs, units), dtype=np.float32)
     best = math.inf
-    for _ in range(5):
+    # Best of many short tries (about 3 ms each): on a shared machine one of them finds the cores free.
+    for _ in range(CALIBRATION_TRIES):
         started = time.perf_counter()
         for _ in range(10):
             left @ right
@@ -110,16 +127,20 @@ def estimate(
     speed = flops_per_second or machine_flops_per_second()
     train_images, validation = run_sizes(config, num_images)
     images = train_images + validation
-    forward = flops_per_image(config, image_shape, num_classes)
+    dense, conv = flops_by_kind(config, image_shape, num_classes)
+    forward = dense + CONV_SLOWDOWN * conv  # in numpy-speed FLOPs
     steps = math.ceil(train_images / config.batch_size)
+    xla = speed_settings(steps, config.epochs, os.environ.get("KERAS_BACKEND", "tensorflow"))["jit_compile"]
+    compile_seconds = COMPILE_SECONDS if xla else GRAPH_COMPILE_SECONDS
     seconds_per_epoch = (TRAINING_PASSES * forward * train_images + forward * validation) / speed
-    seconds_per_epoch += steps * SECONDS_PER_STEP + SECONDS_PER_EPOCH
+    seconds_per_epoch += steps * (SECONDS_PER_STEP if xla else GRAPH_SECONDS_PER_STEP) + SECONDS_PER_EPOCH
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
-        total_seconds=COMPILE_SECONDS + seconds_per_epoch * config.epochs,
+        total_seconds=compile_seconds + seconds_per_epoch * config.epochs,
         memory_mb=memory_mb(config, images, image_shape, num_classes),
         train_images=train_images,
         epochs=config.epochs,
+        compile_seconds=compile_seconds,
     )
 
 
@@ -133,6 +154,13 @@ def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int],
     weights = sum(layer.parameters for layer in layers) * FLOAT_BYTES * COPIES_OF_WEIGHTS
     activations = sum(math.prod(layer.output_shape) for layer in layers) * config.batch_size * FLOAT_BYTES
     return (data + weights + activations * COPIES_OF_ACTIVATIONS) / MB
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as a person reads it: "5 s", "40 s", "about 7 minutes"."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"about {round(seconds / 60)} minutes"
 
 
 def memory_text(memory_mb: float) -> str:

@@ -106,3 +106,10 @@ def layer_row(layer: Layer) -> dict:
 
 def total_parameters(rows: list[dict]) -> int:
     return sum(row["parameters"] for row in rows)
+
+
+def layer_markdown(rows: list[dict]) -> str:
+    """The layer table as Markdown, which a page draws without a dataframe widget."""
+    lines = ["| layer | type | output shape | parameters |", "|---|---|---|---:|"]
+    lines += [f"| {r['layer']} | {r['type']} | {r['output shape']} | {r['parameters']:,} |" for r in rows]
+    return "\n".join(lines)

@@ -18,6 +18,8 @@ PREDICT_BATCH_SIZE = 1024
 # Batch updates reach the page at least this often per epoch, whatever steps_per_execution is.
 MIN_UPDATES_PER_EPOCH = 20
 MAX_STEPS_PER_EXECUTION = 50
+# From this many training steps in a run, XLA's compile time is repaid on TensorFlow (speed_settings).
+XLA_MIN_STEPS = 4000
 
 
 def training_batches(data: PreparedData, labels: np.ndarray, batch_size: int, seed: int):
@@ -40,18 +42,21 @@ def training_batches(data: PreparedData, labels: np.ndarray, batch_size: int, se
     return order.batch(batch_size).map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def speed_settings(steps_per_epoch: int) -> dict:
-    """Compile options that make Keras fast on a CPU without changing what it computes.
+def speed_settings(steps_per_epoch: int, epochs: int = 1, backend: str = "tensorflow") -> dict:
+    """Compile options that make Keras fast on a CPU without changing what it computes, by the run's size.
 
-    XLA (jit_compile) fuses each step into one kernel; steps_per_execution runs several steps per
-    call from Python. Measured on Fashion-MNIST, 2 cores (bench/README.md): TensorFlow's epoch
-    takes 0.86 s instead of 2.2 s with Keras's defaults; JAX jits anyway (0.62 s per epoch) and
-    is indifferent to steps_per_execution. 10 steps per execution already win most of it. The batch
-    callback fires once per execution, so the steps are capped to keep at least
-    MIN_UPDATES_PER_EPOCH live updates in every epoch. Thread settings measured no faster.
+    XLA (jit_compile) fuses each step into one kernel, which TensorFlow takes about 2 s of CPU to
+    compile, and saves about 0.5 ms of CPU a step. Measured here (bench/README.md, CPU seconds, the
+    engine on TensorFlow): the embedded digits (41 steps × 5 epochs) train in 2.0–2.6 s without XLA and
+    4.4 s with it; Fashion-MNIST (1,688 × 5) in 18.4 s with XLA and 20.5 s without. So XLA only from
+    XLA_MIN_STEPS steps on. JAX always compiles with XLA (its jit_compile=False runs eagerly, far
+    slower), and is indifferent to steps_per_execution. steps_per_execution runs several steps per
+    call from Python; the batch callback fires once per call, so the steps are capped to keep at
+    least MIN_UPDATES_PER_EPOCH live updates in every epoch. Thread settings measured no faster.
     """
     steps = max(1, min(MAX_STEPS_PER_EXECUTION, steps_per_epoch // MIN_UPDATES_PER_EPOCH))
-    return {"jit_compile": True, "steps_per_execution": steps}
+    jit = backend == "jax" or steps_per_epoch * epochs >= XLA_MIN_STEPS
+    return {"jit_compile": jit, "steps_per_execution": steps}
 
 
 def labels_for_loss(y: np.ndarray, loss: str, num_classes: int) -> np.ndarray:
@@ -106,7 +111,8 @@ class RunTrainer:
 
         if run.model is None or not extra_epochs:
             run.model = models.build_model(config, data.image_shape, data.num_classes)
-            models.compile_model(run.model, config, data.num_classes, **speed_settings(steps_per_epoch))
+            speed = speed_settings(steps_per_epoch, self.epochs - initial_epoch, keras.backend.backend())
+            models.compile_model(run.model, config, data.num_classes, **speed)
         self.model = run.model
         run.dataset_title = dataset.title
         run.parameter_count = models.parameter_count(run.model)

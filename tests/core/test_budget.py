@@ -90,3 +90,14 @@ def test_a_races_estimate_counts_every_variant_and_its_fewer_epochs_fit_the_budg
     assert fix.epochs and fix.epochs < 40
     fewer = race_estimate(new_race(race.spec, race.base.replace(epochs=fix.epochs)), digits)
     assert fewer.total_seconds <= limit.seconds
+
+
+def test_durations_read_as_a_person_says_them():
+    assert budget.duration_text(4.6) == "5 s"
+    assert budget.duration_text(420) == "about 7 minutes"
+
+
+def test_small_runs_are_estimated_without_xla_compiling():
+    digits = budget.estimate(TrainingConfig(dataset="digits"), 1_437, (8, 8), 10, flops_per_second=SPEED)
+    assert digits.compile_seconds < budget.COMPILE_SECONDS
+    assert estimate(TrainingConfig(dataset="fashion_mnist")).compile_seconds == budget.COMPILE_SECONDS

@@ -104,9 +104,15 @@ def test_early_stopping_stops_before_the_last_epoch_when_validation_stalls(digit
 
 
 def test_speed_settings_keep_live_updates_in_every_epoch():
-    assert speed_settings(1875) == {"jit_compile": True, "steps_per_execution": 50}
+    assert speed_settings(1875, epochs=5) == {"jit_compile": True, "steps_per_execution": 50}
     assert speed_settings(40)["steps_per_execution"] == 2
     assert speed_settings(3)["steps_per_execution"] == 1
+
+
+def test_speed_settings_compile_with_xla_only_where_it_pays_off():
+    assert not speed_settings(41, epochs=5)["jit_compile"]  # the embedded digits: compiling costs more
+    assert speed_settings(1688, epochs=5)["jit_compile"]  # Fashion-MNIST
+    assert speed_settings(41, epochs=5, backend="jax")["jit_compile"]  # JAX without XLA runs eagerly
 
 
 def test_prepared_data_keeps_images_with_labels_and_validation_can_be_rebuilt(digits, quick_config):

@@ -86,11 +86,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(log_path: Path, **env: str) -> Server:
-    """Start the app on a free loopback port and wait until it answers its health check."""
+def start_server(log_path: Path, script: str = "app.py", **env: str) -> Server:
+    """Start the app (or another Streamlit script) on a free loopback port; wait for its health check."""
     port = free_port()
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     log = log_path.open("w")
     started = time.monotonic()

@@ -1,0 +1,46 @@
+"""How long a running run has left, from the pace of its own batches and epochs.
+
+The first batch arrives only after the training step is compiled (most of a small run's time), so
+elapsed time over progress counts that compiling again for every step still to come: on the digits
+it said "about 15 s left" 4 s into a 7 s run. Here the pace leaves the compiling out: once two
+epochs have ended, the time between their ends (steps and validation pass alike); before that, the
+time per step since the first batch, plus, for each epoch end still to come, what the first epoch's
+end took after its last batch (its validation pass, which also compiled the predict step: an
+overestimate that the epoch pace replaces soon), and that once more for the test images at the end.
+"""
+
+from __future__ import annotations
+
+# The pace needs this much of the run behind it to be worth showing.
+MIN_SPAN_SECONDS = 0.3
+MIN_STEPS = 2
+
+
+def seconds_left(snap) -> float | None:
+    """Seconds the run still needs, or None while its pace is not yet known (a RunSnapshot in, a number out)."""
+    if snap.status != "running" or len(snap.batches) < 2 or snap.steps_per_epoch <= 0:
+        return None
+    steps = snap.steps_per_epoch
+    last = snap.batches[-1]
+    done = _steps_done(last, steps)
+    to_do = snap.total_epochs * steps - done
+    since_last = snap.elapsed_seconds - last["seconds"]
+    epochs = snap.epochs
+    epoch_end = 0.0
+    if epochs:
+        in_first = [point["seconds"] for point in snap.batches if point["epoch"] == epochs[0]["epoch"]]
+        epoch_end = max(0.0, epochs[0]["seconds"] - max(in_first, default=epochs[0]["seconds"]))
+    # After the last epoch the run scores its test images: about one validation pass more.
+    if len(epochs) >= 2:
+        per_epoch = (epochs[-1]["seconds"] - epochs[0]["seconds"]) / (epochs[-1]["epoch"] - epochs[0]["epoch"])
+        return max(0.0, to_do / steps * per_epoch + epoch_end - since_last)
+    first = snap.batches[0]
+    span = last["seconds"] - first["seconds"] - (epoch_end if last["epoch"] > first["epoch"] else 0.0)
+    if span < MIN_SPAN_SECONDS or done - _steps_done(first, steps) < MIN_STEPS:
+        return None
+    pace = span / (done - _steps_done(first, steps))  # seconds per step, the epoch end left out
+    return max(0.0, to_do * pace + (snap.total_epochs - len(epochs) + 1) * epoch_end - since_last)
+
+
+def _steps_done(point: dict, steps_per_epoch: int) -> int:
+    return (point["epoch"] - 1) * steps_per_epoch + point["step"]

@@ -1,0 +1,44 @@
+"""The time left, from a run's own pace: compiling before the first batch is not counted again."""
+
+from types import SimpleNamespace
+
+from core.training.eta import seconds_left
+
+
+def snapshot(batches, epochs=(), elapsed=None, total_epochs=5, steps_per_epoch=10, status="running"):
+    return SimpleNamespace(
+        status=status,
+        batches=tuple(batches),
+        epochs=tuple(epochs),
+        steps_per_epoch=steps_per_epoch,
+        total_epochs=total_epochs,
+        elapsed_seconds=elapsed if elapsed is not None else batches[-1]["seconds"],
+    )
+
+
+def test_compiling_before_the_first_batch_does_not_inflate_what_is_left():
+    # 4 s compiling, then 0.1 s a step: 40 of the 50 steps remain after step 10 at 5 s.
+    batches = [{"epoch": 1, "step": step, "seconds": 4.0 + 0.1 * step} for step in range(1, 11)]
+    assert abs(seconds_left(snapshot(batches)) - 4.0) < 0.01
+
+
+def test_each_epoch_end_still_to_come_counts_its_validation_pass():
+    # Epoch 1: steps of 0.1 s, then its validation pass took 1 s (6 s → 7 s); epoch 2 has begun.
+    batches = [{"epoch": 1, "step": step, "seconds": 5.0 + 0.1 * step} for step in range(1, 11)]
+    batches += [{"epoch": 2, "step": step, "seconds": 7.0 + 0.1 * step} for step in range(1, 6)]
+    left = seconds_left(snapshot(batches, epochs=[{"epoch": 1, "seconds": 7.0}]))
+    assert abs(left - (35 * 0.1 + 5 * 1.0)) < 0.2  # four epoch ends and the test pass
+
+
+def test_after_two_epochs_the_time_between_epoch_ends_sets_the_pace():
+    epochs = [{"epoch": 1, "seconds": 7.0}, {"epoch": 2, "seconds": 9.0}]
+    batches = [{"epoch": 1, "step": 10, "seconds": 6.0}, {"epoch": 3, "step": 5, "seconds": 10.0}]
+    # 2.5 epochs to go at 2 s an epoch, and the test pass (epoch 1's end took 1 s after its last batch).
+    assert abs(seconds_left(snapshot(batches, epochs=epochs)) - 6.0) < 0.01
+
+
+def test_nothing_is_said_before_the_pace_is_known_or_once_the_run_is_over():
+    one = [{"epoch": 1, "step": 1, "seconds": 4.0}]
+    assert seconds_left(snapshot(one)) is None
+    batches = [*one, {"epoch": 1, "step": 5, "seconds": 5.0}]
+    assert seconds_left(snapshot(batches, status="finished")) is None
