@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Callable, Hashable, Sequence
 
 from core import libraries
+from core.training.eta import seconds_left
 from core.training.run import ACTIVE_STATUSES, CANCELLED, FAILED, QUEUED, RUNNING, TrainingRun
 
 # Keras's TensorFlow backend declares itself not thread-safe: one fit per process at a time.
@@ -260,7 +261,8 @@ def _seconds_left(run: TrainingRun) -> float:
     if run.status != RUNNING:
         return estimate
     snap = run.snapshot()
-    return max(0.0, estimate - snap.elapsed_seconds) if snap.eta_seconds is None else snap.eta_seconds
+    left = seconds_left(snap)  # the run's own pace, as its progress line says
+    return max(0.0, estimate - snap.elapsed_seconds) if left is None else left
 
 
 def _fail_unfinished(entry: tuple[TrainingRun, ...], error: BaseException) -> None:
