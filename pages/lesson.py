@@ -112,11 +112,20 @@ presenter = presenter_column.toggle(
 if presenter:
     st.html(PRESENTER_CSS)
 
+if presented and presented[0].view().presenter_config and Keys.LESSON_EPOCHS not in st.session_state:
+    # Back from the Room page, whose run dropped the sidebar's widget state: the room's settings, not the defaults.
+    room_config = presented[0].view().presenter_config
+    if room_config.dataset in LESSON_DATASETS:
+        st.session_state[Keys.LESSON_DATASET] = room_config.dataset
+    st.session_state[Keys.LESSON_EPOCHS] = min(max(room_config.epochs, LESSON_EPOCHS_RANGE[0]), LESSON_EPOCHS_RANGE[1])
+st.session_state.setdefault(
+    Keys.LESSON_EPOCHS, TrainingConfig.epochs
+)  # the value lives in session state only (no double value)
 with st.sidebar:
     dataset_name = st.selectbox(
         texts.SIDEBAR_DATASET, LESSON_DATASETS, format_func=settings.DATASETS.get, key=Keys.LESSON_DATASET
     )
-    epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, value=TrainingConfig.epochs, key=Keys.LESSON_EPOCHS)
+    epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, key=Keys.LESSON_EPOCHS)
 
 with st.spinner("Loading the dataset…"):
     dataset, notice = dataset_or_fallback(dataset_name, None)
