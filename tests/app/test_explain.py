@@ -11,7 +11,8 @@ from core.data.datasets import load_dataset
 from core.data.splits import validation_images
 from core.results import hidden_map
 from core.training.run import TrainingRun
-from tests.app.test_evaluate import APP, TIMEOUT, captions, poll_until, tab
+from tests.app.test_evaluate import APP, TIMEOUT, captions, tab
+from tests.polling import rerun_until
 
 WHY_CAPTIONS = ["the digit", "gradient", "gradient × input"]
 
@@ -34,7 +35,12 @@ def evaluate() -> AppTest:
     at.run()
     at.switch_page("pages/train.py").run()
     next(b for b in at.button if b.label == "Train").click().run()
-    poll_until(at, lambda at: " ".join(p.proto.text for p in at.get("progress")).count("Finished") == 2)
+    rerun_until(
+        at,
+        lambda at: " ".join(p.proto.text for p in at.get("progress")).count("Finished") == 2,
+        TIMEOUT,
+        "the runs to finish",
+    )
     at.switch_page("pages/evaluate.py").run()
     assert not at.exception, at.exception
     return at
