@@ -56,10 +56,33 @@ def test_train_from_a_link_and_back_from_other_pages_gives_no_double_value_warni
     at.selectbox(key="train.optimizer").set_value("adam").run()
     assert at.number_input(key="train.learning_rate.adam").value == 0.001, "Adam's own default"
     # A budget fix sets the epochs from a button's callback: the slider must not also have a value=.
-    monkeypatch.setenv("TRAINING_STUDIO_TIME_BUDGET_SECONDS", "4.5")  # as in test_faults: fewer epochs fit
+    monkeypatch.setenv("TRAINING_STUDIO_TIME_BUDGET_SECONDS", str(half_the_epochs_of(link_config())))
     at.run()
     fewer = next(b for b in at.button if b.label.startswith("Train ") and b.label.endswith("epochs instead"))
     fewer.click().run()
     assert not at.exception, at.exception
     assert at.slider(key="train.epochs").value == int(fewer.label.split()[1]) < 9
     assert not [message for message in double_values if DOUBLE_VALUE in message], double_values
+
+
+def link_config():
+    """The settings the link above chose, with Adam as the test then picks."""
+    from core import config as settings
+    from core.config import TrainingConfig
+
+    return TrainingConfig(
+        dataset="digits", epochs=9, hidden_layers=(64, 64), dropout=0.1, optimizer="adam", learning_rate=0.001,
+        metrics=("accuracy", "f1"), batch_size=64, validation_split=0.2, seed=7,
+        early_stopping_patience=settings.EARLY_STOPPING_PATIENCE,
+    )  # fmt: skip
+
+
+def half_the_epochs_of(config) -> float:
+    """A time budget that fits about half the run's epochs, from the same estimate the page shows
+    (it calibrates on this machine, so a fixed number of seconds fits all epochs on a fast one)."""
+    from core.data.datasets import load_dataset
+    from core.jobs import budget
+
+    digits = load_dataset("digits")
+    cost = budget.estimate(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    return cost.compile_seconds + cost.seconds_per_epoch * config.epochs / 2
