@@ -7,6 +7,8 @@ import pytest
 from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
+from tests.app.test_faults import half_the_epochs_of
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 DOUBLE_VALUE = "was created with a default value but also had its value set via the Session State API"
 
@@ -75,14 +77,3 @@ def link_config():
         metrics=("accuracy", "f1"), batch_size=64, validation_split=0.2, seed=7,
         early_stopping_patience=settings.EARLY_STOPPING_PATIENCE,
     )  # fmt: skip
-
-
-def half_the_epochs_of(config) -> float:
-    """A time budget that fits about half the run's epochs, from the same estimate the page shows
-    (it calibrates on this machine, so a fixed number of seconds fits all epochs on a fast one)."""
-    from core.data.datasets import load_dataset
-    from core.jobs import budget
-
-    digits = load_dataset("digits")
-    cost = budget.estimate(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
-    return cost.compile_seconds + cost.seconds_per_epoch * config.epochs / 2
