@@ -22,7 +22,7 @@ FIRST_POINT_REFRESH_SECONDS = 0.5
 
 
 def refresh_seconds(
-    snapshots: Sequence[RunSnapshot], waiting_for_others: bool, every: float = REFRESH_SECONDS
+    snapshots: Sequence[RunSnapshot], waiting_for_others: bool, every: float = REFRESH_SECONDS, owned: bool = True
 ) -> float | None:
     """How often the live fragment reruns for these runs; None when none is active (nothing polls).
 
@@ -35,7 +35,9 @@ def refresh_seconds(
     if waiting_for_others and all(snap.status == QUEUED for snap in snapshots):
         return max(WAITING_REFRESH_SECONDS, every)
     if not any(snap.batches or snap.epochs for snap in snapshots):
-        return FIRST_POINT_REFRESH_SECONDS
+        # Only the run's owner looks faster for the first point: a room's viewers polling at 0.5 s through
+        # the first compile starved it of the GIL on two cores (bench/room_load.py), and it never ended.
+        return FIRST_POINT_REFRESH_SECONDS if owned else max(every, REFRESH_SECONDS)
     return every
 
 
@@ -70,7 +72,7 @@ def live(
     the new timer (or none: an idle app does not poll). The first point is drawn before that rerun.
     """
     snapshots = [run.snapshot() for run in runs]
-    refresh = refresh_seconds(snapshots, waiting_for_others(runs, job_runner()), every)
+    refresh = refresh_seconds(snapshots, waiting_for_others(runs, job_runner()), every, owned)
     session_id = this_session_id()
     if refresh is not None and session_id and owned:
         # Tie the runs to this browser session: closing the tab cancels them (see owner_watchdog).
@@ -84,7 +86,7 @@ def live(
             st.rerun()
         snapshots = [run.snapshot() for run in runs]
         waiting = waiting_for_others(runs, job_runner())
-        now = refresh_seconds(snapshots, waiting, every) if refresh is not None else None
+        now = refresh_seconds(snapshots, waiting, every, owned) if refresh is not None else None
         if now != refresh:
             if refresh == FIRST_POINT_REFRESH_SECONDS and now == every and not first_points_drawn:
                 # The first points: draw them now; the next tick reruns the page for the slower timer.

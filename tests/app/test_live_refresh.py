@@ -97,3 +97,9 @@ def test_the_train_page_shows_empty_curves_before_the_first_run_once_it_is_usabl
     charts = at.get("plotly_chart")
     assert len(charts) == 2, "loss and accuracy, where the curves will be"
     assert all('"data":[]' in chart.proto.spec.replace(" ", "") for chart in charts), "no points yet"
+
+
+def test_a_rooms_viewers_wait_for_the_first_point_at_their_own_pace():
+    # Thirty viewers polling at 0.5 s through the first compile starved it on two cores (bench/room_load.py).
+    assert refresh_seconds([running(points=0).snapshot()], waiting_for_others=False, every=2.0, owned=False) == 2.0
+    assert refresh_seconds([running(points=0).snapshot()], False, owned=False) == REFRESH_SECONDS
