@@ -83,21 +83,24 @@ def train_side_by_side(browser, server, pages, epochs, started) -> None:
 def test_closing_a_tab_cancels_its_training_and_frees_the_line(browser, server):
     leaving, staying = browser.new_context(), browser.new_context()
     gone, here = leaving.new_page(), staying.new_page()
-    open_app(gone, server, "train")
-    choose_digits(gone, epochs=100, keras_only=True)
-    press(gone, "Train")
-    wait_until(lambda: "epoch" in progress_text(gone))
+    try:
+        open_app(gone, server, "train")
+        choose_digits(gone, epochs=100, keras_only=True)
+        press(gone, "Train")
+        wait_until(lambda: "epoch" in progress_text(gone))
 
-    open_app(here, server, "train")
-    choose_digits(here, epochs=2, keras_only=True)
-    press(here, "Train")
-    wait_until(lambda: "Waiting in line: place 1" in progress_text(here), seconds=20)
+        open_app(here, server, "train")
+        choose_digits(here, epochs=2, keras_only=True)
+        press(here, "Train")
+        wait_until(lambda: "Waiting in line: place 1" in progress_text(here), seconds=20)
 
-    # The first user closes the tab mid-training: after the grace (3 s in these tests) the
-    # watchdog cancels that run, and the next in line starts long before 100 epochs could end.
-    closed_at = time.monotonic()
-    leaving.close()
-    wait_until(lambda: "Waiting" not in progress_text(here), seconds=30)
-    assert time.monotonic() - closed_at < 30
-    assert "Finished 2 epochs" in wait_until(lambda: "Finished" in (t := progress_text(here)) and t)
-    staying.close()
+        # The first user closes the tab mid-training: after the grace (3 s in these tests) the
+        # watchdog cancels that run, and the next in line starts long before 100 epochs could end.
+        closed_at = time.monotonic()
+        leaving.close()
+        wait_until(lambda: "Waiting" not in progress_text(here), seconds=30)
+        assert time.monotonic() - closed_at < 30
+        assert "Finished 2 epochs" in wait_until(lambda: "Finished" in (t := progress_text(here)) and t)
+    finally:  # a failure here must not leave a 100-epoch run holding the line for the tests after it
+        leaving.close()
+        staying.close()
