@@ -269,7 +269,10 @@ def board(room: Room, big: bool) -> None:
         table,
         hide_index=True,
         width="stretch",
-        column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
+        column_config={
+            "test accuracy": st.column_config.NumberColumn(format="percent"),
+            "fit seconds": st.column_config.NumberColumn(format="%.1f"),
+        },
     )
     entries = {entry.run.run_id: entry for entry in room.entries()}
     snapshots = [
