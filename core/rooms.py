@@ -41,6 +41,9 @@ MAX_VIEWER_REDRAWS_PER_SECOND = 15.0
 VIEWER_REFRESH_SECONDS = (1.0, 5.0)  # the fastest and slowest redraw of one viewer
 # While nothing trains, a viewer's page only asks the room this often whether anything changed.
 FOLLOW_SECONDS = 2.0
+# A participant whose page has not asked for this long has left (a closed tab or a reload, which is a
+# new session): no longer counted, and their place goes to a newcomer when the room is full.
+PRESENT_SECONDS = 30.0
 
 
 def viewer_refresh_seconds(viewers: int) -> float:
@@ -145,6 +148,7 @@ class Room:
         self._presenter_runs: tuple[TrainingRun, ...] = ()
         self._presenter_config: TrainingConfig | None = None
         self._participants: dict[str, str] = {}
+        self._seen: dict[str, float] = {}  # when each participant's page last asked the room
         self._entries: list[RoomEntry] = []
         self._ended = False
 
@@ -179,6 +183,7 @@ class Room:
         with self._lock:
             self._check_open()
             if participant_id not in self._participants:
+                self._forget_the_departed()
                 if len(self._participants) >= self._limits.max_participants:
                     raise RoomError(
                         f"Room {self.code} is full ({self._limits.max_participants} people). "
@@ -187,13 +192,21 @@ class Room:
                 self._participants[participant_id] = clean_nickname(nickname) or self._guest_name()
             elif nickname is not None and clean_nickname(nickname):
                 self._participants[participant_id] = clean_nickname(nickname)
+            self._seen[participant_id] = self._clock()
             self._touch()
             return self._participants[participant_id]
 
     def leave(self, participant_id: str) -> None:
         with self._lock:
+            self._seen.pop(participant_id, None)
             if self._participants.pop(participant_id, None) is not None:
                 self._touch()
+
+    def seen(self, participant_id: str) -> None:
+        """The participant's page asked the room just now (each follow check and live redraw says so)."""
+        with self._lock:
+            if participant_id in self._participants:
+                self._seen[participant_id] = self._clock()
 
     def is_participant(self, participant_id: str | None) -> bool:
         with self._lock:
@@ -238,7 +251,7 @@ class Room:
                 step=self._step,
                 presenter_runs=self._presenter_runs,
                 presenter_config=self._presenter_config,
-                participants=len(self._participants),
+                participants=self._present(),
                 ended=self._ended,
                 version=(self._version, *(run.version for run in self._presenter_runs)),
             )
@@ -330,6 +343,18 @@ class Room:
                 f"Room {self.code} has reached its {self._limits.max_runs} runs: no more can be trained in it. "
                 "The board keeps every run so far."
             )
+
+    def _present(self) -> int:
+        now = self._clock()
+        return sum(1 for seen in self._seen.values() if now - seen < PRESENT_SECONDS)
+
+    def _forget_the_departed(self) -> None:
+        """Drop participants gone for PRESENT_SECONDS with nothing in line (their runs stay on the board)."""
+        now = self._clock()
+        for participant_id, seen in list(self._seen.items()):
+            if now - seen >= PRESENT_SECONDS and not self.active_try(participant_id):
+                del self._seen[participant_id]
+                del self._participants[participant_id]
 
     def _guest_name(self) -> str:
         taken = set(self._participants.values())

@@ -134,13 +134,13 @@ def participant_view(room: Room) -> None:
         config.replace(dataset=dataset.name),
         presenter=False,
         run=presenter_run,
-        live_options={"owned": False, "every": every, "changed": following(room)},
+        live_options={"owned": False, "every": every, "changed": following(room, me)},
         runs=presenter_keras,
     )
     draw_step(view.step, lesson_view)
     watching_live = view.step >= 5 and any(run.snapshot().is_active for run in presenter_keras)
     if not watching_live:
-        rerun_when(following(room), FOLLOW_SECONDS)
+        rerun_when(following(room, me), FOLLOW_SECONDS)
     st.divider()
     try_it_yourself(room, me, lesson_view.config, dataset)
     board(room, big=False)
@@ -285,10 +285,19 @@ def board(room: Room, big: bool) -> None:
     st.plotly_chart(charts.presenter_style(figure) if big else figure, key="room.board_chart")
 
 
-def following(room: Room):
-    """A question the page asks on a timer: has the room moved on since this page was drawn?"""
-    seen = room.follow_key()
-    return lambda: room.follow_key() != seen
+def following(room: Room, participant_id: str | None = None):
+    """A question the page asks on a timer: has the room moved on since this page was drawn?
+
+    A participant's page asking is also how the room knows they are still there (Room.seen).
+    """
+    drawn = room.follow_key()
+
+    def moved_on() -> bool:
+        if participant_id is not None:
+            room.seen(participant_id)
+        return room.follow_key() != drawn
+
+    return moved_on
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -306,6 +315,7 @@ if presented is not None:
     presenter_view(room, secret)
 elif joined is not None:
     joined.touch()
+    joined.seen(rooms.participant_id())
     participant_view(joined)
 else:
     join_or_start()

@@ -8,6 +8,7 @@ from core.config import TrainingConfig
 from core.rooms import (
     CODE_LENGTH,
     MAX_NICKNAME_CHARS,
+    PRESENT_SECONDS,
     RoomError,
     RoomLimits,
     RoomRegistry,
@@ -196,3 +197,26 @@ def test_limits_come_from_the_environment_with_a_clear_error():
     assert limits.max_rooms == 3 and limits.idle_seconds == 90
     with pytest.raises(ValueError, match="TRAINING_STUDIO_ROOM_MAX_PARTICIPANTS must be a positive int"):
         limits_from_environment({"TRAINING_STUDIO_ROOM_MAX_PARTICIPANTS": "lots"})
+
+
+def test_a_participant_whose_page_stopped_asking_is_no_longer_counted_and_frees_their_place():
+    clock = Clock()
+    room, _ = RoomRegistry(RoomLimits(max_participants=2), clock=clock).create()
+    room.join("reloaded", "Ada")
+    room.join("here", "Bo")
+    clock.now += PRESENT_SECONDS / 2
+    room.seen("here")  # Bo's page keeps asking; Ada's tab was reloaded (a new session)
+    clock.now += PRESENT_SECONDS / 2 + 1
+    assert room.view().participants == 1
+    assert room.join("newcomer", "Cy") == "Cy"  # Ada's place, not "room is full"
+    assert not room.is_participant("reloaded") and room.is_participant("here")
+
+
+def test_a_departed_participant_with_a_run_in_line_keeps_their_place():
+    clock = Clock()
+    room, _ = RoomRegistry(RoomLimits(max_participants=1), clock=clock).create()
+    room.join("a")
+    room.add_try("a", [TrainingRun(CONFIG)])  # queued
+    clock.now += PRESENT_SECONDS + 1
+    with pytest.raises(RoomError, match="is full"):
+        room.join("b")
