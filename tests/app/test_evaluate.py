@@ -43,13 +43,13 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def evaluate() -> AppTest:
-    """Keras and the baseline trained for 2 epochs on the digits through the Train page, then Evaluate."""
+def trained_then_evaluate(**settings) -> AppTest:
+    """Keras and the baseline trained through the Train page with these settings on the digits, then Evaluate."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     # Chosen before the Train page first runs, so it does not try to download MNIST first.
     at.session_state["train.dataset"] = "digits"
-    at.session_state["train.epochs"] = 2
+    for name, value in settings.items():
+        at.session_state[f"train.{name}"] = value
     at.run()
     at.switch_page("pages/train.py").run()
     next(b for b in at.button if b.label == "Train").click().run()
@@ -62,6 +62,12 @@ def evaluate() -> AppTest:
     at.switch_page("pages/evaluate.py").run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture(scope="module")
+def evaluate() -> AppTest:
+    """Keras and the baseline trained for 2 epochs on the digits through the Train page, then Evaluate."""
+    return trained_then_evaluate(epochs=2)
 
 
 def test_before_training_the_page_points_to_train():

@@ -11,8 +11,7 @@ from core.data.datasets import load_dataset
 from core.data.splits import validation_images
 from core.results import hidden_map
 from core.training.run import TrainingRun
-from tests.app.test_evaluate import APP, TIMEOUT, captions, tab
-from tests.polling import rerun_until
+from tests.app.test_evaluate import APP, TIMEOUT, captions, tab, trained_then_evaluate
 
 WHY_CAPTIONS = ["the digit", "gradient", "gradient × input"]
 
@@ -28,22 +27,7 @@ def hidden_map_figures(at) -> list[dict]:
 @pytest.fixture(scope="module")
 def evaluate() -> AppTest:
     """The CNN and the baseline trained for 3 epochs on the digits through the Train page, then Evaluate."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["train.dataset"] = "digits"
-    at.session_state["train.epochs"] = 3
-    at.session_state["train.model"] = "cnn"
-    at.run()
-    at.switch_page("pages/train.py").run()
-    next(b for b in at.button if b.label == "Train").click().run()
-    rerun_until(
-        at,
-        lambda at: " ".join(p.proto.text for p in at.get("progress")).count("Finished") == 2,
-        TIMEOUT,
-        "the runs to finish",
-    )
-    at.switch_page("pages/evaluate.py").run()
-    assert not at.exception, at.exception
-    return at
+    return trained_then_evaluate(epochs=3, model="cnn")
 
 
 def test_why_shows_saliency_and_grad_cam_for_a_test_image_and_any_class(evaluate):
