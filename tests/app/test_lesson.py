@@ -7,8 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.results import lesson_texts as texts
+from core.results.experiments import RunStore
 from pages.session import Keys
-from tests.polling import rerun_until
+from tests.polling import poll_until, rerun_until
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 120
@@ -121,6 +122,13 @@ def test_fit_trains_live_and_the_result_is_read_from_that_run():
     assert not at.exception
     assert "Replay of a recorded run" not in text_of(at), "the live run replaced the replay"
     assert "Live run on scikit-learn digits: Finished 2 epochs" in progress_text(at)
+    # The lesson's run is saved like any run (its first copy of "start a run" skipped this).
+    saved = poll_until(
+        lambda: run.run_id in {record["run_id"] for record in RunStore().load().records},
+        TIMEOUT,
+        "the lesson's run saved to the run folder",
+    )
+    assert saved and RunStore().model_path(run.run_id).exists()
     button(at, texts.NEXT).click().run()
     first = run.snapshot().epochs[0]["val_accuracy"]
     assert texts.FIRST_EPOCH.format(accuracy=first, split="validation", chance=0.1) in text_of(at)
