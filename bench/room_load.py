@@ -17,7 +17,12 @@ Prints, per trial and per variant (medians over --repeat):
   from the join link until the room shows the presenter's step 5), taken during the run;
 - the server's peak RSS (sampled every 0.2 s).
 
-    python bench/room_load.py [--viewers 30] [--dataset fashion_mnist|digits] [--epochs 5] [--repeat 1]
+--pin puts the server on CPU 0 and this script with its Chromium on CPU 1, for every variant and
+control alike. On one machine the 30 pages' renderers otherwise take the server's cores, which the
+viewers' own laptops would do in a real room; pinned, the fit ratio counts what the viewers cost the
+server itself (on one core, where a room's server has two).
+
+    python bench/room_load.py [--viewers 30] [--dataset fashion_mnist|digits] [--epochs 5] [--repeat 1] [--pin]
 """
 
 from __future__ import annotations
@@ -254,6 +259,12 @@ def summarise(trials: list[Trial], viewers: int) -> None:
     )
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of process `pid` on `cpus`; threads it starts later inherit the setting."""
+    for thread in psutil.Process(pid).threads():
+        os.sched_setaffinity(thread.id, cpus)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--viewers", type=int, default=30)
@@ -262,6 +273,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=1, help="rounds of control, blocked, control, drawn")
     parser.add_argument("--variants", default="blocked,drawn")
+    parser.add_argument("--pin", action="store_true", help="server on CPU 0, the browsers on CPU 1")
     args = parser.parse_args()
     variants = args.variants.split(",")
     from playwright.sync_api import sync_playwright
@@ -276,6 +288,10 @@ def main() -> None:
             TRAINING_STUDIO_RUNS_DIR=str(runs_dir),
             TRAINING_STUDIO_MAX_CONCURRENT="1",
         )
+        if args.pin:
+            pin(server.process.pid, {0})
+            os.sched_setaffinity(0, {1})  # this script, and the Chromium it starts from here on
+            print("pinned: the server on CPU 0, the browsers on CPU 1")
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

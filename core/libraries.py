@@ -18,11 +18,15 @@ import time
 STAGES = {
     "charts": ("numpy", "pandas", "pyarrow", "plotly.graph_objects", "altair"),
     "sklearn": ("scipy", "sklearn.neural_network", "sklearn.metrics", "sklearn.datasets"),
-    # TensorFlow whatever the backend: the engine's input pipeline is tf.data (core.training.engine).
-    "keras": ("tensorflow", "keras"),
+    # The backend first, then Keras on it. TensorFlow only on its own backend: on JAX the engine's
+    # training images live on the device (core.training.jax_fit), on TensorFlow they are a tf.data pipeline.
+    "keras": ("keras",),
 }
-DEFAULT_BACKEND = "tensorflow"
+# JAX: the lesson run trains in half TensorFlow's time here and a warm digits run in under half a
+# second (core.training.jax_fit, bench/lesson_speed.py); TensorFlow stays a choice (choose_backend).
+DEFAULT_BACKEND = "jax"
 BACKENDS = ("tensorflow", "jax")
+BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax"}
 
 _lock = threading.Lock()
 _done = {stage: threading.Event() for stage in STAGES}
@@ -65,12 +69,16 @@ def load(stage: str = "keras") -> None:
                 continue
             started = time.perf_counter()
             try:
+                modules = STAGES[current]
                 if current == "keras":
-                    choose_backend()  # an unknown KERAS_BACKEND is reported like a failed import
-                for module in STAGES[current]:
+                    # An unknown KERAS_BACKEND is reported like a failed import.
+                    modules = (BACKEND_MODULES[choose_backend()], *modules)
+                for module in modules:
                     importlib.import_module(module)
                 if current == "keras":
                     _quiet_keras()
+                    _keep_tensorflow_out()
+                    _keep_compiled_programs()
             except Exception as error:  # a missing optional library must not take the app down
                 _errors[current] = f"{type(error).__name__}: {error}"
                 raise
@@ -144,6 +152,57 @@ def _load_quietly() -> None:
     # A failure is recorded in _errors; the page that needs Keras shows it.
     with contextlib.suppress(Exception):
         load("keras")
+
+
+# XLA's compiled programs are kept on disk, keyed by the program and the versions that built it: a run
+# of a shape already trained (the default run, another seed, a room's forks) starts without compiling.
+# Measured here on the digits: 3.6 s for the first run ever, 1.0 s in a new process, 0.4 s after that.
+COMPILE_CACHE_ENV = "TRAINING_STUDIO_COMPILE_CACHE"
+DEFAULT_COMPILE_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "training-studio", "xla")
+
+
+def compile_cache_folder(environ: dict | None = None) -> str | None:
+    """Where compiled programs are kept: $TRAINING_STUDIO_COMPILE_CACHE, "off" for nowhere, else the default."""
+    chosen = (os.environ if environ is None else environ).get(COMPILE_CACHE_ENV, "").strip()
+    if chosen.lower() == "off":
+        return None
+    return chosen or DEFAULT_COMPILE_CACHE
+
+
+def _keep_compiled_programs() -> None:
+    import keras
+
+    folder = compile_cache_folder()
+    if keras.backend.backend() != "jax" or folder is None:
+        return
+    import jax
+
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return  # a read-only home: every run compiles, as without the cache
+    jax.config.update("jax_compilation_cache_dir", folder)
+    # Every program, however small: the digits' dozen programs take 0.02–0.9 s each to compile.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def _keep_tensorflow_out() -> None:
+    """On JAX, tell Keras that TensorFlow is not there, so that its optional checks do not import it.
+
+    Keras asks whether TensorFlow is installed in set_random_seed (to seed tf.data) and whenever it
+    serialises a layer's config (is this a tf.TensorShape?); each answer imports TensorFlow if it can:
+    4 s and about 300 MB here, where Community Cloud gives an app 690 MB. Nothing on JAX needs it
+    (the engine's images live on the device, core.training.jax_fit). tests/core/test_backends.py
+    checks that a JAX run leaves TensorFlow unimported.
+    """
+    import sys
+
+    import keras
+    from keras.src.utils import module_utils
+
+    if keras.backend.backend() != "tensorflow" and "tensorflow" not in sys.modules:
+        module_utils.tensorflow._available = False
 
 
 def _quiet_keras() -> None:

@@ -126,9 +126,23 @@ class RunTrainer:
             )
         self.callbacks = [self.progress] + ([self.early_stopping] if self.early_stopping else [])
         labels = labels_for_loss(data.y_train, config.loss, data.num_classes)
-        # One pipeline for the whole run: its shuffle goes on to the next order with every epoch,
-        # however many fit calls the epochs are spread over.
-        self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)
+        # One shuffle for the whole run: it goes on to the next order with every epoch, however many
+        # fit calls the epochs are spread over.
+        self.batches = self.device_fit = None
+        if keras.backend.backend() == "jax":
+            from core.training.jax_fit import JaxFit
+
+            self.device_fit = JaxFit(
+                run.model,
+                data.pixels_train,
+                labels,
+                batch_size=config.batch_size,
+                steps_per_update=speed_settings(steps_per_epoch)["steps_per_execution"],
+                pixel_max=data.pixel_max_raw,
+                seed=config.seed + initial_epoch,
+            )
+        else:
+            self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)
         self._ended_early = False
 
     @property
@@ -141,6 +155,15 @@ class RunTrainer:
         if self.done:
             return
         until = self.epochs if epochs is None else min(self.epochs, self.next_epoch + epochs)
+        if self.device_fit:
+            self.device_fit.fit(until, initial_epoch=self.next_epoch, callbacks=self.callbacks)
+        else:
+            self._fit_keras(until)
+        self.next_epoch = until
+        # Set by early stopping, a NaN loss or Stop; fit clears it when it starts, never when it ends.
+        self._ended_early = bool(self.model.stop_training)
+
+    def _fit_keras(self, until: int) -> None:
         self.model.fit(
             self.batches,
             epochs=until,
@@ -149,9 +172,6 @@ class RunTrainer:
             shuffle=False,  # the pipeline shuffles each epoch itself
             verbose=0,
         )
-        self.next_epoch = until
-        # Set by early stopping, a NaN loss or Stop; fit clears it when it starts, never when it ends.
-        self._ended_early = bool(self.model.stop_training)
 
     def finish(self) -> None:
         """End the run: best weights back (early stopping), test scores, weights snapshot, final status."""

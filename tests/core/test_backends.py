@@ -13,12 +13,15 @@ import re
 import subprocess
 import sys
 import tempfile
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax"}
+sys.path.insert(0, str(ROOT))
+
+from core.libraries import BACKEND_MODULES  # noqa: E402
 
 
 def check_engine() -> dict:
@@ -52,6 +55,11 @@ def check_engine() -> dict:
         "same_seed_losses": [row["loss"] for row in runs[1].snapshot().epochs],
     }
 
+    changed = TrainingRun(config.replace(epochs=2))
+    changed.request_learning_rate(0.0005)  # taken at the first batch boundary
+    train(changed, digits)
+    report["learning_rate"] = [row["learning_rate"] for row in changed.snapshot().epochs]
+
     stopped = TrainingRun(config.replace(epochs=50))
     stopped.request_stop()  # honoured at the first batch boundary
     train(stopped, digits)
@@ -64,6 +72,9 @@ def check_engine() -> dict:
     cnn = TrainingRun(config.replace(model="cnn", loss="categorical_crossentropy", epochs=1))
     train(cnn, digits)
     report["cnn"] = {"status": cnn.snapshot().status, "test_accuracy": cnn.snapshot().test_metrics["accuracy"]}
+
+    if report["versions"]["backend"] == "jax":
+        report["device_fit"] = device_fit_against_keras_fit(digits, config)
 
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "digits.keras")
@@ -79,6 +90,31 @@ def check_engine() -> dict:
         record = json.loads(record_path.read_text())
         report["cli"] = {"exit_code": exit_code, "epochs": len(record["history"]), "status": record["status"]}
     return report
+
+
+def device_fit_against_keras_fit(digits, config) -> dict:
+    """The JAX device loop and Keras's own fit, one epoch over the same batches from the same weights."""
+    import keras
+    import numpy as np
+
+    from core.training import models
+    from core.training.jax_fit import JaxFit
+
+    images, labels = digits.pixels_train[:1000], digits.y_train[:1000]  # 31 full batches and one of 8
+    twins = []
+    for _ in range(2):
+        model = models.build_model(config, digits.image_shape, digits.num_classes)
+        models.compile_model(model, config, digits.num_classes, jit_compile=True, steps_per_execution=1)
+        twins.append(model)
+    order = np.random.default_rng(0).permutation(len(images))
+    fitter = JaxFit(twins[0], images, labels, batch_size=32, steps_per_update=5, pixel_max=digits.pixel_max_raw, seed=0)
+    fitter.shuffle = SimpleNamespace(permutation=lambda count: order)  # the order Keras is given below
+    fitter.fit(1)
+    scaled = images[order].astype("float32") / digits.pixel_max_raw
+    history = twins[1].fit(scaled, labels[order], batch_size=32, epochs=1, shuffle=False, verbose=0)
+    difference = max(float(np.max(np.abs(a - b))) for a, b in zip(twins[0].get_weights(), twins[1].get_weights()))
+    losses = [float(keras.ops.convert_to_numpy(twins[0].metrics[0].result())), history.history["loss"][-1]]
+    return {"max_weight_difference": difference, "losses": losses}
 
 
 def backend_report(backend: str) -> dict:
@@ -105,6 +141,10 @@ def test_the_engine_trains_stops_saves_and_runs_the_cli_on_each_backend(backend)
     assert trained["test_accuracy"] > 0.85 and all(0 <= f1 <= 1 for f1 in trained["val_f1"])
     assert trained["first_epoch_updates"] >= 20, "live updates within every epoch"
     assert trained["same_seed_losses"] == pytest.approx(trained["losses"], rel=1e-5), "same seed, same curves"
+    assert report["learning_rate"] == pytest.approx([0.0005, 0.0005]), "a learning-rate change is taken mid-run"
+    if backend == "jax":  # the device loop (core.training.jax_fit) computes what Keras's fit computes
+        assert report["device_fit"]["max_weight_difference"] < 1e-4, report["device_fit"]
+        assert report["device_fit"]["losses"][0] == pytest.approx(report["device_fit"]["losses"][1], rel=1e-4)
     assert report["stopped"] == {"status": "stopped", "epochs": report["stopped"]["epochs"]}
     assert report["stopped"]["epochs"] <= 1
     assert report["diverged"]["status"] == "failed" and "diverged" in report["diverged"]["message"]
@@ -142,5 +182,4 @@ def test_the_speed_benchmark_runs_and_prints_its_ratio(capsys):
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     print(json.dumps(check_engine()))

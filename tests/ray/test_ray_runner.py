@@ -151,3 +151,27 @@ def test_a_wrapped_job_keeps_its_wrapper_on_ray_with_the_training_swapped(digits
     assert isinstance(remote, SavingJob) and remote.runs == runs and remote.job is not wrapped.job
     assert wrapped.spec.dataset_name == "digits"  # the wrapper passes the job's description through
     assert _in_place_of_training(training_job(runs, digits), print) is print
+
+
+def test_a_race_on_ray_trains_its_variants_at_once_each_saved_with_its_own_setting(ray_runner, digits, tmp_path):
+    from core.jobs.start import start_race
+    from core.results.experiments import RunStore
+    from core.training.race import new_race, parse_vary
+
+    race = new_race(parse_vary("optimizer=adam,sgd"), TrainingConfig(dataset="digits", epochs=8, seed=6))
+    store = RunStore(tmp_path)
+    start_race(ray_runner, race, digits, store=store)
+
+    # One job per variant on two one-CPU workers: both train at the same time.
+    both_running = False
+    while not ray_runner.wait_idle(timeout=0.1):
+        both_running = both_running or all(run.snapshot().status == RUNNING for run in race.runs)
+    assert both_running, "the variants never trained at the same time on the cluster's two workers"
+
+    snapshots = race.snapshots()
+    assert [snap.status for snap in snapshots] == [FINISHED, FINISHED], [snap.message for snap in snapshots]
+    assert [snap.config.optimizer for snap in snapshots] == ["adam", "sgd"]
+    assert [len(snap.epochs) for snap in snapshots] == [8, 8]
+    assert snapshots[0].epochs[-1]["loss"] != snapshots[1].epochs[-1]["loss"], "each variant trained its own model"
+    saved = {path.stem for path in tmp_path.glob("*.json")}
+    assert {run.run_id for run in race.runs} <= saved, "every variant of a race is saved like any run"
