@@ -35,6 +35,16 @@ _seconds: dict[str, float] = {}
 _background: threading.Thread | None = None
 
 
+def backend_in_force() -> str:
+    """The Keras backend this process trains on (or will, once Keras is loaded), without loading anything."""
+    if _done["keras"].is_set():
+        import keras
+
+        return keras.backend.backend()
+    name = (os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND).strip().lower()
+    return name if name in BACKENDS else DEFAULT_BACKEND
+
+
 def choose_backend(name: str | None = None) -> str:
     """Set KERAS_BACKEND (the Keras way) before Keras is imported; return the backend in force.
 
@@ -167,6 +177,15 @@ def compile_cache_folder(environ: dict | None = None) -> str | None:
     if chosen.lower() == "off":
         return None
     return chosen or DEFAULT_COMPILE_CACHE
+
+
+def compiled_programs_kept() -> bool:
+    """Whether the compiled-program cache already holds programs (a run of a known shape compiles little)."""
+    folder = compile_cache_folder()
+    try:
+        return folder is not None and any(os.scandir(folder))
+    except OSError:
+        return False
 
 
 def _keep_compiled_programs() -> None:

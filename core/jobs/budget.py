@@ -9,6 +9,7 @@ gradients for inputs and weights); XLA's fused kernels run at about numpy's BLAS
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -17,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from core import libraries
 from core.config import EPOCHS_RANGE, TrainingConfig
 from core.data.splits import run_sizes
 from core.jobs.runner import positive_from_environment
@@ -27,17 +29,40 @@ TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
 # Forward + backward (gradients for the inputs and for the weights) ≈ 3 forward passes.
 TRAINING_PASSES = 3
-# What the FLOP count misses, fitted to this engine's measured times (issue 2: Fashion-MNIST, lesson
-# model, batch 32, 5 epochs in 13.4 s, of which the FLOPs are under a third): per step, Keras's
-# step loop and the live callback; per epoch, the validation pass's set-up; once, XLA compiling.
-SECONDS_PER_STEP = 0.0011
-SECONDS_PER_EPOCH = 0.2
-COMPILE_SECONDS = 4.0
-# Small runs train without XLA (core.training.engine.speed_settings): tracing the step and predict
-# graphs costs less than compiling, each step a little more (the embedded digits: 3.5–7 s at a load
-# average of 10, 2.3–3.8 s of CPU, bench/README.md).
-GRAPH_COMPILE_SECONDS = 2.0
-GRAPH_SECONDS_PER_STEP = 0.0016
+
+
+@dataclass(frozen=True)
+class EngineCosts:
+    """What the FLOP count misses, fitted to the engine's measured times on one backend and setting:
+    per step (the step loop, the live callback), per epoch (the validation pass's set-up, the hidden
+    map), and once (compiling or tracing the step and predict programs)."""
+
+    compile_seconds: float
+    seconds_per_step: float
+    seconds_per_epoch: float
+
+
+# TensorFlow with XLA (issue 2: Fashion-MNIST, lesson model, batch 32, 5 epochs in 13.4 s, of which the
+# FLOPs are under a third); small runs train without XLA (core.training.engine.speed_settings), where
+# tracing costs less than compiling and each step a little more (the embedded digits: 2.3–3.8 s of CPU).
+TENSORFLOW_XLA = EngineCosts(compile_seconds=4.0, seconds_per_step=0.0011, seconds_per_epoch=0.2)
+TENSORFLOW_GRAPH = EngineCosts(compile_seconds=2.0, seconds_per_step=0.0016, seconds_per_epoch=0.2)
+# JAX (core.training.jax_fit): Fashion-MNIST's lesson run in 3.8 s with its programs kept from an earlier
+# run, 6.3 s compiling them all; the digits in 0.4–0.5 s kept, 1.0 s in a new process, 3.6 s the first time.
+JAX_COSTS = EngineCosts(compile_seconds=2.5, seconds_per_step=0.00025, seconds_per_epoch=0.06)
+JAX_KEPT_COMPILE_SECONDS = 0.5  # when the compiled-program cache already holds programs (core.libraries)
+
+
+def engine_costs(steps_per_epoch: int, epochs: int, backend: str | None = None) -> EngineCosts:
+    """The engine's overheads for a run of this size on `backend` (the one in force by default)."""
+    backend = backend or libraries.backend_in_force()
+    if backend == "jax":
+        if libraries.compiled_programs_kept():
+            return dataclasses.replace(JAX_COSTS, compile_seconds=JAX_KEPT_COMPILE_SECONDS)
+        return JAX_COSTS
+    return TENSORFLOW_XLA if speed_settings(steps_per_epoch, epochs, backend)["jit_compile"] else TENSORFLOW_GRAPH
+
+
 # Keras's convolutions on this CPU run this many times slower than numpy's products of the same
 # FLOPs (bench/cnn_speed.py: the CNN preset's epoch at 5.6× its FLOP floor; issue 14 saw 7–15×).
 CONV_SLOWDOWN = 5.5
@@ -60,7 +85,8 @@ class Estimate:
     memory_mb: float
     train_images: int
     epochs: int
-    compile_seconds: float = COMPILE_SECONDS  # once per run, before the first step
+    compile_seconds: float = JAX_COSTS.compile_seconds  # once per run, before the first step
+    epoch_overhead_seconds: float = JAX_COSTS.seconds_per_epoch  # of seconds_per_epoch, whatever the images
 
 
 @dataclass(frozen=True)
@@ -122,6 +148,7 @@ def estimate(
     image_shape: tuple[int, int],
     num_classes: int,
     flops_per_second: float | None = None,
+    backend: str | None = None,
 ) -> Estimate:
     """Expected seconds per epoch, for the whole run, and the run's own memory (beyond the app's)."""
     speed = flops_per_second or machine_flops_per_second()
@@ -130,17 +157,17 @@ def estimate(
     dense, conv = flops_by_kind(config, image_shape, num_classes)
     forward = dense + CONV_SLOWDOWN * conv  # in numpy-speed FLOPs
     steps = math.ceil(train_images / config.batch_size)
-    xla = speed_settings(steps, config.epochs, os.environ.get("KERAS_BACKEND", "tensorflow"))["jit_compile"]
-    compile_seconds = COMPILE_SECONDS if xla else GRAPH_COMPILE_SECONDS
+    costs = engine_costs(steps, config.epochs, backend)
     seconds_per_epoch = (TRAINING_PASSES * forward * train_images + forward * validation) / speed
-    seconds_per_epoch += steps * (SECONDS_PER_STEP if xla else GRAPH_SECONDS_PER_STEP) + SECONDS_PER_EPOCH
+    seconds_per_epoch += steps * costs.seconds_per_step + costs.seconds_per_epoch
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
-        total_seconds=compile_seconds + seconds_per_epoch * config.epochs,
+        total_seconds=costs.compile_seconds + seconds_per_epoch * config.epochs,
         memory_mb=memory_mb(config, images, image_shape, num_classes),
         train_images=train_images,
         epochs=config.epochs,
-        compile_seconds=compile_seconds,
+        compile_seconds=costs.compile_seconds,
+        epoch_overhead_seconds=costs.seconds_per_epoch,
     )
 
 
@@ -190,7 +217,7 @@ def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
         if EPOCHS_RANGE[0] <= epochs < found.epochs:
             offers.append(Fix(f"Train {epochs} epochs instead", f"{found.epochs} epochs take {over}.", epochs=epochs))
         # Only the time spent on images shrinks with fewer of them: not compiling, nor each epoch's set-up.
-        fixed = once + SECONDS_PER_EPOCH * found.epochs
+        fixed = once + found.epoch_overhead_seconds * found.epochs
         share = (limits.seconds - fixed) / (found.total_seconds - fixed)
         images = _subsample(num_images, share) if share > 0 else None
         if images:

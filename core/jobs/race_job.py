@@ -77,4 +77,6 @@ def race_estimate(race: Race, dataset: Dataset) -> budget.Estimate:
         memory_mb=sum(e.memory_mb for e in found),
         train_images=found[0].train_images,
         epochs=race.base.epochs,
+        compile_seconds=sum(e.compile_seconds for e in found),
+        epoch_overhead_seconds=sum(e.epoch_overhead_seconds for e in found),
     )

@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from core.libraries import BACKEND_MODULES  # noqa: E402
+from core.libraries import BACKEND_MODULES, COMPILE_CACHE_ENV  # noqa: E402
 
 
 def check_engine() -> dict:
@@ -89,6 +89,8 @@ def check_engine() -> dict:
         exit_code = cli_main(["train", "--dataset", "digits", "--epochs", "1", "--json", str(record_path)])
         record = json.loads(record_path.read_text())
         report["cli"] = {"exit_code": exit_code, "epochs": len(record["history"]), "status": record["status"]}
+    report["tensorflow_imported"] = "tensorflow" in sys.modules
+    report["programs_kept"] = libraries.compiled_programs_kept()
     return report
 
 
@@ -117,8 +119,9 @@ def device_fit_against_keras_fit(digits, config) -> dict:
     return {"max_weight_difference": difference, "losses": losses}
 
 
-def backend_report(backend: str) -> dict:
+def backend_report(backend: str, compile_cache: Path) -> dict:
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    environment[COMPILE_CACHE_ENV] = str(compile_cache)
     finished = subprocess.run(
         [sys.executable, __file__], capture_output=True, text=True, env=environment, cwd=ROOT, timeout=300, check=False
     )
@@ -128,10 +131,10 @@ def backend_report(backend: str) -> dict:
 
 
 @pytest.mark.parametrize("backend", list(BACKEND_MODULES))
-def test_the_engine_trains_stops_saves_and_runs_the_cli_on_each_backend(backend):
+def test_the_engine_trains_stops_saves_and_runs_the_cli_on_each_backend(backend, tmp_path):
     if importlib.util.find_spec(BACKEND_MODULES[backend]) is None:
         pytest.skip(f"{backend} is not installed: `pip install -r requirements-dev.txt` installs it")
-    report = backend_report(backend)
+    report = backend_report(backend, tmp_path / "compiled")
 
     assert report["versions"]["backend"] == backend
     assert {"tensorflow": "TensorFlow", "jax": "JAX"}[backend] in report["runs_on"]
@@ -151,6 +154,17 @@ def test_the_engine_trains_stops_saves_and_runs_the_cli_on_each_backend(backend)
     assert report["cnn"]["status"] == "finished" and report["cnn"]["test_accuracy"] > 0.5
     assert report["saved"]["metadata"] == {"dataset": "digits"} and report["saved"]["max_difference"] < 1e-5
     assert report["cli"] == {"exit_code": 0, "epochs": 1, "status": "finished"}
+    if backend == "jax":
+        assert not report["tensorflow_imported"], "a JAX run must not import TensorFlow (core.libraries)"
+        assert report["programs_kept"], "XLA's programs are kept in the compile cache"
+
+
+def test_the_compile_cache_folder_is_chosen_from_the_environment(tmp_path):
+    from core import libraries
+
+    assert libraries.compile_cache_folder({}) == libraries.DEFAULT_COMPILE_CACHE
+    assert libraries.compile_cache_folder({COMPILE_CACHE_ENV: " off "}) is None
+    assert libraries.compile_cache_folder({COMPILE_CACHE_ENV: str(tmp_path)}) == str(tmp_path)
 
 
 def test_the_backend_is_chosen_the_keras_way(monkeypatch):

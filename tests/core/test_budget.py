@@ -18,9 +18,7 @@ def test_time_grows_with_epochs_and_images_and_memory_with_images():
     base = estimate(config)
     assert base.train_images == 54_000 and base.epochs == 5
     longer = estimate(config.replace(epochs=10))
-    assert longer.total_seconds - budget.COMPILE_SECONDS == pytest.approx(
-        2 * (base.total_seconds - budget.COMPILE_SECONDS)
-    )
+    assert longer.total_seconds - base.compile_seconds == pytest.approx(2 * (base.total_seconds - base.compile_seconds))
     smaller = estimate(config.replace(subsample=6_000))
     assert smaller.train_images == 5_400 and smaller.seconds_per_epoch < base.seconds_per_epoch / 5
     assert smaller.memory_mb < base.memory_mb
@@ -44,7 +42,7 @@ def test_within_budget_nothing_is_offered():
 def test_over_the_time_budget_fewer_epochs_then_fewer_images_fit_it():
     config = TrainingConfig(dataset="fashion_mnist", epochs=20)
     found = estimate(config)
-    limits = budget.Limits(seconds=budget.COMPILE_SECONDS + found.seconds_per_epoch * 5.5)
+    limits = budget.Limits(seconds=found.compile_seconds + found.seconds_per_epoch * 5.5)
     epochs_fix, images_fix = budget.fixes(found, limits, FASHION[0])
     assert epochs_fix.epochs == 5 and "20 epochs take" in epochs_fix.reason
     assert estimate(config.replace(epochs=epochs_fix.epochs)).total_seconds <= limits.seconds
@@ -97,7 +95,22 @@ def test_durations_read_as_a_person_says_them():
     assert budget.duration_text(420) == "about 7 minutes"
 
 
-def test_small_runs_are_estimated_without_xla_compiling():
-    digits = budget.estimate(TrainingConfig(dataset="digits"), 1_437, (8, 8), 10, flops_per_second=SPEED)
-    assert digits.compile_seconds < budget.COMPILE_SECONDS
-    assert estimate(TrainingConfig(dataset="fashion_mnist")).compile_seconds == budget.COMPILE_SECONDS
+def test_small_runs_on_tensorflow_are_estimated_without_xla_compiling():
+    def on_tensorflow(config, *size):
+        return budget.estimate(config, *size, flops_per_second=SPEED, backend="tensorflow")
+
+    digits = on_tensorflow(TrainingConfig(dataset="digits"), 1_437, (8, 8), 10)
+    assert digits.compile_seconds == budget.TENSORFLOW_GRAPH.compile_seconds
+    fashion = on_tensorflow(TrainingConfig(dataset="fashion_mnist"), *FASHION)
+    assert fashion.compile_seconds == budget.TENSORFLOW_XLA.compile_seconds
+
+
+def test_on_jax_kept_programs_shorten_the_estimate_by_the_compile(monkeypatch):
+    def on_jax(kept: bool) -> budget.Estimate:
+        monkeypatch.setattr(budget.libraries, "compiled_programs_kept", lambda: kept)
+        return budget.estimate(TrainingConfig(dataset="digits"), 1_437, (8, 8), 10, flops_per_second=SPEED, backend="jax")
+
+    cold, kept = on_jax(False), on_jax(True)
+    assert cold.compile_seconds == budget.JAX_COSTS.compile_seconds
+    assert kept.compile_seconds == budget.JAX_KEPT_COMPILE_SECONDS < cold.compile_seconds
+    assert cold.total_seconds - kept.total_seconds == pytest.approx(cold.compile_seconds - kept.compile_seconds)

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[2] / "core"
-# Keras-land modules are imported by the engine only once Keras is loaded.
-KERAS_LAND = ("core.training.models", "core.training.callbacks")
+# Imported only once Keras is loaded (core.libraries.load), never at the app's start.
+KERAS_LAND = ("core.training.models", "core.training.callbacks", "core.training.jax_fit")
 
 
 def core_modules() -> dict[str, Path]:
