@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 
 import jax
-import jax.numpy as jnp
 import keras
 import numpy as np
 

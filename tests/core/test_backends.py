@@ -13,8 +13,8 @@ import re
 import subprocess
 import sys
 import tempfile
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -114,7 +114,7 @@ def device_fit_against_keras_fit(digits, config) -> dict:
     fitter.fit(1)
     scaled = images[order].astype("float32") / digits.pixel_max_raw
     history = twins[1].fit(scaled, labels[order], batch_size=32, epochs=1, shuffle=False, verbose=0)
-    difference = max(float(np.max(np.abs(a - b))) for a, b in zip(twins[0].get_weights(), twins[1].get_weights()))
+    difference = max(float(np.max(np.abs(a - b))) for a, b in zip(*(twin.get_weights() for twin in twins), strict=True))
     losses = [float(keras.ops.convert_to_numpy(twins[0].metrics[0].result())), history.history["loss"][-1]]
     return {"max_weight_difference": difference, "losses": losses}
 

@@ -108,7 +108,8 @@ def test_small_runs_on_tensorflow_are_estimated_without_xla_compiling():
 def test_on_jax_kept_programs_shorten_the_estimate_by_the_compile(monkeypatch):
     def on_jax(kept: bool) -> budget.Estimate:
         monkeypatch.setattr(budget.libraries, "compiled_programs_kept", lambda: kept)
-        return budget.estimate(TrainingConfig(dataset="digits"), 1_437, (8, 8), 10, flops_per_second=SPEED, backend="jax")
+        config = TrainingConfig(dataset="digits")
+        return budget.estimate(config, 1_437, (8, 8), 10, flops_per_second=SPEED, backend="jax")
 
     cold, kept = on_jax(False), on_jax(True)
     assert cold.compile_seconds == budget.JAX_COSTS.compile_seconds

@@ -25,7 +25,8 @@ from core.training.inference import (
 # Against central differences in float64 (the snapshot's weights in float64): the step is 1e-4, so the
 # difference quotient itself is good to about 1e-7 of the gradient's size; we ask for 1e-5.
 FINITE_DIFFERENCE_TOLERANCE = 1e-5
-# Against the backend's own gradient (jax.grad, tf.GradientTape) on the same float32 weights: float32 rounding in two different orders.
+# Against the backend's own gradient (jax.grad, tf.GradientTape) on the same float32 weights: float32
+# rounding in two different orders.
 KERAS_TOLERANCE = 1e-4
 
 
