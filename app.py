@@ -8,8 +8,8 @@ from pages.streamlit_patches import keep_keras_state_between_reruns
 
 st.set_page_config(page_title="Training Studio", page_icon=":material/neurology:", layout="wide")
 
-# The Keras backend is KERAS_BACKEND's, or keras_backend in .streamlit/secrets.toml ("jax"); it must
-# be chosen before the background load imports Keras. TensorFlow is the default.
+# The Keras backend is KERAS_BACKEND's, or keras_backend in .streamlit/secrets.toml ("tensorflow");
+# it must be chosen before the background load imports Keras. JAX is the default.
 try:
     libraries.choose_backend(st.secrets.get("keras_backend"))
 except FileNotFoundError:  # no secrets.toml: KERAS_BACKEND or the default decides
@@ -18,9 +18,17 @@ except ValueError as error:
     st.error(str(error))
 keep_keras_state_between_reruns()
 
-# TensorFlow takes seconds to import: start it in the background so no page waits for it unless
-# it needs it, and the landing page is interactive at once.
-libraries.start_background_load()
+
+def warm_up_default_run() -> None:
+    from core.training.engine import warm_up_default_run as warm_up  # numpy and scipy: not on the script thread
+
+    warm_up()
+
+
+# Keras and its backend take seconds to import: start them in the background so no page waits for
+# them unless it needs them, and the landing page is interactive at once. Then compile the default
+# run's programs there, so the first Train of the day starts without compiling (JAX only).
+libraries.start_background_load(then=warm_up_default_run)
 # The chart colours, chosen once for every page.
 palette_setting()
 

@@ -13,6 +13,7 @@ import importlib
 import os
 import threading
 import time
+from collections.abc import Callable
 
 # Stages in import order; a page waits only for the stage it needs.
 STAGES = {
@@ -97,13 +98,14 @@ def load(stage: str = "keras") -> None:
             _done[current].set()
 
 
-def start_background_load() -> None:
-    """Start importing everything in a daemon thread; returns immediately."""
+def start_background_load(then: Callable[[], object] | None = None) -> None:
+    """Start importing everything in a daemon thread, then run `then` there (at the same low priority);
+    returns immediately. Only the first call starts anything."""
     global _background
     with _lock:
         if _background is not None or _done["keras"].is_set():
             return
-        _background = threading.Thread(target=_load_quietly, name="preload-libraries", daemon=True)
+        _background = threading.Thread(target=_load_quietly, args=(then,), name="preload-libraries", daemon=True)
         _background.start()
 
 
@@ -157,11 +159,13 @@ def yield_cpu_to_the_server(niceness: int = 10) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
-def _load_quietly() -> None:
+def _load_quietly(then: Callable[[], object] | None = None) -> None:
     yield_cpu_to_the_server()
     # A failure is recorded in _errors; the page that needs Keras shows it.
     with contextlib.suppress(Exception):
         load("keras")
+        if then is not None:
+            then()
 
 
 # XLA's compiled programs are kept on disk, keyed by the program and the versions that built it: a run
