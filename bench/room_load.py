@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import statistics
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -57,6 +59,7 @@ PLOTLY_CHUNK = "**/PlotlyChart*.js"  # Streamlit's lazily loaded Plotly element 
 VIEWPORT = {"width": 1000, "height": 800}  # a viewer's laptop
 PRESENTER_VIEWPORT = {"width": 1400, "height": 1000}
 NEWCOMER_AFTER_SECONDS = 2.0  # after Fit: the run is preparing or training
+NEWCOMER_SECONDS = 120
 RUN_SECONDS = 900
 TRIAL_HEADER = "  # variant  viewers  fit s  wall s  server CPU  answer s  draw s  RSS MB  followed  load"
 
@@ -145,7 +148,8 @@ def join(browser, server, code: str, count: int, block_plotly: bool) -> list:
 
 
 def newcomer(browser, server, code: str) -> tuple[float, float]:
-    """A late joiner: the join link's HTTP answer, then a fresh page drawn until it shows step 5."""
+    """A late joiner: the join link's HTTP answer, then a fresh page drawn until it shows step 5
+    (NaN if it has not within NEWCOMER_SECONDS: 30 pages on one core, --pin, were seen to starve it)."""
     started = time.monotonic()
     with urllib.request.urlopen(f"{server.url}/room?code={code}", timeout=60) as answer:
         answer.read()
@@ -155,11 +159,14 @@ def newcomer(browser, server, code: str) -> tuple[float, float]:
         page = context.new_page()
         started = time.monotonic()
         page.goto(f"{server.url}/room?code={code}", wait_until="commit", timeout=300_000)
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('[data-testid=stHeading]'))"
-            ".some(h => h.innerText.includes('Step 5 of 6'))",
-            timeout=300_000,
-        )
+        try:
+            page.wait_for_function(
+                "() => Array.from(document.querySelectorAll('[data-testid=stHeading]'))"
+                ".some(h => h.innerText.includes('Step 5 of 6'))",
+                timeout=NEWCOMER_SECONDS * 1000,
+            )
+        except PlaywrightTimeout:
+            return answered, math.nan
         return answered, time.monotonic() - started
     finally:
         context.close()

@@ -86,6 +86,12 @@ def choose_digits(
         wait_ready(page)
 
 
+# For a test that must see a run mid-way (Stop, a waiting line, a room or a race watching it grow): on the
+# embedded digits a JAX run of 100 epochs ends in seconds, before a browser has looked twice; Fashion-MNIST's
+# 54,000 training images take about a second an epoch here (Debian's dataset-fashion-mnist, installed by .ci/run).
+LONG_RUN_DATASET = "Fashion-MNIST"
+
+
 def press(page, label: str) -> None:
     """Click a button of the page itself (Streamlit's own header has a "Stop" button too)."""
     page.get_by_test_id("stMain").get_by_role("button", name=label, exact=True).click()

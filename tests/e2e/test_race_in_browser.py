@@ -6,7 +6,16 @@ import time
 
 from core.results import lesson_texts as texts
 from core.training.race import PRESETS
-from tests.e2e.browser import TRACE_POINTS_JS, choose_digits, open_app, press, progress_text, screenshot, wait_until
+from tests.e2e.browser import (
+    LONG_RUN_DATASET,
+    TRACE_POINTS_JS,
+    choose_digits,
+    open_app,
+    press,
+    progress_text,
+    screenshot,
+    wait_until,
+)
 
 VARIANTS = ("optimizer Adam", "optimizer SGD", "optimizer RMSprop")
 EPOCHS = 3
@@ -20,7 +29,7 @@ def epoch_points(page) -> dict[str, int]:
 
 def test_three_variants_grow_together_and_are_ranked(page, server):
     open_app(page, server, "train")
-    choose_digits(page, epochs=EPOCHS)
+    choose_digits(page, epochs=EPOCHS, dataset=LONG_RUN_DATASET)  # long enough epochs to be seen mid-race
     page.get_by_test_id("stExpander").filter(has_text=texts.RACE_SECTION).locator("summary").click()
     question = PRESETS["optimizers"].question  # the first preset is chosen
     wait_until(lambda: question in page.get_by_test_id("stMain").inner_text(), seconds=10)

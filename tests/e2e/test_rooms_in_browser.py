@@ -17,6 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from core.results import lesson_texts as texts
 from core.rooms import FOLLOW_SECONDS
 from tests.e2e.browser import (
+    LONG_RUN_DATASET,
     POINT_COUNT_JS,
     choose_digits,
     go_to,
@@ -31,7 +32,7 @@ from tests.e2e.conftest import ROOT
 
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-# The lesson's most epochs: the run lasts long enough on the digits for every screen to see it grow.
+# The lesson's most epochs, on Fashion-MNIST: the run lasts long enough for every screen to see it grow.
 EPOCHS = 20
 # Narrower than this, a curve is not readable on a phone (390 px wide, less the page's margins).
 MIN_PHONE_CHART_PX = 300
@@ -107,9 +108,9 @@ def test_a_room_watches_the_presenters_run_forks_it_and_cannot_take_it_over(brow
 
 
 def start_room(presenter, server) -> str:
-    """The presenter opens the Lesson (digits, 20 epochs), presses "Start a room" and reads the code."""
+    """The presenter opens the Lesson (Fashion-MNIST, 20 epochs), presses "Start a room" and reads the code."""
     open_app(presenter, server, "lesson?step=4")
-    choose_digits(presenter, epochs=EPOCHS)
+    choose_digits(presenter, epochs=EPOCHS, dataset=LONG_RUN_DATASET)
     press(presenter, texts.START_ROOM)
     presenter.wait_for_url(re.compile(r"/room"))
     wait_ready(presenter)

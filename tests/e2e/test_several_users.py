@@ -8,6 +8,7 @@ import psutil
 
 from tests.e2e.browser import (
     EPOCH_POINTS_JS,
+    LONG_RUN_DATASET,
     choose_digits,
     open_app,
     press,
@@ -85,7 +86,7 @@ def test_closing_a_tab_cancels_its_training_and_frees_the_line(browser, server):
     gone, here = leaving.new_page(), staying.new_page()
     try:
         open_app(gone, server, "train")
-        choose_digits(gone, epochs=100, keras_only=True)
+        choose_digits(gone, epochs=100, keras_only=True, dataset=LONG_RUN_DATASET)
         press(gone, "Train")
         wait_until(lambda: "epoch" in progress_text(gone))
 

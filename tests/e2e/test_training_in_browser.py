@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.e2e.browser import (
+    LONG_RUN_DATASET,
     TRACE_NAMES_JS,
     choose_digits,
     go_to,
@@ -52,7 +53,7 @@ def test_the_landing_page_is_interactive_before_keras_has_loaded(browser, fresh_
 
 def test_train_watch_the_curves_grow_switch_page_and_stop(page, server):
     open_app(page, server, "train")
-    choose_digits(page, epochs=100, keras_only=True)
+    choose_digits(page, epochs=100, keras_only=True, dataset=LONG_RUN_DATASET)
     press(page, "Train")
     first = wait_until(lambda: point_count(page))
     # The chart keeps growing while the run trains: read the points from the Plotly charts themselves.
@@ -67,7 +68,7 @@ def test_train_watch_the_curves_grow_switch_page_and_stop(page, server):
     assert "epoch" in progress_text(page) and "Stopped" not in progress_text(page)
     # The settings came back with the page (Streamlit forgets undrawn widgets unless app.py keeps them).
     sidebar = page.get_by_test_id("stSidebar")
-    assert "scikit-learn digits" in sidebar.get_by_role("combobox", name="Dataset").input_value()
+    assert LONG_RUN_DATASET in sidebar.get_by_role("combobox", name="Dataset").input_value()
     assert sidebar.get_by_test_id("stSlider").filter(has_text="Epochs").get_by_role("slider").input_value() == "100"
     path = screenshot(page, "train")
     README_SCREENSHOT.parent.mkdir(exist_ok=True)

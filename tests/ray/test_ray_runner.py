@@ -158,7 +158,8 @@ def test_a_race_on_ray_trains_its_variants_at_once_each_saved_with_its_own_setti
     from core.results.experiments import RunStore
     from core.training.race import new_race, parse_vary
 
-    race = new_race(parse_vary("optimizer=adam,sgd"), TrainingConfig(dataset="digits", epochs=8, seed=6))
+    # 100 epochs: a few seconds a variant on JAX, so the two workers' runs overlap.
+    race = new_race(parse_vary("optimizer=adam,sgd"), TrainingConfig(dataset="digits", epochs=100, seed=6))
     store = RunStore(tmp_path)
     start_race(ray_runner, race, digits, store=store)
 
@@ -171,7 +172,7 @@ def test_a_race_on_ray_trains_its_variants_at_once_each_saved_with_its_own_setti
     snapshots = race.snapshots()
     assert [snap.status for snap in snapshots] == [FINISHED, FINISHED], [snap.message for snap in snapshots]
     assert [snap.config.optimizer for snap in snapshots] == ["adam", "sgd"]
-    assert [len(snap.epochs) for snap in snapshots] == [8, 8]
+    assert [len(snap.epochs) for snap in snapshots] == [100, 100]
     assert snapshots[0].epochs[-1]["loss"] != snapshots[1].epochs[-1]["loss"], "each variant trained its own model"
     saved = {path.stem for path in tmp_path.glob("*.json")}
     assert {run.run_id for run in race.runs} <= saved, "every variant of a race is saved like any run"
