@@ -277,6 +277,9 @@ active = any_active(runs)
 race = current_race()  # started after the last Train: the page shows it instead of the runs
 racing = race is not None and race.is_active
 train_column, stop_column, more_column = st.columns([1, 1, 2])
+# Train is a form's submit button, a form holding nothing else: Streamlit's frontend loads every other
+# button's code lazily, and React then holds a lazily loaded element back for 0.5 s after the page's
+# first paint (its Suspense throttle), while a submit button is drawn in that first paint (bench/README.md).
 with train_column, st.form("train.form", border=False, enter_to_submit=False):
     pressed = st.form_submit_button(
         "Train", type="primary", disabled=config is None or active or racing, width="stretch"
