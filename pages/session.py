@@ -130,7 +130,7 @@ def seed_learning_rate(optimizer: str) -> str:
 
 
 def remember_train_settings() -> None:
-    """Note the Train page's settings as plain values (call after drawing its widgets)."""
+    """Note the Train page's settings as plain values (call once they are seeded; the widgets may come later)."""
     st.session_state[Keys.TRAIN_SETTINGS_KEPT] = {
         key: st.session_state[key] for key in st.session_state if _is_train_setting(key)
     }

@@ -37,27 +37,57 @@ CHARTS_DELAY_SECONDS = 2.0
 LIVE_CHART_HEIGHT = 260
 
 
-def settings_sidebar() -> tuple[TrainingConfig | None, str]:
+def chosen_settings() -> tuple[TrainingConfig | None, str, str | None]:
+    """The sidebar's settings as a config (None and why, when they are not valid), read from session state.
+
+    The page draws its main area (title, Train) before the sidebar, so the Train button reaches the
+    browser first: every sidebar widget takes its value from session state only, so the values are
+    known before the widgets are drawn (bench/page_speed.py; bench/README.md says what it gained).
+    """
+    state = st.session_state
+    dataset, optimizer = state[Keys.TRAIN_DATASET], state[Keys.TRAIN_OPTIMIZER]
+    models_to_train = state[Keys.TRAIN_MODELS]
+    try:
+        config = TrainingConfig(
+            dataset=dataset,
+            data_dir=state[Keys.TRAIN_DATA_DIR] if dataset == "folder" else None,
+            model=state[Keys.TRAIN_MODEL],
+            hidden_layers=(state[Keys.TRAIN_UNITS],) * state[Keys.TRAIN_HIDDEN_LAYERS],
+            activation=state[Keys.TRAIN_ACTIVATION],
+            dropout=state[Keys.TRAIN_DROPOUT],
+            optimizer=optimizer,
+            learning_rate=state[seed_learning_rate(optimizer)],
+            loss=state[Keys.TRAIN_LOSS],
+            metrics=tuple(state[Keys.TRAIN_METRICS]),
+            epochs=state[Keys.TRAIN_EPOCHS],
+            batch_size=state[Keys.TRAIN_BATCH_SIZE],
+            validation_split=state[Keys.TRAIN_VALIDATION_SPLIT],
+            seed=int(state[Keys.TRAIN_SEED]),
+            early_stopping_patience=settings.EARLY_STOPPING_PATIENCE if state[Keys.TRAIN_EARLY_STOPPING] else None,
+        )
+    except ConfigError as error:
+        return None, models_to_train, str(error)
+    return config, models_to_train, None
+
+
+def settings_sidebar(optimizer: str, error: str | None) -> None:
     """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit."""
     # Every widget takes its value from session state only (seeded by seed_train_settings), never value=.
     st.header("Data")
     dataset = st.selectbox(
         "Dataset", list(settings.DATASETS), format_func=settings.DATASETS.get, key=Keys.TRAIN_DATASET
     )
-    data_dir = None
     if dataset == "folder":
-        data_dir = st.text_input("Folder (or .npz file)", key=Keys.TRAIN_DATA_DIR, placeholder="/path/to/mnist")
+        st.text_input("Folder (or .npz file)", key=Keys.TRAIN_DATA_DIR, placeholder="/path/to/mnist")
     st.header("Model")
-    model = st.radio("Architecture", list(settings.MODELS), format_func=settings.MODELS.get, key=Keys.TRAIN_MODEL)
-    layers = st.slider("Hidden layers", *settings.HIDDEN_LAYERS_RANGE, key=Keys.TRAIN_HIDDEN_LAYERS)
-    units = st.select_slider("Units per hidden layer", settings.UNIT_CHOICES, key=Keys.TRAIN_UNITS)
-    activation = st.selectbox("Activation", settings.ACTIVATIONS, key=Keys.TRAIN_ACTIVATION)
-    dropout = st.slider("Dropout", *settings.SIDEBAR_DROPOUT_RANGE, step=settings.SLIDER_STEP, key=Keys.TRAIN_DROPOUT)
+    st.radio("Architecture", list(settings.MODELS), format_func=settings.MODELS.get, key=Keys.TRAIN_MODEL)
+    st.slider("Hidden layers", *settings.HIDDEN_LAYERS_RANGE, key=Keys.TRAIN_HIDDEN_LAYERS)
+    st.select_slider("Units per hidden layer", settings.UNIT_CHOICES, key=Keys.TRAIN_UNITS)
+    st.selectbox("Activation", settings.ACTIVATIONS, key=Keys.TRAIN_ACTIVATION)
+    st.slider("Dropout", *settings.SIDEBAR_DROPOUT_RANGE, step=settings.SLIDER_STEP, key=Keys.TRAIN_DROPOUT)
     st.header("Compile")
-    optimizer = st.selectbox(
-        "Optimizer", list(settings.OPTIMIZERS), format_func=settings.OPTIMIZERS.get, key=Keys.TRAIN_OPTIMIZER
-    )
-    learning_rate = st.number_input(
+    st.selectbox("Optimizer", list(settings.OPTIMIZERS), format_func=settings.OPTIMIZERS.get, key=Keys.TRAIN_OPTIMIZER)
+    st.number_input(
         "Learning rate",
         min_value=settings.LEARNING_RATE_RANGE[0],
         max_value=settings.LEARNING_RATE_RANGE[1],
@@ -68,43 +98,23 @@ def settings_sidebar() -> tuple[TrainingConfig | None, str]:
     )
     loss = st.radio("Loss", list(settings.LOSSES), key=Keys.TRAIN_LOSS)
     st.caption(settings.LOSSES[loss])
-    metrics = st.multiselect("Metrics", list(settings.METRICS), key=Keys.TRAIN_METRICS)
+    st.multiselect("Metrics", list(settings.METRICS), key=Keys.TRAIN_METRICS)
     st.header("Fit")
-    epochs = st.slider("Epochs", *settings.EPOCHS_RANGE, key=Keys.TRAIN_EPOCHS)
-    batch_size = st.select_slider("Batch size", settings.BATCH_SIZES, key=Keys.TRAIN_BATCH_SIZE)
-    validation_split = st.slider(
+    st.slider("Epochs", *settings.EPOCHS_RANGE, key=Keys.TRAIN_EPOCHS)
+    st.select_slider("Batch size", settings.BATCH_SIZES, key=Keys.TRAIN_BATCH_SIZE)
+    st.slider(
         "Validation split",
         *settings.SIDEBAR_VALIDATION_SPLIT_RANGE,
         step=settings.SLIDER_STEP,
         key=Keys.TRAIN_VALIDATION_SPLIT,
     )
-    seed = st.number_input("Random seed", *settings.SEED_RANGE, key=Keys.TRAIN_SEED)
-    early_stopping = st.checkbox("Stop early when validation loss stops falling", key=Keys.TRAIN_EARLY_STOPPING)
-    models_to_train = st.radio(
+    st.number_input("Random seed", *settings.SEED_RANGE, key=Keys.TRAIN_SEED)
+    st.checkbox("Stop early when validation loss stops falling", key=Keys.TRAIN_EARLY_STOPPING)
+    st.radio(
         "Models to train", list(settings.TRAIN_CHOICES), format_func=settings.TRAIN_CHOICES.get, key=Keys.TRAIN_MODELS
     )
-    try:
-        config = TrainingConfig(
-            dataset=dataset,
-            data_dir=data_dir,
-            model=model,
-            hidden_layers=(units,) * layers,
-            activation=activation,
-            dropout=dropout,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            loss=loss,
-            metrics=tuple(metrics),
-            epochs=epochs,
-            batch_size=batch_size,
-            validation_split=validation_split,
-            seed=int(seed),
-            early_stopping_patience=settings.EARLY_STOPPING_PATIENCE if early_stopping else None,
-        )
-    except ConfigError as error:
-        st.error(str(error))
-        return None, models_to_train
-    return config, models_to_train
+    if error:
+        st.error(error)
 
 
 def show_budget(config: TrainingConfig, dataset) -> TrainingConfig:
@@ -233,8 +243,7 @@ if Keys.LINK_READ not in st.session_state:
 
 restore_train_settings()  # as they were before a visit to another page
 seed_train_settings()  # the defaults, for whatever neither the person, a link nor a restore has set
-with st.sidebar:
-    config, models_to_train = settings_sidebar()
+config, models_to_train, settings_error = chosen_settings()  # the sidebar itself is drawn last
 remember_train_settings()
 if config is not None:
     shared = links.link_params(config, models_to_train)
@@ -268,7 +277,14 @@ active = any_active(runs)
 race = current_race()  # started after the last Train: the page shows it instead of the runs
 racing = race is not None and race.is_active
 train_column, stop_column, more_column = st.columns([1, 1, 2])
-if train_column.button("Train", type="primary", disabled=config is None or active or racing, width="stretch"):
+# Train is a form's submit button, a form holding nothing else: Streamlit's frontend loads every other
+# button's code lazily, and React then holds a lazily loaded element back for 0.5 s after the page's
+# first paint (its Suspense throttle), while a submit button is drawn in that first paint (bench/README.md).
+with train_column, st.form("train.form", border=False, enter_to_submit=False):
+    pressed = st.form_submit_button(
+        "Train", type="primary", disabled=config is None or active or racing, width="stretch"
+    )
+if pressed:
     if start_training(config, dataset, models_to_train) is not None:
         st.rerun()
 if stop_column.button("Stop", disabled=not active, width="stretch"):
@@ -311,3 +327,7 @@ elif runs:
 else:
     st.info("Press **Train** to start. The curves appear here after the first batches.")
     empty_curves_soon(("loss", *config.metrics) if config is not None else ("loss",))
+
+# The sidebar last (see chosen_settings): its widgets' code reaches the browser after the Train button's.
+with st.sidebar:
+    settings_sidebar(st.session_state[Keys.TRAIN_OPTIMIZER], settings_error)

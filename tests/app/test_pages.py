@@ -102,6 +102,18 @@ def test_settings_survive_a_visit_to_another_page():
     assert not any("Could not" in w.value for w in at.warning), "still the digits, not the default MNIST"
 
 
+def test_the_page_above_the_sidebar_follows_its_settings_in_the_same_run():
+    """The main area is drawn before the sidebar's widgets (bench/README.md): a change shows at once."""
+    at = open_page("pages/train.py")
+    choose_digits(at, epochs=7)
+    assert any("for 7 epochs" in caption.value for caption in at.caption), "the estimate follows the slider"
+    at.multiselect(key="train.metrics").set_value([]).run()
+    assert any("at least one metric" in error.value for error in at.sidebar.error), "the error sits in the sidebar"
+    assert button(at, "Train").disabled, "no run starts from invalid settings"
+    at.multiselect(key="train.metrics").set_value(["accuracy"]).run()
+    assert not at.error and not button(at, "Train").disabled
+
+
 def test_train_on_digits_fills_the_charts_and_the_epoch_table():
     at = open_page("pages/train.py")
     choose_digits(at)
