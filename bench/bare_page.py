@@ -9,4 +9,7 @@ is the Train page's own weight.
 import streamlit as st
 
 st.title("A bare page")
-st.button("Train", type="primary")
+clicks = st.session_state.get("clicks", 0) + bool(st.button("Train", type="primary"))
+st.session_state["clicks"] = clicks
+# bench/first_point.py times a click until this line changes: the script has run again and been drawn.
+st.caption(f"{clicks} clicks")
