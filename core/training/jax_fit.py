@@ -17,8 +17,6 @@ sets `model.stop_training` ends the epoch after the current chunk and the run af
 
 from __future__ import annotations
 
-import math
-
 import jax
 import keras
 import numpy as np
@@ -44,7 +42,6 @@ class JaxFit:
         self.count = len(images)
         self.batch_size = batch_size
         self.full_steps = self.count // batch_size
-        self.steps_per_epoch = math.ceil(self.count / batch_size)
         self.steps_per_update = max(1, min(steps_per_update, max(self.full_steps, 1)))
         # One shuffling generator for the run: every epoch draws the next order, over however many fit calls.
         self.shuffle = np.random.default_rng(seed)
