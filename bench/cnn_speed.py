@@ -32,20 +32,18 @@ TARGET_RATIO = 4.0
 
 def product_shapes(config, image_shape, num_classes) -> list[tuple[int, int, int, int]]:
     """(m, k, n, times) of one training step's forward products, as GEMMs (convolutions by im2col)."""
-    from core.jobs.budget import _shape
-    from core.training.architecture import describe_model
+    from core.training.architecture import CONV2D, DENSE, network_layers
 
     shapes, channels = [], 1
-    for row in describe_model(config, image_shape, num_classes):
-        if row["type"] == "Conv2D":
-            height, width, filters = _shape(row)
+    for layer in network_layers(config, image_shape, num_classes):
+        if layer.kind == CONV2D:
+            height, width, filters = layer.output_shape
             shapes.append((config.batch_size * height * width, 9 * channels, filters, 1))
-            channels = filters
-        elif row["type"] == "Dense":
-            units = _shape(row)[0]
-            shapes.append((config.batch_size, (row["parameters"] - units) // units, units, 1))
-        elif row["type"] == "MaxPooling2D":
-            channels = _shape(row)[2]
+        elif layer.kind == DENSE:
+            units = layer.output_shape[-1]
+            shapes.append((config.batch_size, (layer.parameters - units) // units, units, 1))
+        if len(layer.output_shape) == 3:
+            channels = layer.output_shape[2]
     return shapes
 
 

@@ -31,6 +31,11 @@ MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
 TRAINING_PASSES = 3
 
 
+# Keras's convolutions on TensorFlow run this many times slower here than numpy's products of the same
+# FLOPs (bench/cnn_speed.py: the CNN preset's epoch at 5.6× its FLOP floor; issue 14 saw 7–15×).
+CONV_SLOWDOWN = 5.5
+
+
 @dataclass(frozen=True)
 class EngineCosts:
     """What the FLOP count misses, fitted to the engine's measured times on one backend and setting:
@@ -40,6 +45,7 @@ class EngineCosts:
     compile_seconds: float
     seconds_per_step: float
     seconds_per_epoch: float
+    conv_slowdown: float = CONV_SLOWDOWN
 
 
 # TensorFlow with XLA (issue 2: Fashion-MNIST, lesson model, batch 32, 5 epochs in 13.4 s, of which the
@@ -49,7 +55,8 @@ TENSORFLOW_XLA = EngineCosts(compile_seconds=4.0, seconds_per_step=0.0011, secon
 TENSORFLOW_GRAPH = EngineCosts(compile_seconds=2.0, seconds_per_step=0.0016, seconds_per_epoch=0.2)
 # JAX (core.training.jax_fit): Fashion-MNIST's lesson run in 3.8 s with its programs kept from an earlier
 # run, 6.3 s compiling them all; the digits in 0.4–0.5 s kept, 1.0 s in a new process, 3.6 s the first time.
-JAX_COSTS = EngineCosts(compile_seconds=2.5, seconds_per_step=0.00025, seconds_per_epoch=0.06)
+# Its convolutions ran at 7.4× the FLOP floor (bench/cnn_speed.py: 11.3 s an epoch, estimated 6.8 s at 5.5×).
+JAX_COSTS = EngineCosts(compile_seconds=2.5, seconds_per_step=0.00025, seconds_per_epoch=0.06, conv_slowdown=9.0)
 JAX_KEPT_COMPILE_SECONDS = 0.5  # when the compiled-program cache already holds programs (core.libraries)
 
 
@@ -63,9 +70,6 @@ def engine_costs(steps_per_epoch: int, epochs: int, backend: str | None = None) 
     return TENSORFLOW_XLA if speed_settings(steps_per_epoch, epochs, backend)["jit_compile"] else TENSORFLOW_GRAPH
 
 
-# Keras's convolutions on this CPU run this many times slower than numpy's products of the same
-# FLOPs (bench/cnn_speed.py: the CNN preset's epoch at 5.6× its FLOP floor; issue 14 saw 7–15×).
-CONV_SLOWDOWN = 5.5
 FLOAT_BYTES = 4
 # Weights, their gradients and Adam's two moments.
 COPIES_OF_WEIGHTS = 4
@@ -155,9 +159,9 @@ def estimate(
     train_images, validation = run_sizes(config, num_images)
     images = train_images + validation
     dense, conv = flops_by_kind(config, image_shape, num_classes)
-    forward = dense + CONV_SLOWDOWN * conv  # in numpy-speed FLOPs
     steps = math.ceil(train_images / config.batch_size)
     costs = engine_costs(steps, config.epochs, backend)
+    forward = dense + costs.conv_slowdown * conv  # in numpy-speed FLOPs
     seconds_per_epoch = (TRAINING_PASSES * forward * train_images + forward * validation) / speed
     seconds_per_epoch += steps * costs.seconds_per_step + costs.seconds_per_epoch
     return Estimate(
