@@ -5,7 +5,8 @@ jitted step per `steps_per_execution` batches. For the lesson run that costs mor
 the engine on JAX took 1.37× the time of a hand-written JAX loop (bench/lesson_speed.py). Here the
 byte images and the labels go to the device once; each chunk of steps between two live updates is
 one call of a jitted `lax.fori_loop` that gathers its batches by index, scales them and runs Keras's
-own `model.train_step` (the model's loss, optimizer and metrics, exactly as compiled). Between
+own `model.train_step` (the model's loss, optimizer and metrics, exactly as compiled; a network with
+convolutions calls one jitted step per batch instead, see __init__). Between
 chunks the state is written back to the model's variables, so callbacks see the model as in fit:
 Stop, a new learning rate, early stopping, validation and the hidden-layer map work unchanged.
 
