@@ -11,7 +11,8 @@ from tests.e2e.browser import choose_digits, open_app, press, screenshot, wait_r
 from tests.e2e.conftest import ROOT
 
 DOCS = ROOT / "docs"
-EPOCHS = 12  # long enough to watch the map fill in, short enough for a busy machine
+# Long enough to watch the map fill in on JAX (12 epochs ended before a second look), short enough for a busy machine.
+EPOCHS = 40
 # Frames of the hidden map's Plotly chart, read from the chart itself (0 when there is none yet).
 MAP_FRAMES_JS = """() => Math.max(0, ...Array.from(document.querySelectorAll('.js-plotly-plot')).map(
     chart => ((chart._transitionData || {})._frames || []).length))"""
