@@ -26,8 +26,7 @@ STAGES = {
 # JAX: the lesson run trains in half TensorFlow's time here and a warm digits run in under half a
 # second (core.training.jax_fit, bench/lesson_speed.py); TensorFlow stays a choice (choose_backend).
 DEFAULT_BACKEND = "jax"
-BACKENDS = ("tensorflow", "jax")
-BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax"}
+BACKENDS = ("tensorflow", "jax")  # each is also the name of the backend's Python package
 
 _lock = threading.Lock()
 _done = {stage: threading.Event() for stage in STAGES}
@@ -36,13 +35,23 @@ _seconds: dict[str, float] = {}
 _background: threading.Thread | None = None
 
 
+def _requested_backend(name: str | None = None) -> str:
+    """The backend asked for: `name`, else the KERAS_BACKEND environment variable, else the default."""
+    return (name or os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND).strip().lower()
+
+
+def _loaded_backend() -> str | None:
+    """Keras's backend once Keras is loaded (fixed for the process from then on), else None."""
+    if not _done["keras"].is_set():
+        return None
+    import keras
+
+    return keras.backend.backend()
+
+
 def backend_in_force() -> str:
     """The Keras backend this process trains on (or will, once Keras is loaded), without loading anything."""
-    if _done["keras"].is_set():
-        import keras
-
-        return keras.backend.backend()
-    name = (os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND).strip().lower()
+    name = _loaded_backend() or _requested_backend()
     return name if name in BACKENDS else DEFAULT_BACKEND
 
 
@@ -50,19 +59,18 @@ def choose_backend(name: str | None = None) -> str:
     """Set KERAS_BACKEND (the Keras way) before Keras is imported; return the backend in force.
 
     The name comes from the argument (the app passes its `keras_backend` secret), else from the
-    KERAS_BACKEND environment variable, else TensorFlow. Once Keras is loaded its backend is fixed
-    for the process, and this returns the one in force.
+    KERAS_BACKEND environment variable, else DEFAULT_BACKEND. Once Keras is loaded its backend is
+    fixed for the process, and this returns the one in force.
     """
-    name = (name or os.environ.get("KERAS_BACKEND") or DEFAULT_BACKEND).strip().lower()
+    name = _requested_backend(name)
     if name not in BACKENDS:
         raise ValueError(
             f"Unknown Keras backend {name!r}; choose one of: {', '.join(BACKENDS)} "
             "(set KERAS_BACKEND, or keras_backend in .streamlit/secrets.toml)."
         )
-    if _done["keras"].is_set():
-        import keras
-
-        return keras.backend.backend()
+    loaded = _loaded_backend()
+    if loaded:
+        return loaded
     os.environ["KERAS_BACKEND"] = name
     # TensorFlow's start-up chatter is not for the user.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -83,7 +91,7 @@ def load(stage: str = "keras") -> None:
                 modules = STAGES[current]
                 if current == "keras":
                     # An unknown KERAS_BACKEND is reported like a failed import.
-                    modules = (BACKEND_MODULES[choose_backend()], *modules)
+                    modules = (choose_backend(), *modules)
                 for module in modules:
                     importlib.import_module(module)
                 if current == "keras":

@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from core.libraries import BACKEND_MODULES, COMPILE_CACHE_ENV  # noqa: E402
+from core.libraries import BACKENDS, COMPILE_CACHE_ENV  # noqa: E402
 
 
 def check_engine() -> dict:
@@ -130,9 +130,9 @@ def backend_report(backend: str, compile_cache: Path) -> dict:
     return json.loads(reports[-1])
 
 
-@pytest.mark.parametrize("backend", list(BACKEND_MODULES))
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_the_engine_trains_stops_saves_and_runs_the_cli_on_each_backend(backend, tmp_path):
-    if importlib.util.find_spec(BACKEND_MODULES[backend]) is None:
+    if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed: `pip install -r requirements-dev.txt` installs it")
     report = backend_report(backend, tmp_path / "compiled")
 
