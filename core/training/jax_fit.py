@@ -87,20 +87,18 @@ class JaxFit:
             self._no_logs = self._logs_template(state, chunk[0])
         return self._steps(state, self._no_logs, self.images, self.labels, chunk, np.int32(used))
 
-    def _state(self):
+    def _variables(self) -> tuple[list, list, list, list]:
+        """The model's variables in the groups model.train_step takes its state in."""
         model = self.model
-        return (
-            [v.value for v in model.trainable_variables],
-            [v.value for v in model.non_trainable_variables],
-            [v.value for v in model.optimizer.variables],
-            [v.value for v in model.metrics_variables],
-        )
+        optimizer = model.optimizer.variables
+        return model.trainable_variables, model.non_trainable_variables, optimizer, model.metrics_variables
+
+    def _state(self):
+        return tuple([variable.value for variable in group] for group in self._variables())
 
     def _write(self, state) -> None:
-        model = self.model
-        owners = (model.trainable_variables, model.non_trainable_variables, model.optimizer.variables)
-        for variables, values in zip((*owners, model.metrics_variables), state, strict=True):
-            for variable, value in zip(variables, values, strict=True):
+        for group, values in zip(self._variables(), state, strict=True):
+            for variable, value in zip(group, values, strict=True):
                 variable.assign(value)
 
     def _chunks(self, order: np.ndarray):
