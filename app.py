@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import libraries
+from core.jobs.runner import TRAINING_NICENESS, training_niceness_from_environment
 from pages.looks import palette_setting
 from pages.streamlit_patches import keep_keras_state_between_reruns
 
@@ -27,8 +28,14 @@ def warm_up_default_run() -> None:
 
 # Keras and its backend take seconds to import: start them in the background so no page waits for
 # them unless it needs them, and the landing page is interactive at once. Then compile the default
-# run's programs there, so the first Train of the day starts without compiling (JAX only).
-libraries.start_background_load(then=warm_up_default_run)
+# run's programs, at the training threads' priority, so the first Train of the day starts without
+# compiling (JAX only).
+try:
+    warm_up_niceness = training_niceness_from_environment()
+except ValueError as error:
+    st.error(str(error))
+    warm_up_niceness = TRAINING_NICENESS
+libraries.start_background_load(then=warm_up_default_run, then_niceness=warm_up_niceness)
 # The chart colours, chosen once for every page.
 palette_setting()
 

@@ -99,7 +99,7 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
 
 def train_command(args: argparse.Namespace) -> int:
     from core.data.datasets import DatasetError, load_dataset
-    from core.jobs.runner import JobRunner
+    from core.jobs.runner import job_runner_from_environment
     from core.jobs.training_job import training_job
 
     config = config_from_args(args)
@@ -112,7 +112,7 @@ def train_command(args: argparse.Namespace) -> int:
     runs = [TrainingRun(config, "keras")]
     if args.baseline:
         runs.append(TrainingRun(config, "baseline"))
-    runner = JobRunner()
+    runner = job_runner_from_environment()
     runner.submit(runs, training_job(runs, dataset))
     try:
         for run in runs:
@@ -183,7 +183,7 @@ def _follow_all(runs: list[TrainingRun]) -> None:
 def race_command(args: argparse.Namespace) -> int:
     from core.data.datasets import DatasetError, load_dataset
     from core.jobs.race_job import submit_race
-    from core.jobs.runner import JobRunner
+    from core.jobs.runner import job_runner_from_environment
     from core.results.race import race_sentences, ranking_table
     from core.training.race import new_race, parse_vary
 
@@ -195,7 +195,7 @@ def race_command(args: argparse.Namespace) -> int:
     except DatasetError as error:
         raise CommandError(str(error)) from error
     print(f"{dataset.title}: racing {' vs '.join(run.label for run in race.runs)}, one epoch of each in turn")
-    runner = JobRunner()
+    runner = job_runner_from_environment()
     submit_race(runner, race, dataset)
     try:
         _follow_all(race.runs)

@@ -106,15 +106,23 @@ def load(stage: str = "keras") -> None:
             _done[current].set()
 
 
-def start_background_load(then: Callable[[], object] | None = None) -> None:
-    """Start importing everything in a daemon thread, then run `then` there (at the same low priority);
-    returns immediately. Only the first call starts anything."""
+def start_background_load(then: Callable[[], object] | None = None, then_niceness: int = 0) -> None:
+    """Start importing everything in a low-priority daemon thread; returns immediately.
+
+    `then` runs afterwards in a second daemon thread at `then_niceness` (the training threads'), not
+    in the importing one: the threads a backend starts at its first computation (XLA's compute pool)
+    inherit the niceness of the thread that starts them, for the life of the process, and an
+    unprivileged thread can never lower its niceness again. Only the first call starts anything.
+    """
     global _background
     with _lock:
         if _background is not None or _done["keras"].is_set():
             return
-        _background = threading.Thread(target=_load_quietly, args=(then,), name="preload-libraries", daemon=True)
+        _background = threading.Thread(target=_load_quietly, name="preload-libraries", daemon=True)
         _background.start()
+        if then is not None:
+            after = threading.Thread(target=_after_loading, args=(then, then_niceness), name="warm-up", daemon=True)
+            after.start()
 
 
 def is_loaded(stage: str) -> bool:
@@ -156,23 +164,29 @@ def runs_on() -> str:
 
 
 def yield_cpu_to_the_server(niceness: int = 10) -> None:
-    """Lower this thread's CPU priority, and that of the threads it starts (TensorFlow's pools).
+    """Lower this thread's CPU priority, and that of the threads it starts (TensorFlow's pools, XLA's).
 
-    Background work (the preload, training) takes every core it is given; the server threads that
-    answer page loads and draw the live charts keep normal priority, so a visitor's page still loads
-    at once while a run trains, and an otherwise idle machine trains as fast as before. Linux sets
-    this per thread; where the system does not allow it, nothing changes.
+    The preload's imports take every core they are given; the server threads that answer page loads
+    keep normal priority, so the first pages load at once. Training threads use the host's training
+    niceness (core.jobs.runner). Linux sets this per thread, and an unprivileged thread cannot undo
+    it; where the system does not allow it, nothing changes.
     """
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
 
 
-def _load_quietly(then: Callable[[], object] | None = None) -> None:
+def _load_quietly() -> None:
     yield_cpu_to_the_server()
     # A failure is recorded in _errors; the page that needs Keras shows it.
     with contextlib.suppress(Exception):
         load("keras")
-        if then is not None:
+
+
+def _after_loading(then: Callable[[], object], niceness: int) -> None:
+    yield_cpu_to_the_server(niceness)
+    _background.join()
+    if _done["keras"].is_set():
+        with contextlib.suppress(Exception):  # a warm-up is an optimisation: a failure shows at the next Train
             then()
 
 

@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from core.jobs.runner import JobRunner, max_concurrent_from_environment
+from core.jobs.runner import job_runner_from_environment
 
 RUNNER_ENV = "TRAINING_STUDIO_RUNNER"  # "ray" or "in-process"
 RAY_ADDRESS_ENV = "RAY_ADDRESS"  # Ray's own variable: host:port of the cluster's head
@@ -36,7 +36,7 @@ def choose_job_runner(environ: dict[str, str] | None = None) -> RunnerChoice:
     if wanted not in ("", "ray", "in-process"):
         return _in_process(f"{RUNNER_ENV}={wanted!r} is not a runner; expected 'ray' or 'in-process'.")
     if wanted == "in-process" or (wanted != "ray" and not address):
-        return RunnerChoice(JobRunner(max_concurrent_from_environment(environ)), _IN_PROCESS)
+        return RunnerChoice(job_runner_from_environment(environ), _IN_PROCESS)
     # Without an address, "auto" finds a cluster started on this machine with `ray start --head`.
     address = address or "auto"
     try:
@@ -74,7 +74,7 @@ _IN_PROCESS = "this server"
 
 def _in_process(reason: str) -> RunnerChoice:
     notice = f"Trainings run on this server instead of Ray: {reason}"
-    return RunnerChoice(JobRunner(max_concurrent_from_environment()), _IN_PROCESS, notice)
+    return RunnerChoice(job_runner_from_environment(), _IN_PROCESS, notice)
 
 
 def _check_reachable(address: str) -> None:

@@ -18,8 +18,11 @@ DEFAULT_MAX_CONCURRENT = 1
 # watching it); everyone else waits in order of arrival.
 PRESENTER_PRIORITY = 0
 DEFAULT_PRIORITY = 1
-# Training threads' niceness (0 normal, 19 lowest): serving pages comes first.
-TRAINING_NICENESS = 10
+# Training threads' niceness (0 normal, 19 lowest). At 10, a run took 6-7x as long whenever two
+# ordinary processes (a browser drawing the charts, screen sharing) wanted the same two cores, and
+# page loads got no faster for it (bench/busy_page.py --niceness 10,0). Hosts may raise it.
+TRAINING_NICENESS = 0
+TRAINING_NICENESS_ENV = "TRAINING_STUDIO_TRAINING_NICENESS"
 # Hosts with more cores (or a backend that is thread-safe) may allow more trainings at once.
 MAX_CONCURRENT_ENV = "TRAINING_STUDIO_MAX_CONCURRENT"
 # A run whose owner (a browser session) has been gone this long is cancelled; see OwnerWatchdog.
@@ -37,10 +40,11 @@ class JobRunner:
     switch in the browser never kills or restarts it.
     """
 
-    def __init__(self, max_concurrent: int = DEFAULT_MAX_CONCURRENT) -> None:
+    def __init__(self, max_concurrent: int = DEFAULT_MAX_CONCURRENT, niceness: int = TRAINING_NICENESS) -> None:
         if max_concurrent < 1:
             raise ValueError(f"max_concurrent must be at least 1; got {max_concurrent}.")
         self.max_concurrent = max_concurrent
+        self.niceness = niceness
         self._condition = threading.Condition()
         self._waiting: list[tuple[TrainingRun, ...]] = []
         self._priority: dict[tuple[TrainingRun, ...], int] = {}
@@ -125,7 +129,7 @@ class JobRunner:
         if entry[0].status == QUEUED:
             entry[0].set_message("Starting: preparing the data and building the model.")
         try:
-            libraries.yield_cpu_to_the_server(TRAINING_NICENESS)
+            libraries.yield_cpu_to_the_server(self.niceness)
             job()
         except BaseException as error:
             _fail_unfinished(entry, error)
@@ -148,6 +152,21 @@ class JobRunner:
 def max_concurrent_from_environment(environ: dict | None = None) -> int:
     """The per-process limit on trainings at once: $TRAINING_STUDIO_MAX_CONCURRENT, else 1."""
     return positive_from_environment(environ, MAX_CONCURRENT_ENV, DEFAULT_MAX_CONCURRENT, int)
+
+
+def training_niceness_from_environment(environ: dict | None = None) -> int:
+    """The training threads' niceness: $TRAINING_STUDIO_TRAINING_NICENESS (0-19), else TRAINING_NICENESS."""
+    raw = (os.environ if environ is None else environ).get(TRAINING_NICENESS_ENV, "").strip()
+    if not raw:
+        return TRAINING_NICENESS
+    if not raw.isdigit() or int(raw) > 19:
+        raise ValueError(f"{TRAINING_NICENESS_ENV} must be a whole number from 0 to 19; got {raw!r}.")
+    return int(raw)
+
+
+def job_runner_from_environment(environ: dict | None = None) -> JobRunner:
+    """This server's line of trainings, with the host's limit and niceness (TRAINING_STUDIO_* variables)."""
+    return JobRunner(max_concurrent_from_environment(environ), training_niceness_from_environment(environ))
 
 
 def orphan_seconds_from_environment(environ: dict | None = None) -> float:

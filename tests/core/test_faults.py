@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -13,7 +14,14 @@ from core.config import TrainingConfig
 from core.data import datasets as data
 from core.data.datasets import DatasetFileError, DatasetUnavailable, load_dataset, load_dataset_or_fallback
 from core.data.splits import run_indices
-from core.jobs.runner import JobRunner, OwnerWatchdog, max_concurrent_from_environment, orphan_seconds_from_environment
+from core.jobs.runner import (
+    TRAINING_NICENESS,
+    JobRunner,
+    OwnerWatchdog,
+    job_runner_from_environment,
+    max_concurrent_from_environment,
+    orphan_seconds_from_environment,
+)
 from core.jobs.training_job import training_job
 from core.training.run import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingRun
 from tests.polling import poll_until
@@ -100,6 +108,25 @@ def test_the_limit_on_trainings_at_once_comes_from_the_environment():
     for bad in ("0", "-1", "many"):
         with pytest.raises(ValueError, match="TRAINING_STUDIO_MAX_CONCURRENT must be a positive int"):
             max_concurrent_from_environment({"TRAINING_STUDIO_MAX_CONCURRENT": bad})
+
+
+def test_the_training_threads_niceness_comes_from_the_environment_and_applies_to_the_job():
+    assert job_runner_from_environment({}).niceness == TRAINING_NICENESS
+    runner = job_runner_from_environment({"TRAINING_STUDIO_TRAINING_NICENESS": "3"})
+    seen = []
+    run = TrainingRun(TrainingConfig(dataset="digits"))
+
+    def job():
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        run.mark_finished(FINISHED, "done")
+
+    runner.submit([run], job, preload="charts")
+    assert runner.wait_idle(30)
+    # The job's thread runs at the host's niceness (a process's niceness can only go up unprivileged).
+    assert seen == [max(3, os.getpriority(os.PRIO_PROCESS, 0))]
+    for bad in ("-1", "20", "low"):
+        with pytest.raises(ValueError, match="TRAINING_STUDIO_TRAINING_NICENESS must be a whole number from 0 to 19"):
+            job_runner_from_environment({"TRAINING_STUDIO_TRAINING_NICENESS": bad})
 
 
 def test_two_at_once_when_the_limit_is_two():

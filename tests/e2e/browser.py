@@ -101,6 +101,22 @@ def progress_text(page) -> str:
     return " | ".join(page.get_by_test_id("stProgress").all_inner_texts())
 
 
+def run_finished(page, seconds: float = TRAINING_SECONDS, name: str = "run-not-finished") -> str:
+    """The page's progress line once it says "Finished"; else a screenshot and the last line it said."""
+    last = [""]
+
+    def finished() -> str | None:
+        last[0] = progress_text(page)
+        return last[0] if "Finished" in last[0] else None
+
+    try:
+        return poll_until(finished, seconds, "the progress line says Finished", every=0.25)
+    except AssertionError as error:
+        screenshot(page, name)
+        said = last[0]
+        raise AssertionError(f"the run did not finish within {seconds:g} s; its progress line said {said!r}") from error
+
+
 def point_count(page) -> int:
     return page.evaluate(POINT_COUNT_JS)
 

@@ -24,6 +24,7 @@ from tests.e2e.browser import (
     open_app,
     press,
     progress_text,
+    run_finished,
     screenshot,
     wait_ready,
     wait_until,
@@ -89,10 +90,10 @@ def test_a_room_watches_the_presenters_run_forks_it_and_cannot_take_it_over(brow
         cannot_stop_by_url(browser, server, code)
         phone_check(participants[2], artifacts)
 
-        done = wait_until(lambda: "Finished" in (text := progress_text(presenter)) and text)
+        done = run_finished(presenter, name="room-presenter-not-finished")
         assert f"Finished {EPOCHS} epochs" in done, f"the presenter's run did not end as trained: {done}"
         for participant in participants:
-            wait_until(lambda p=participant: "Finished" in progress_text(p))
+            run_finished(participant, name="room-participant-not-finished")
 
         fork_with_sgd(participants[1])
         for page in (participants[1], participants[0]):

@@ -13,6 +13,7 @@ from tests.e2e.browser import (
     open_app,
     press,
     progress_text,
+    run_finished,
     server_answer_seconds,
     wait_until,
 )
@@ -70,7 +71,7 @@ def train_side_by_side(browser, server, pages, epochs, started) -> None:
     peak = server_rss(server)
 
     for page, count in zip(pages, epochs, strict=True):
-        finished = wait_until(lambda page=page: "Finished" in (text := progress_text(page)) and text, seconds=180)
+        finished = run_finished(page, seconds=180)
         # Each session's own settings, and only its own run: its number of epochs, its epoch points.
         assert f"Finished {count} epochs" in finished, finished
         # Plotly redraws after the text it sits under: give the chart a moment on the loaded cores.
@@ -101,7 +102,7 @@ def test_closing_a_tab_cancels_its_training_and_frees_the_line(browser, server):
         leaving.close()
         wait_until(lambda: "Waiting" not in progress_text(here), seconds=30)
         assert time.monotonic() - closed_at < 30
-        assert "Finished 2 epochs" in wait_until(lambda: "Finished" in (t := progress_text(here)) and t)
+        assert "Finished 2 epochs" in run_finished(here)
     finally:  # a failure here must not leave a 100-epoch run holding the line for the tests after it
         leaving.close()
         staying.close()

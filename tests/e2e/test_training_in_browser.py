@@ -16,6 +16,7 @@ from tests.e2e.browser import (
     point_count,
     press,
     progress_text,
+    run_finished,
     screenshot,
     wait_ready,
     wait_until,
@@ -106,7 +107,7 @@ def train_quickly(page, server) -> None:
     open_app(page, server, "train")
     choose_digits(page, epochs=1, keras_only=True)
     press(page, "Train")
-    wait_until(lambda: "Finished" in progress_text(page))
+    run_finished(page)
 
 
 @needs_evaluate
