@@ -37,6 +37,15 @@ def test_after_two_epochs_the_time_between_epoch_ends_sets_the_pace():
     assert abs(seconds_left(snapshot(batches, epochs=epochs)) - 6.0) < 0.01
 
 
+def test_the_latest_epoch_end_counts_not_the_first_which_also_compiled():
+    # Epoch 1's end took 1 s after its last batch (compiling the predict step), epoch 2's only 0.2 s.
+    epochs = [{"epoch": 1, "seconds": 7.0}, {"epoch": 2, "seconds": 9.0}]
+    batches = [{"epoch": 1, "step": 10, "seconds": 6.0}, {"epoch": 2, "step": 10, "seconds": 8.8}]
+    batches += [{"epoch": 3, "step": 5, "seconds": 10.0}]
+    # 2.5 epochs to go at 2 s an epoch, and the test pass at epoch 2's 0.2 s.
+    assert abs(seconds_left(snapshot(batches, epochs=epochs)) - 5.2) < 0.01
+
+
 def test_nothing_is_said_before_the_pace_is_known_or_once_the_run_is_over():
     one = [{"epoch": 1, "step": 1, "seconds": 4.0}]
     assert seconds_left(snapshot(one)) is None
