@@ -32,8 +32,7 @@ def warm_up_default_run() -> None:
 # compiling (JAX only).
 try:
     warm_up_niceness = training_niceness_from_environment()
-except ValueError as error:
-    st.error(str(error))
+except ValueError:  # the Train page says what is wrong with the setting (pages.resources)
     warm_up_niceness = TRAINING_NICENESS
 libraries.start_background_load(then=warm_up_default_run, then_niceness=warm_up_niceness)
 # The chart colours, chosen once for every page.

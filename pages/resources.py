@@ -32,7 +32,8 @@ def room_registry() -> RoomRegistry:
 
 
 def show_runner_notice() -> None:
-    """Say so when Ray was configured but trainings run on this server (the cluster was unreachable)."""
+    """Say so when Ray was configured but trainings run on this server (the cluster was unreachable), or
+    when a host's training setting is out of range and the default is used."""
     job_runner()
     notice = startup_notice()
     if notice:

@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from core.jobs.runner import job_runner_from_environment
+from core.jobs.runner import JobRunner, job_runner_from_environment
 
 RUNNER_ENV = "TRAINING_STUDIO_RUNNER"  # "ray" or "in-process"
 RAY_ADDRESS_ENV = "RAY_ADDRESS"  # Ray's own variable: host:port of the cluster's head
@@ -36,7 +36,10 @@ def choose_job_runner(environ: dict[str, str] | None = None) -> RunnerChoice:
     if wanted not in ("", "ray", "in-process"):
         return _in_process(f"{RUNNER_ENV}={wanted!r} is not a runner; expected 'ray' or 'in-process'.")
     if wanted == "in-process" or (wanted != "ray" and not address):
-        return RunnerChoice(job_runner_from_environment(environ), _IN_PROCESS)
+        try:
+            return RunnerChoice(job_runner_from_environment(environ), _IN_PROCESS)
+        except ValueError as error:  # a host's setting out of range: say so, and train with the defaults
+            return RunnerChoice(JobRunner(), _IN_PROCESS, f"{error} Training uses the default meanwhile.")
     # Without an address, "auto" finds a cluster started on this machine with `ray start --head`.
     address = address or "auto"
     try:

@@ -14,6 +14,7 @@ from core.config import TrainingConfig
 from core.data import datasets as data
 from core.data.datasets import DatasetFileError, DatasetUnavailable, load_dataset, load_dataset_or_fallback
 from core.data.splits import run_indices
+from core.jobs.choice import choose_job_runner
 from core.jobs.runner import (
     TRAINING_NICENESS,
     JobRunner,
@@ -127,6 +128,10 @@ def test_the_training_threads_niceness_comes_from_the_environment_and_applies_to
     for bad in ("-1", "20", "low"):
         with pytest.raises(ValueError, match="TRAINING_STUDIO_TRAINING_NICENESS must be a whole number from 0 to 19"):
             job_runner_from_environment({"TRAINING_STUDIO_TRAINING_NICENESS": bad})
+    # The app's line: a bad setting is a notice, and training goes on with the defaults.
+    choice = choose_job_runner({"TRAINING_STUDIO_TRAINING_NICENESS": "high", "TRAINING_STUDIO_MAX_CONCURRENT": "2"})
+    assert choice.runner.niceness == TRAINING_NICENESS and choice.runner.max_concurrent == 1
+    assert "TRAINING_STUDIO_TRAINING_NICENESS must be a whole number" in choice.notice
 
 
 def test_two_at_once_when_the_limit_is_two():
