@@ -106,7 +106,7 @@ def load(stage: str = "keras") -> None:
             _done[current].set()
 
 
-def start_background_load(then: Callable[[], object] | None = None, then_niceness: int = 0) -> None:
+def start_background_load(then: Callable[[], object] | None = None, *, then_niceness: int) -> None:
     """Start importing everything in a low-priority daemon thread; returns immediately.
 
     `then` runs afterwards in a second daemon thread at `then_niceness` (the training threads'), not

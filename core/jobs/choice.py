@@ -34,12 +34,9 @@ def choose_job_runner(environ: dict[str, str] | None = None) -> RunnerChoice:
     wanted = environ.get(RUNNER_ENV, "").strip().lower()
     address = environ.get(RAY_ADDRESS_ENV, "").strip()
     if wanted not in ("", "ray", "in-process"):
-        return _in_process(f"{RUNNER_ENV}={wanted!r} is not a runner; expected 'ray' or 'in-process'.")
+        return _in_process(environ, f"{RUNNER_ENV}={wanted!r} is not a runner; expected 'ray' or 'in-process'.")
     if wanted == "in-process" or (wanted != "ray" and not address):
-        try:
-            return RunnerChoice(job_runner_from_environment(environ), _IN_PROCESS)
-        except ValueError as error:  # a host's setting out of range: say so, and train with the defaults
-            return RunnerChoice(JobRunner(), _IN_PROCESS, f"{error} Training uses the default meanwhile.")
+        return _in_process(environ)
     # Without an address, "auto" finds a cluster started on this machine with `ray start --head`.
     address = address or "auto"
     try:
@@ -49,12 +46,13 @@ def choose_job_runner(environ: dict[str, str] | None = None) -> RunnerChoice:
         runner = RayJobRunner(address)
     except ImportError:
         return _in_process(
-            "Ray is configured but not installed. Install it with `pip install -r requirements-ray.txt`."
+            environ, "Ray is configured but not installed. Install it with `pip install -r requirements-ray.txt`."
         )
     except Exception as error:
         return _in_process(
+            environ,
             f"The Ray cluster at {address} could not be reached ({type(error).__name__}: {error}). "
-            f"Start it with `ray start --head`, or check {RAY_ADDRESS_ENV}."
+            f"Start it with `ray start --head`, or check {RAY_ADDRESS_ENV}.",
         )
     return RunnerChoice(runner, runner.describe())
 
@@ -75,9 +73,15 @@ _last_choice: RunnerChoice | None = None
 _IN_PROCESS = "this server"
 
 
-def _in_process(reason: str) -> RunnerChoice:
-    notice = f"Trainings run on this server instead of Ray: {reason}"
-    return RunnerChoice(job_runner_from_environment(), _IN_PROCESS, notice)
+def _in_process(environ: dict[str, str], why_not_ray: str | None = None) -> RunnerChoice:
+    """This server's own line. A host's setting out of range is said, and the defaults train meanwhile."""
+    notices = [f"Trainings run on this server instead of Ray: {why_not_ray}"] if why_not_ray else []
+    try:
+        runner = job_runner_from_environment(environ)
+    except ValueError as error:
+        runner = JobRunner()
+        notices.append(f"{error} Training uses the default meanwhile.")
+    return RunnerChoice(runner, _IN_PROCESS, " ".join(notices) or None)
 
 
 def _check_reachable(address: str) -> None:
