@@ -5,8 +5,8 @@ jitted step per `steps_per_execution` batches. For the lesson run that costs mor
 the engine on JAX took 1.37× the time of a hand-written JAX loop (bench/lesson_speed.py). Here the
 byte images and the labels go to the device once; each chunk of steps between two live updates is
 one call of a jitted `lax.fori_loop` that gathers its batches by index, scales them and runs Keras's
-own `model.train_step` (the model's loss, optimizer and metrics, exactly as compiled; a network with
-convolutions calls one jitted step per batch instead, see __init__). Between
+own `model.train_step` (the model's loss, optimizer and metrics, exactly as compiled; max pooling
+and convolutions in the forms of core.training.jax_layers, which XLA runs fast in a loop). Between
 chunks the state is written back to the model's variables, so callbacks see the model as in fit:
 Stop, a new learning rate, early stopping, validation and the hidden-layer map work unchanged.
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 import jax
 import keras
 import numpy as np
+
+from core.training.jax_layers import use_fast_forms
 
 
 class JaxFit:
@@ -52,12 +54,8 @@ class JaxFit:
         # Keras builds the compiled loss and metrics (and their variables) from a first batch, as fit does.
         first = np.arange(min(batch_size, self.count))
         model._symbolic_build(data_batch=(images[first].astype("float32"), labels[first]))
+        use_fast_forms(model)
         self._steps = jax.jit(self._train_steps)
-        self._one_step = jax.jit(self._step)
-        # XLA on a CPU runs a convolution inside a loop's body several times slower than alone: the CNN
-        # preset's 100 steps took 21 s in the loop against 4.8 s as 100 calls of one jitted step (and
-        # 4.7 s in Keras's own fit). Networks with convolutions therefore call the step once per batch.
-        self._loop_in_jit = not any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
         self._no_logs = None
 
     def _scaled(self, pixels):
@@ -79,10 +77,6 @@ class JaxFit:
         return jax.tree.map(lambda shape: np.zeros(shape.shape, shape.dtype), shapes)
 
     def _train_chunk(self, state, chunk: np.ndarray, used: int):
-        if not self._loop_in_jit:
-            for batch in chunk[:used]:
-                state, logs = self._one_step(state, self.images, self.labels, batch)
-            return state, logs
         if self._no_logs is None:
             self._no_logs = self._logs_template(state, chunk[0])
         return self._steps(state, self._no_logs, self.images, self.labels, chunk, np.int32(used))

@@ -75,6 +75,8 @@ def check_engine() -> dict:
 
     if report["versions"]["backend"] == "jax":
         report["device_fit"] = device_fit_against_keras_fit(digits, config)
+        # The CNN's pooling and convolutions in core.training.jax_layers' forms, against Keras's own.
+        report["device_fit_cnn"] = device_fit_against_keras_fit(digits, config.replace(model="cnn"))
 
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "digits.keras")
@@ -84,6 +86,15 @@ def check_engine() -> dict:
         before = runs[0].model.predict(images, verbose=0)
         after = loaded.predict(images, verbose=0)
         report["saved"] = {"metadata": metadata, "max_difference": float(np.max(np.abs(before - after)))}
+        # The CNN as trained (core.training.jax_layers' forms on JAX) saves as Keras's own layers.
+        path = str(Path(folder) / "cnn.keras")
+        save_model(cnn.model, path, {"dataset": "digits"})
+        loaded, _ = load_model(path)
+        difference = np.max(np.abs(cnn.model.predict(images, verbose=0) - loaded.predict(images, verbose=0)))
+        report["saved_cnn"] = {
+            "max_difference": float(difference),
+            "layer_modules": sorted({type(layer).__module__.split(".")[0] for layer in loaded.layers}),
+        }
 
         record_path = Path(folder) / "run.json"
         exit_code = cli_main(["train", "--dataset", "digits", "--epochs", "1", "--json", str(record_path)])
@@ -112,11 +123,17 @@ def device_fit_against_keras_fit(digits, config) -> dict:
     fitter = JaxFit(twins[0], images, labels, batch_size=32, steps_per_update=5, pixel_max=digits.pixel_max_raw, seed=0)
     fitter.shuffle = SimpleNamespace(permutation=lambda count: order)  # the order Keras is given below
     fitter.fit(1)
+    assert jax_layers_in_use(twins[0]) == (config.model == "cnn") and not jax_layers_in_use(twins[1])
     scaled = images[order].astype("float32") / digits.pixel_max_raw
     history = twins[1].fit(scaled, labels[order], batch_size=32, epochs=1, shuffle=False, verbose=0)
     difference = max(float(np.max(np.abs(a - b))) for a, b in zip(*(twin.get_weights() for twin in twins), strict=True))
     losses = [float(keras.ops.convert_to_numpy(twins[0].metrics[0].result())), history.history["loss"][-1]]
     return {"max_weight_difference": difference, "losses": losses}
+
+
+def jax_layers_in_use(model) -> bool:
+    """Whether any layer computes in a form of core.training.jax_layers (set on the instance)."""
+    return any("call" in vars(layer) or "convolution_op" in vars(layer) for layer in model.layers)
 
 
 def backend_report(backend: str, compile_cache: Path) -> dict:
@@ -148,11 +165,15 @@ def test_the_engine_trains_stops_saves_and_runs_the_cli_on_each_backend(backend,
     if backend == "jax":  # the device loop (core.training.jax_fit) computes what Keras's fit computes
         assert report["device_fit"]["max_weight_difference"] < 1e-4, report["device_fit"]
         assert report["device_fit"]["losses"][0] == pytest.approx(report["device_fit"]["losses"][1], rel=1e-4)
+        cnn = report["device_fit_cnn"]
+        assert cnn["max_weight_difference"] < 1e-4 and cnn["losses"][0] == pytest.approx(cnn["losses"][1], rel=1e-4)
     assert report["stopped"] == {"status": "stopped", "epochs": report["stopped"]["epochs"]}
     assert report["stopped"]["epochs"] <= 1
     assert report["diverged"]["status"] == "failed" and "diverged" in report["diverged"]["message"]
     assert report["cnn"]["status"] == "finished" and report["cnn"]["test_accuracy"] > 0.5
     assert report["saved"]["metadata"] == {"dataset": "digits"} and report["saved"]["max_difference"] < 1e-5
+    assert report["saved_cnn"] == {"max_difference": report["saved_cnn"]["max_difference"], "layer_modules": ["keras"]}
+    assert report["saved_cnn"]["max_difference"] < 1e-5
     assert report["cli"] == {"exit_code": 0, "epochs": 1, "status": "finished"}
     if backend == "jax":
         assert not report["tensorflow_imported"], "a JAX run must not import TensorFlow (core.libraries)"

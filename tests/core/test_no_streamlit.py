@@ -7,7 +7,7 @@ from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[2] / "core"
 # Imported only once Keras is loaded (core.libraries.load), never at the app's start.
-KERAS_LAND = ("core.training.models", "core.training.callbacks", "core.training.jax_fit")
+KERAS_LAND = ("core.training.models", "core.training.callbacks", "core.training.jax_fit", "core.training.jax_layers")
 
 
 def core_modules() -> dict[str, Path]:
