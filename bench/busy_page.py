@@ -13,12 +13,19 @@ alternating between them; each also reports how many epochs the first of the fou
 TRAINING_WINDOW seconds while the five pages were open: what the niceness costs the training when
 browsers share the machine.
 
+--layout remote gives each visitor a machine of their own, as in a real room, within this one's two
+cores: the servers on CPU 0, this script and its Chromium on CPU 1, and the four others' pages with
+Plotly's script blocked (their charts would be drawn on their own screens; their pages still rerun
+the live fragment on its timer, so the server does all its work for them). The default, shared,
+puts the five browsers on the server's cores.
+
 Target (issue 14): the busy page within 1.5× the idle one.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -31,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from page_open import train_link  # noqa: E402
 from page_speed import VIEWPORT, open_once  # noqa: E402
+from room_load import PLOTLY_CHUNK, pin  # noqa: E402
 
 from tests.e2e.browser import open_app, press, wait_until  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
@@ -43,11 +51,13 @@ OTHERS_EPOCHS = 100
 EPOCH = re.compile(r"epoch (\d+)/")
 
 
-def start_others(browser, server) -> list:
+def start_others(browser, server, draw_charts: bool) -> list:
     """Four visitors press Train on Fashion-MNIST (Keras only) and keep their pages open."""
     contexts = []
     for _ in range(OTHERS):
         context = browser.new_context(viewport=VIEWPORT)
+        if not draw_charts:
+            context.route(PLOTLY_CHUNK, lambda route: route.abort())
         page = context.new_page()
         open_app(page, server, train_link("fashion_mnist", OTHERS_EPOCHS))
         press(page, "Train")
@@ -81,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--niceness", default="", help="comma-separated training niceness values to compare")
+    parser.add_argument("--layout", choices=("shared", "remote"), default="shared", help="see the docstring")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -94,6 +105,10 @@ def main() -> None:
         if value:
             env["TRAINING_STUDIO_TRAINING_NICENESS"] = value
         apps[value] = start_server(logs / f"bench-busy-page{value}.log", **env)
+        if args.layout == "remote":
+            pin(apps[value].process.pid, {0})
+    if args.layout == "remote":
+        os.sched_setaffinity(0, {1})  # this script, and the Chromium it starts from here on
     rows = {value: {"idle": [], "four training": [], "epochs": []} for value in niceness}
     try:
         with sync_playwright() as playwright:
@@ -104,7 +119,7 @@ def main() -> None:
                 for value, app in apps.items():  # alternating, one round each
                     url = app.page_url("train")
                     rows[value]["idle"].append(open_once(browser, url, 1.0)["interactive"])
-                    others = start_others(browser, app)
+                    others = start_others(browser, app, draw_charts=args.layout == "shared")
                     rows[value]["four training"].append(open_once(browser, url, 1.0)["interactive"])
                     rows[value]["epochs"].append(epochs_trained(others[0][1], TRAINING_WINDOW))
                     stop_others(others)
@@ -115,6 +130,7 @@ def main() -> None:
             stop_server(app.process)
         for runs_dir in runs_dirs:
             runs_dir.cleanup()
+    print(f"layout: {args.layout}")
     for value, row in rows.items():
         print(f"training niceness {value or 'default'}:")
         for name in ("idle", "four training"):

@@ -31,7 +31,15 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.browser import choose_digits, open_app, press, progress_text, wait_ready, wait_until  # noqa: E402
+from tests.e2e.browser import (  # noqa: E402
+    TRACE_LENGTH_JS,
+    choose_digits,
+    open_app,
+    press,
+    progress_text,
+    wait_ready,
+    wait_until,
+)
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 HEADLESS = """
@@ -57,15 +65,15 @@ print(json.dumps({"seconds": seconds, "cpu": cpu, "fit": snap.fit_seconds, "stat
 
 # Stamps, in the page's own clock, the click on Train and the first animation frame after it whose
 # Plotly charts hold a point: no polling delay from the test's side is counted.
-WATCH_FIRST_POINT_JS = """() => { const watch = window.__firstPoint = {};
-  document.addEventListener('click', () => { watch.click = watch.click || Date.now(); }, true);
-  const frame = () => {
+WATCH_FIRST_POINT_JS = f"""() => {{ {TRACE_LENGTH_JS} const watch = window.__firstPoint = {{}};
+  document.addEventListener('click', () => {{ watch.click = watch.click || Date.now(); }}, true);
+  const frame = () => {{
     const points = Array.from(document.querySelectorAll('.js-plotly-plot')).reduce(
-      (n, chart) => n + (chart.data || []).reduce((m, trace) => m + (trace.x ? trace.x.length : 0), 0), 0);
-    if (watch.click && points > 0) { watch.point = Date.now(); return; }
+      (n, chart) => n + (chart.data || []).reduce((m, trace) => m + traceLength(trace), 0), 0);
+    if (watch.click && points > 0) {{ watch.point = Date.now(); return; }}
     requestAnimationFrame(frame);
-  };
-  requestAnimationFrame(frame); }"""
+  }};
+  requestAnimationFrame(frame); }}"""
 
 
 def headless_seconds(dataset: str, epochs: int) -> dict:

@@ -12,18 +12,25 @@ from urllib.parse import urlparse
 from tests.e2e.conftest import READY, SCREENSHOTS
 from tests.polling import poll_until
 
-# Every point of every trace of every Plotly chart on the page, read from the charts' own data.
-POINT_COUNT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).reduce(
-    (n, chart) => n + (chart.data || []).reduce((m, trace) => m + (trace.x ? trace.x.length : 0), 0), 0)"""
+# A trace's number of points, from the chart's own data. Plotly sends numpy arrays as base64 typed
+# arrays ({dtype, bdata}), which plotly.js decodes for drawing but leaves so in the chart's data.
+TRACE_LENGTH_JS = """const traceLength = trace => { const x = trace.x; if (!x) return 0;
+    if (x.length !== undefined) return x.length;
+    const bytes = {f8: 8, f4: 4, i4: 4, u4: 4, i2: 2, u2: 2, i1: 1, u1: 1}[x.dtype] || 8;
+    return x.bdata ? atob(x.bdata).length / bytes : 0; };"""
+# Every point of every trace of every Plotly chart on the page.
+POINT_COUNT_JS = f"""() => {{ {TRACE_LENGTH_JS}
+    return Array.from(document.querySelectorAll('.js-plotly-plot')).reduce(
+    (n, chart) => n + (chart.data || []).reduce((m, trace) => m + traceLength(trace), 0), 0); }}"""
 TRACE_NAMES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(
     chart => (chart.data || []).map(trace => trace.name))"""
 # Epoch points of the training loss: the first chart's solid "training" trace.
-EPOCH_POINTS_JS = """() => { const chart = document.querySelector('.js-plotly-plot');
+EPOCH_POINTS_JS = f"""() => {{ {TRACE_LENGTH_JS} const chart = document.querySelector('.js-plotly-plot');
     const trace = chart && (chart.data || []).find(t => (t.name || '').endsWith('training'));
-    return trace ? trace.x.length : 0; }"""
+    return trace ? traceLength(trace) : 0; }}"""
 # Points of each trace of the first Plotly chart, by the trace's name (a race's variants, each split).
-TRACE_POINTS_JS = """() => { const chart = document.querySelector('.js-plotly-plot');
-    return Object.fromEntries(((chart && chart.data) || []).map(t => [t.name, t.x ? t.x.length : 0])); }"""
+TRACE_POINTS_JS = f"""() => {{ {TRACE_LENGTH_JS} const chart = document.querySelector('.js-plotly-plot');
+    return Object.fromEntries(((chart && chart.data) || []).map(t => [t.name, traceLength(t)])); }}"""
 TRAINING_SECONDS = 120
 
 
