@@ -105,8 +105,8 @@ def training_curves(
     an epoch long before the epoch ends.
 
     Redrawn every second for every page watching a run, so built the fast way: points as numpy
-    arrays and the layout in the constructor. Python lists and update_layout calls made Plotly
-    validate every value: 150 ms for the Train page's five charts after 60 epochs against about 15 ms
+    arrays and the layout in the constructor. Python lists and update_* calls made Plotly validate
+    every value: 160 ms for the Train page's five charts after 60 epochs, against 44 ms now
     (bench/README.md, "A fifth visitor").
     """
     traces = []

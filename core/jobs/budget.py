@@ -55,7 +55,7 @@ TENSORFLOW_XLA = EngineCosts(compile_seconds=4.0, seconds_per_step=0.0011, secon
 TENSORFLOW_GRAPH = EngineCosts(compile_seconds=2.0, seconds_per_step=0.0016, seconds_per_epoch=0.2)
 # JAX (core.training.jax_fit): Fashion-MNIST's lesson run in 3.8 s with its programs kept from an earlier
 # run, 6.3 s compiling them all; the digits in 0.4–0.5 s kept, 1.0 s in a new process, 3.6 s the first time.
-# Its convolutions, as products of patches (core.training.jax_layers), run at 2–3.3× the FLOP floor
+# Its convolutions, as products of patches (core.training.jax_layers), run at 1.4–3.3× the FLOP floor
 # (bench/cnn_speed.py: the CNN preset's epoch in about 4 s; 11.3 s with XLA's own pooling and convolution).
 JAX_COSTS = EngineCosts(compile_seconds=2.5, seconds_per_step=0.00025, seconds_per_epoch=0.06, conv_slowdown=2.5)
 JAX_KEPT_COMPILE_SECONDS = 0.5  # when the compiled-program cache already holds programs (core.libraries)
