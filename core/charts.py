@@ -183,7 +183,8 @@ def _layout(title: str, x_title: str, height: int) -> dict:
         "font": {"family": FONT},
         "paper_bgcolor": TRANSPARENT,
         "plot_bgcolor": TRANSPARENT,
-        "legend": {"orientation": "h", "y": -0.2},
+        # Under the x-axis title at any width: placed in the figure (container), Plotly makes room for it.
+        "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0},
         "hovermode": "x unified",
         "xaxis": {"title": {"text": x_title}, "gridcolor": GRID, "zeroline": False},
         "yaxis": {"gridcolor": GRID, "zeroline": False},
@@ -710,7 +711,10 @@ def hidden_map_figure(
     margin = (high - low) * 0.05 + 1e-6
     figure.update_xaxes(range=[low[0] - margin[0], high[0] + margin[0]], showticklabels=False, title="")
     figure.update_yaxes(range=[low[1] - margin[1], high[1] + margin[1]], showticklabels=False)
-    figure.update_layout(hovermode="closest", legend={"orientation": "v", "y": 1, "x": 1.02, "title": "true class"})
+    figure.update_layout(
+        hovermode="closest",
+        legend={"orientation": "v", "yref": "paper", "yanchor": "top", "y": 1, "x": 1.02, "title": "true class"},
+    )
     return figure
 
 
