@@ -19,6 +19,10 @@ Plotly's script blocked (their charts would be drawn on their own screens; their
 the live fragment on its timer, so the server does all its work for them). The default, shared,
 puts the five browsers on the server's cores.
 
+--others-pages closed closes the four others' pages once their runs train (the server is told to
+keep an owner's runs ORPHAN_GRACE seconds after the page goes, and the fifth page is read within
+that): what the training alone costs the fifth visitor, without the others' live redraws.
+
 Target (issue 14): the busy page within 1.5× the idle one.
 """
 
@@ -40,6 +44,7 @@ from page_open import train_link  # noqa: E402
 from page_speed import VIEWPORT, open_once  # noqa: E402
 from room_load import PLOTLY_CHUNK, pin  # noqa: E402
 
+from core.jobs.runner import ORPHAN_SECONDS_ENV  # noqa: E402
 from tests.e2e.browser import open_app, press, wait_until  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
@@ -49,6 +54,9 @@ TRAINING_WINDOW = 15.0
 # Long enough that every run is still training or waiting when the round stops them (JAX: ~1 s an epoch).
 OTHERS_EPOCHS = 100
 EPOCH = re.compile(r"epoch (\d+)/")
+# --others-pages closed: the server cancels a closed page's runs this long after it went
+# (TRAINING_STUDIO_ORPHAN_SECONDS); the fifth page is read well within it.
+ORPHAN_GRACE = 30.0
 
 
 def start_others(browser, server, draw_charts: bool) -> list:
@@ -92,6 +100,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--niceness", default="", help="comma-separated training niceness values to compare")
     parser.add_argument("--layout", choices=("shared", "remote"), default="shared", help="see the docstring")
+    parser.add_argument("--others-pages", choices=("open", "closed"), default="open", help="see the docstring")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -104,6 +113,8 @@ def main() -> None:
         env = {"TRAINING_STUDIO_RUNS_DIR": runs_dir.name}
         if value:
             env["TRAINING_STUDIO_TRAINING_NICENESS"] = value
+        if args.others_pages == "closed":
+            env[ORPHAN_SECONDS_ENV] = str(ORPHAN_GRACE)
         apps[value] = start_server(logs / f"bench-busy-page{value}.log", **env)
         if args.layout == "remote":
             pin(apps[value].process.pid, {0})
@@ -120,7 +131,13 @@ def main() -> None:
                     url = app.page_url("train")
                     rows[value]["idle"].append(open_once(browser, url, 1.0)["interactive"])
                     others = start_others(browser, app, draw_charts=args.layout == "shared")
+                    if args.others_pages == "closed":
+                        for context, _ in others:
+                            context.close()
                     rows[value]["four training"].append(open_once(browser, url, 1.0)["interactive"])
+                    if args.others_pages == "closed":  # the server cancels the closed pages' runs
+                        browser.new_page().wait_for_timeout((ORPHAN_GRACE + 10) * 1000)
+                        continue
                     rows[value]["epochs"].append(epochs_trained(others[0][1], TRAINING_WINDOW))
                     stop_others(others)
                     browser.new_page().wait_for_timeout(5000)  # the stopped runs score and save
@@ -130,7 +147,7 @@ def main() -> None:
             stop_server(app.process)
         for runs_dir in runs_dirs:
             runs_dir.cleanup()
-    print(f"layout: {args.layout}")
+    print(f"layout: {args.layout}; the four others' pages {args.others_pages}")
     for value, row in rows.items():
         print(f"training niceness {value or 'default'}:")
         for name in ("idle", "four training"):
