@@ -30,6 +30,11 @@ def use_fast_forms(model: keras.Model) -> int:
     return changed
 
 
+def in_fast_form(layer: keras.layers.Layer) -> bool:
+    """Whether use_fast_forms changed how this layer computes (it sets the method on the instance)."""
+    return "call" in vars(layer) or "convolution_op" in vars(layer)
+
+
 def _windows_tile(layer: keras.layers.MaxPooling2D) -> bool:
     return (
         tuple(layer.strides) == tuple(layer.pool_size)

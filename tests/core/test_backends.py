@@ -112,6 +112,7 @@ def device_fit_against_keras_fit(digits, config) -> dict:
 
     from core.training import models
     from core.training.jax_fit import JaxFit
+    from core.training.jax_layers import in_fast_form
 
     images, labels = digits.pixels_train[:1000], digits.y_train[:1000]  # 31 full batches and one of 8
     twins = []
@@ -123,17 +124,13 @@ def device_fit_against_keras_fit(digits, config) -> dict:
     fitter = JaxFit(twins[0], images, labels, batch_size=32, steps_per_update=5, pixel_max=digits.pixel_max_raw, seed=0)
     fitter.shuffle = SimpleNamespace(permutation=lambda count: order)  # the order Keras is given below
     fitter.fit(1)
-    assert jax_layers_in_use(twins[0]) == (config.model == "cnn") and not jax_layers_in_use(twins[1])
+    fast = [any(in_fast_form(layer) for layer in twin.layers) for twin in twins]
+    assert fast == [config.model == "cnn", False], "JaxFit's model in core.training.jax_layers' forms; Keras's not"
     scaled = images[order].astype("float32") / digits.pixel_max_raw
     history = twins[1].fit(scaled, labels[order], batch_size=32, epochs=1, shuffle=False, verbose=0)
     difference = max(float(np.max(np.abs(a - b))) for a, b in zip(*(twin.get_weights() for twin in twins), strict=True))
     losses = [float(keras.ops.convert_to_numpy(twins[0].metrics[0].result())), history.history["loss"][-1]]
     return {"max_weight_difference": difference, "losses": losses}
-
-
-def jax_layers_in_use(model) -> bool:
-    """Whether any layer computes in a form of core.training.jax_layers (set on the instance)."""
-    return any("call" in vars(layer) or "convolution_op" in vars(layer) for layer in model.layers)
 
 
 def backend_report(backend: str, compile_cache: Path) -> dict:
