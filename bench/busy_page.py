@@ -9,7 +9,7 @@ page again as the fifth visitor, and stops the four. The time is bench/page_spee
 start to the first frame with the Train button visible, by the page's clock.
 
 With --niceness, one server per training niceness (TRAINING_STUDIO_TRAINING_NICENESS), rounds
-alternating between them; each also reports how many epochs the first of the four trained in
+alternating between them; each also reports how many epochs the training one of the four trained in
 TRAINING_WINDOW seconds while the five pages were open: what the niceness costs the training when
 browsers share the machine.
 
@@ -181,12 +181,13 @@ def main() -> None:
                     if args.others_pages == "closed":
                         for context, _ in others:
                             context.close()
+                    if args.others_pages == "closed":  # the server cancels the closed pages' runs
+                        rows[value]["four training"].append(open_once(browser, url, 1.0)["interactive"])
+                        browser.new_page().wait_for_timeout((ORPHAN_GRACE + 10) * 1000)
+                        continue
                     started, before = time.monotonic(), messages_received(others)
                     rows[value]["four training"].append(open_once(browser, url, 1.0)["interactive"])
                     rows[value]["messages"].append((messages_received(others) - before) / (time.monotonic() - started))
-                    if args.others_pages == "closed":  # the server cancels the closed pages' runs
-                        browser.new_page().wait_for_timeout((ORPHAN_GRACE + 10) * 1000)
-                        continue
                     rows[value]["epochs"].append(epochs_trained(training_page(others), TRAINING_WINDOW))
                     stop_others(others)
                     browser.new_page().wait_for_timeout(5000)  # the stopped runs score and save
@@ -210,8 +211,9 @@ def main() -> None:
         print(f"  busy / idle: {ratio:.2f}x (round by round {min(each):.2f}–{max(each):.2f})", end="")
         print(f"; target <= {TARGET_RATIO}x: {verdict}")
         print(f"  epochs the training run trained in {TRAINING_WINDOW:g} s with the pages open: {row['epochs']}")
-        listed = ", ".join(f"{v:.1f}" for v in row["messages"])
-        print(f"  messages the four others' pages received per second while the fifth was read: {listed}")
+        if row["messages"]:
+            listed = ", ".join(f"{v:.1f}" for v in row["messages"])
+            print(f"  messages the four others' pages received per second while the fifth was read: {listed}")
 
 
 if __name__ == "__main__":
