@@ -178,10 +178,9 @@ def main() -> None:
                     url = app.page_url("train")
                     rows[value]["idle"].append(open_once(browser, url, 1.0)["interactive"])
                     others = start_others(others_browser, app, draw_charts=args.layout == "shared")
-                    if args.others_pages == "closed":
+                    if args.others_pages == "closed":  # the server cancels the closed pages' runs
                         for context, _ in others:
                             context.close()
-                    if args.others_pages == "closed":  # the server cancels the closed pages' runs
                         rows[value]["four training"].append(open_once(browser, url, 1.0)["interactive"])
                         browser.new_page().wait_for_timeout((ORPHAN_GRACE + 10) * 1000)
                         continue
