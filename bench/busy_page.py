@@ -51,7 +51,7 @@ from page_speed import VIEWPORT, open_once  # noqa: E402
 from room_load import PLOTLY_CHUNK, pin  # noqa: E402
 
 from core.jobs.runner import ORPHAN_SECONDS_ENV  # noqa: E402
-from tests.e2e.browser import open_app, press, wait_until  # noqa: E402
+from tests.e2e.browser import open_app, press, progress_text, wait_until  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 TARGET_RATIO = 1.5
@@ -102,7 +102,7 @@ def start_others(browser, server, draw_charts: bool) -> list:
         contexts.append((context, page))
     for _, page in contexts:
         press(page, "Train")
-    wait_until(lambda: "epoch" in contexts[0][1].get_by_test_id("stProgress").first.inner_text(), 300)
+    wait_until(lambda: "epoch" in progress_text(contexts[0][1]), 300)
     contexts[0][1].wait_for_timeout(SETTLE_SECONDS * 1000)
     return contexts
 
@@ -115,7 +115,7 @@ def messages_received(contexts) -> int:
 def training_page(contexts):
     """The first of the four others' pages whose run is training (not waiting, not finished)."""
     for _, page in contexts:
-        if EPOCH.search(page.get_by_test_id("stProgress").first.inner_text()):
+        if EPOCH.search(progress_text(page)):
             return page
     return contexts[0][1]
 
@@ -124,7 +124,7 @@ def epochs_trained(page, seconds: float) -> int:
     """Epochs the page's run went through in the next `seconds` (from its progress line)."""
 
     def epoch() -> int:
-        found = EPOCH.search(page.get_by_test_id("stProgress").first.inner_text())
+        found = EPOCH.search(progress_text(page))
         return int(found.group(1)) if found else 0
 
     before = epoch()
