@@ -1,10 +1,11 @@
-"""Training Studio: the entry point. It only starts the library preload and routes to the pages."""
+"""The entry point. It starts the library preload, loads Plotly in the browser, and routes to the pages."""
 
 import streamlit as st
 
 from core import libraries
 from core.jobs.runner import TRAINING_NICENESS, training_niceness_from_environment
 from pages.looks import palette_setting
+from pages.plotly_preload import load_plotly_in_the_browser
 from pages.streamlit_patches import keep_keras_state_between_reruns
 
 st.set_page_config(page_title="Training Studio", page_icon=":material/neurology:", layout="wide")
@@ -51,3 +52,5 @@ pages = [
 # legacy "pages/ folder" mode (until st.navigation has been called once), which would list raw file
 # names in the sidebar; .streamlit/config.toml hides that sidebar list, and the top bar is ours.
 st.navigation(pages, position="top").run()
+# Then, under every page, Plotly's code loads in the browser while the visitor reads (pages/plotly_preload.py).
+load_plotly_in_the_browser()

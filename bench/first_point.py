@@ -7,6 +7,8 @@ round opens the Train page as a new visitor (fresh browser context: empty cache,
 the dataset in the link, Keras only, and presses Train:
 
 - "at once": as soon as the Train button shows, before the deferred charts (and Plotly) arrive;
+- "after 1 s": a quick reader. Plotly's code is loading (pages/plotly_preload.py), and the empty
+  charts are not drawn yet;
 - "after reading": 4 s later, when the page has drawn its empty charts (Plotly loaded while reading).
 
 The time is the page's own clock from the click to the first animation frame whose Plotly charts
@@ -38,6 +40,7 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, READY, start_server, sto
 
 TARGET_SECONDS = 1.0
 READING_SECONDS = 4.0
+QUICK_READER_SECONDS = 1.0
 # The bare page's round trip: click, then the frame in which the page shows the click counted (the
 # script ran again and its answer was drawn). Watching the script-state attribute instead missed
 # reruns shorter than a frame on a quiet machine, and waited for ever.
@@ -92,7 +95,7 @@ def main() -> None:
     runs_dir = tempfile.TemporaryDirectory(prefix="bench-first-point-runs-")
     app = start_server(logs / "bench-first-point-app.log", TRAINING_STUDIO_RUNS_DIR=runs_dir.name)
     bare = start_server(logs / "bench-first-point-bare.log", script="bench/bare_page.py")
-    rows: dict[str, list[float]] = {"at once": [], "after reading": [], "bare round trip": []}
+    rows: dict[str, list[float]] = {"at once": [], "after 1 s": [], "after reading": [], "bare round trip": []}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -101,6 +104,7 @@ def main() -> None:
             bare_round_trip(browser, bare.page_url())
             for _ in range(args.rounds):
                 rows["at once"].append(first_point(browser, url, 0))
+                rows["after 1 s"].append(first_point(browser, url, QUICK_READER_SECONDS))
                 rows["bare round trip"].append(bare_round_trip(browser, bare.page_url()))
                 rows["after reading"].append(first_point(browser, url, READING_SECONDS))
                 print("  " + ", ".join(f"{name} {values[-1]:.2f} s" for name, values in rows.items()), flush=True)
@@ -117,7 +121,8 @@ def main() -> None:
     verdict = "meets" if reading <= TARGET_SECONDS else "misses"
     print(f"after reading: {reading:.2f} s, {reading / control:.1f}x a bare button's round trip ({control:.2f} s);")
     print(f"  target <= {TARGET_SECONDS} s: {verdict}")
-    print(f"at once / after reading: {statistics.median(rows['at once']) / reading:.2f}x (Plotly's wait, if any)")
+    for early in ("at once", "after 1 s"):
+        print(f"{early} / after reading: {statistics.median(rows[early]) / reading:.2f}x (Plotly's wait, if any)")
 
 
 if __name__ == "__main__":

@@ -194,10 +194,11 @@ def show_dataset_notice(chosen: str, notice: str) -> None:
 def empty_curves_soon(metrics: tuple[str, ...]) -> None:
     """Empty axes where the curves will be, drawn a moment after the page is usable.
 
-    They make a fresh browser fetch and parse its charting code (4.7 MB) while the visitor reads,
-    not after Train (where it cost about 1 s before the first point). Drawn on the first script run
-    they held the page back: it painted nothing until Plotly was parsed (bench/page_speed.py). So the
-    first run draws none and leaves a timer that reruns the page once, CHARTS_DELAY_SECONDS later.
+    They show where the curves will be, and make the browser draw its first Plotly chart while the
+    visitor reads, not after Train (Plotly's code itself is loaded by pages/plotly_preload.py). Drawn
+    on the first script run they held the page back: it painted nothing until Plotly was parsed
+    (bench/page_speed.py). So the first run draws none and leaves a timer that reruns the page once,
+    CHARTS_DELAY_SECONDS later.
     """
     shown_at = st.session_state.setdefault(Keys.CHARTS_SHOWN_AT, time.monotonic() + CHARTS_DELAY_SECONDS)
     if time.monotonic() >= shown_at:
