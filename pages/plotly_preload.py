@@ -1,7 +1,7 @@
 """Plotly's browser code, loaded while the visitor reads: before any chart is drawn, not before the page is usable.
 
 Streamlit's frontend fetches and runs an element's code the first time such an element is drawn.
-Plotly's is one 4.7 MB chunk, and running it took the browser 1.5–2 s here. A visitor who pressed
+Plotly's is one 4.7 MB chunk: fetching and running it took the browser 1.5–3 s here. A visitor who pressed
 Train before any chart was on the page waited for it at the first point (bench/first_point.py).
 So every page ends with a script that imports that chunk as soon as the page has been drawn. The
 frontend's own import of it later finds the module already run (the browser keeps one module per
@@ -24,7 +24,7 @@ IMPORT_HTML = """<script>(() => {{
   if (!entry) return;
   window.__plotlyPreload = import(new URL("./{chunk}", entry.src).href)
     .then(() => performance.mark("{mark}"))
-    .catch(() => {{}});  // the chart loads it again when drawn, and says so if it cannot
+    .catch(() => {{}});  // a chunk that cannot load now cannot load for a chart either: the chart says so
 }})();</script>"""
 LOADED_MARK = "plotly-loaded"
 
