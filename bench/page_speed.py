@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pages.plotly_preload import LOADED_MARK  # noqa: E402
+from pages.plotly_preload import LOADED_MARK, plotly_chunk  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 TARGET_RATIO = 1.3
@@ -67,7 +67,7 @@ def open_once(browser, url: str, settle: float) -> dict:
     context.close()
     interactive = stamps["interactive"]
     scripts = [r for r in resources if r["name"].endswith(".js")]
-    plotly = [r["end"] for r in scripts if r["name"].startswith("PlotlyChart")]
+    plotly = [r["end"] for r in scripts if r["name"] == plotly_chunk()]
     early = [r for r in scripts if r["end"] <= interactive]
     return {
         "interactive": interactive / 1000,

@@ -51,11 +51,12 @@ from core import config as settings  # noqa: E402
 from core.data.datasets import DEBIAN_FASHION_MNIST  # noqa: E402
 from core.results import lesson_texts as texts  # noqa: E402
 from core.rooms import viewer_refresh_seconds  # noqa: E402
+from pages.plotly_preload import CHUNK_GLOB  # noqa: E402
 from tests.e2e.browser import open_app, press, progress_text, wait_ready, wait_until  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 CODE = re.compile(r"Room code:\s*([A-Z0-9]{5})")
-PLOTLY_CHUNK = "**/PlotlyChart*.js"  # Streamlit's lazily loaded Plotly element (plotly.js inside)
+PLOTLY_CHUNK = f"**/{CHUNK_GLOB}"  # a route pattern: Streamlit's Plotly chunk, wherever it is served
 VIEWPORT = {"width": 1000, "height": 800}  # a viewer's laptop
 PRESENTER_VIEWPORT = {"width": 1400, "height": 1000}
 NEWCOMER_AFTER_SECONDS = 2.0  # after Fit: the run is preparing or training

@@ -16,6 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 STREAMLIT_JS = Path(st.__file__).parent / "static" / "static" / "js"
+CHUNK_GLOB = "PlotlyChart.*.js"  # the frontend's lazily loaded Plotly element (plotly.js inside)
 # Resolved against the frontend's own entry script, as its lazy imports are, so the URL (and the
 # module) is the same whatever the server's base path. The mark is for bench/page_speed.py.
 IMPORT_HTML = """<script>(() => {{
@@ -32,7 +33,7 @@ LOADED_MARK = "plotly-loaded"
 @cache
 def plotly_chunk() -> str | None:
     """The file name of the frontend's Plotly chunk, or None if this Streamlit has not exactly one."""
-    names = [path.name for path in STREAMLIT_JS.glob("PlotlyChart.*.js")]
+    names = [path.name for path in STREAMLIT_JS.glob(CHUNK_GLOB)]
     return names[0] if len(names) == 1 else None
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pages.plotly_preload import LOADED_MARK
+from pages.plotly_preload import LOADED_MARK, plotly_chunk
 from tests.e2e.browser import go_to, open_app, wait_until
 
 LOADED_AT_JS = f"() => performance.getEntriesByName('{LOADED_MARK}').map((mark) => mark.startTime)[0] || null"
 FIRST_PAINT_JS = "() => performance.getEntriesByName('first-contentful-paint').map((paint) => paint.startTime)[0]"
-PLOTLY_FETCHES_JS = """() => performance.getEntriesByType('resource')
-  .filter((entry) => entry.name.split('/').pop().startsWith('PlotlyChart.')).length"""
+PLOTLY_FETCHES_JS = f"""() => performance.getEntriesByType('resource')
+  .filter((entry) => entry.name.split('/').pop() === '{plotly_chunk()}').length"""
 CHARTS_JS = "() => document.querySelectorAll('.js-plotly-plot .main-svg').length"
 
 
