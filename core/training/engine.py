@@ -203,8 +203,10 @@ def warm_up(config: TrainingConfig, dataset: Dataset) -> TrainingRun:
 
     On JAX a run's programs are kept in memory and on disk (core.libraries), so the person's own run
     of these settings then starts without compiling: a server's first digits run took 1.0 s without
-    this and 0.4 s after it (bench/train_speed.py). Only the last, smaller batch's program is left to
-    compile during the person's first epoch.
+    this and 0.4 s after it (bench/train_speed.py). Its traced training loop is kept too
+    (core.training.jax_fit.TrainingLoop), so the person's run of any learning rate or seed starts
+    without tracing either. Only the last, smaller batch's program is left to compile during the
+    person's first epoch.
     """
     run = TrainingRun(config, label="warm-up")
     run.follow(lambda update: run.request_stop() if update.kind == BATCH else None)

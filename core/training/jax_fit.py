@@ -18,11 +18,94 @@ sets `model.stop_training` ends the epoch after the current chunk and the run af
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
+
 import jax
 import keras
 import numpy as np
 
 from core.training.jax_layers import use_fast_forms
+
+# Compiled loops kept in the process, most recently used last. Each holds the first model of its
+# structure and that model's traced programs (a few MB for the lesson's models).
+MAX_KEPT_LOOPS = 8
+
+
+class TrainingLoop:
+    """One jitted loop of Keras's own `train_step`, traced through the first model of its structure.
+
+    `model.train_step` on JAX is stateless: it takes every variable's value as its state and returns
+    the new values. Two models of one structure (layers, loss, metrics and optimizer alike; their
+    weights, learning rate and seeds are variables, so part of that state) therefore compute the same
+    function, and one loop serves both. Tracing it took 0.15–0.25 s of a warm server's first point;
+    a loop kept by structure (`loop_for`) is traced once per structure and process, so the warm-up's
+    loop serves the visitor's first run, and a race's variants share one.
+    """
+
+    def __init__(self, model: keras.Model, pixel_max: float) -> None:
+        self.model = model
+        self.pixel_max = float(pixel_max)
+        self.steps = jax.jit(self._train_steps)
+        self.no_logs = None  # zeros shaped like a step's logs, the loop's first carry: made on first use
+        # One caller at a time: the first call of a shape traces through self.model. Calls dispatch
+        # asynchronously, so the lock is held for the dispatch, not for the computation.
+        self.lock = threading.Lock()
+
+    def _scaled(self, pixels):
+        return pixels.astype("float32") / self.pixel_max
+
+    def _step(self, state, images, labels, batch):
+        """One of Keras's own training steps (loss, gradients, optimizer, metrics) on the images at `batch`."""
+        logs, state = self.model.train_step(state, (self._scaled(images[batch]), labels[batch]))
+        return state, logs
+
+    def _train_steps(self, state, no_logs, images, labels, indices, count):
+        """model.train_step over batches indices[0..count-1]; the state and the last step's logs."""
+        step = lambda i, carry: self._step(carry[0], images, labels, indices[i])  # noqa: E731
+        return jax.lax.fori_loop(0, count, step, (state, no_logs))
+
+    def __call__(self, state, images, labels, chunk: np.ndarray, used: int):
+        with self.lock:
+            if self.no_logs is None:
+                shapes = jax.eval_shape(lambda state: self._step(state, images, labels, chunk[0])[1], state)
+                self.no_logs = jax.tree.map(lambda shape: np.zeros(shape.shape, shape.dtype), shapes)
+            return self.steps(state, self.no_logs, images, labels, chunk, np.int32(used))
+
+
+_kept_loops: OrderedDict[str, TrainingLoop] = OrderedDict()
+_kept_loops_lock = threading.Lock()
+
+
+def structure_key(model: keras.Model, pixel_max: float) -> str:
+    """What a model's training step computes, as text: its layers and compile settings without the
+    values that are variables in JAX's state (the learning rate) or names Keras numbers per model."""
+    compile_config = model.get_compile_config()
+    optimizer = compile_config["optimizer"]
+    if isinstance(optimizer, dict):
+        optimizer = {**optimizer, "config": dict(optimizer.get("config", {}))}
+        optimizer["config"].pop("name", None)
+        if isinstance(optimizer["config"].get("learning_rate"), (int, float)):  # a schedule stays in
+            optimizer["config"].pop("learning_rate")
+    compiled = {**compile_config, "optimizer": optimizer}
+    for not_in_the_step in ("steps_per_execution", "jit_compile", "run_eagerly"):
+        compiled.pop(not_in_the_step, None)
+    # Anything Keras cannot write as JSON keys by its repr: a miss at worst (a new loop), never a wrong one.
+    return json.dumps([model.get_config(), compiled, float(pixel_max)], sort_keys=True, default=repr)
+
+
+def loop_for(model: keras.Model, pixel_max: float) -> TrainingLoop:
+    """The kept loop for `model`'s structure, or a new one traced through `model` (kept, the oldest dropped)."""
+    key = structure_key(model, pixel_max)
+    with _kept_loops_lock:
+        loop = _kept_loops.get(key)
+        if loop is None:
+            loop = _kept_loops[key] = TrainingLoop(model, pixel_max)
+            while len(_kept_loops) > MAX_KEPT_LOOPS:
+                _kept_loops.popitem(last=False)
+        _kept_loops.move_to_end(key)
+        return loop
 
 
 class JaxFit:
@@ -50,36 +133,14 @@ class JaxFit:
         self.shuffle = np.random.default_rng(seed)
         self.images = jax.device_put(images)
         self.labels = jax.device_put(labels)
-        self.pixel_max = float(pixel_max)
         # Keras builds the compiled loss and metrics (and their variables) from a first batch, as fit does.
         first = np.arange(min(batch_size, self.count))
         model._symbolic_build(data_batch=(images[first].astype("float32"), labels[first]))
         use_fast_forms(model)
-        self._steps = jax.jit(self._train_steps)
-        self._no_logs = None
-
-    def _scaled(self, pixels):
-        return pixels.astype("float32") / self.pixel_max
-
-    def _step(self, state, images, labels, batch):
-        """One of Keras's own training steps (loss, gradients, optimizer, metrics) on the images at `batch`."""
-        logs, state = self.model.train_step(state, (self._scaled(images[batch]), labels[batch]))
-        return state, logs
-
-    def _train_steps(self, state, no_logs, images, labels, indices, count):
-        """model.train_step over batches indices[0..count-1]; the state and the last step's logs."""
-        step = lambda i, carry: self._step(carry[0], images, labels, indices[i])  # noqa: E731
-        return jax.lax.fori_loop(0, count, step, (state, no_logs))
-
-    def _logs_template(self, state, batch):
-        """Zeros shaped like a step's logs: the loop's first carry (traced, not compiled)."""
-        shapes = jax.eval_shape(lambda state: self._step(state, self.images, self.labels, batch)[1], state)
-        return jax.tree.map(lambda shape: np.zeros(shape.shape, shape.dtype), shapes)
+        self.loop = loop_for(model, pixel_max)  # the loop kept for this structure, if any: see TrainingLoop
 
     def _train_chunk(self, state, chunk: np.ndarray, used: int):
-        if self._no_logs is None:
-            self._no_logs = self._logs_template(state, chunk[0])
-        return self._steps(state, self._no_logs, self.images, self.labels, chunk, np.int32(used))
+        return self.loop(state, self.images, self.labels, chunk, used)
 
     def _variables(self) -> tuple[list, list, list, list]:
         """The model's variables in the groups model.train_step takes its state in."""
