@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import streamlit as st
 
 from core.jobs.runner import JobRunner
-from core.training.run import QUEUED, RunSnapshot, TrainingRun
+from core.training.run import QUEUED, RunSnapshot, TrainingRun, has_a_point, wait_for_a_point
 from pages.resources import job_runner, owner_watchdog, this_session_id
 
 # The live charts redraw this often while a run is active, and never otherwise. A 0.5 s refresh
@@ -19,6 +20,10 @@ WAITING_REFRESH_SECONDS = 2.0
 # fragment looks this often, so the first point is drawn soon after it exists; then REFRESH_SECONDS.
 # 0.25 s measured no sooner on two cores: its redraws slowed the compiling as much as they saved.
 FIRST_POINT_REFRESH_SECONDS = 0.5
+# A run this young with no point yet (the page's run right after Train) is waited for, at most until
+# it is this old, woken by the run's own updates: its first point is then drawn by that same script
+# run, with no poll in between. A warm server's digits run has its first point 0.05–0.4 s after Train.
+FIRST_POINT_WAIT_SECONDS = 1.0
 
 
 def refresh_seconds(
@@ -34,7 +39,7 @@ def refresh_seconds(
         return None
     if waiting_for_others and all(snap.status == QUEUED for snap in snapshots):
         return max(WAITING_REFRESH_SECONDS, every)
-    if not any(snap.batches or snap.epochs for snap in snapshots):
+    if not any(has_a_point(snap) for snap in snapshots):
         # Only the run's owner looks faster for the first point: a room's viewers polling at 0.5 s through
         # the first compile starved it of the GIL on two cores (bench/room_load.py), and it never ended.
         return FIRST_POINT_REFRESH_SECONDS if owned else max(every, REFRESH_SECONDS)
@@ -70,9 +75,20 @@ def live(
     when the page runs, so when the interval should change (the run leaves the line, draws its
     first point, or the last one ends) the fragment reruns the whole page once, which then sets
     the new timer (or none: an idle app does not poll). The first point is drawn before that rerun.
+    Right after Train the page waits up to FIRST_POINT_WAIT_SECONDS for it instead.
     """
-    snapshots = [run.snapshot() for run in runs]
-    refresh = refresh_seconds(snapshots, waiting_for_others(runs, job_runner()), every, owned)
+
+    def refresh_now() -> float | None:
+        return refresh_seconds([run.snapshot() for run in runs], waiting_for_others(runs, job_runner()), every, owned)
+
+    refresh = refresh_now()
+    if refresh == FIRST_POINT_REFRESH_SECONDS and owned:
+        wait = FIRST_POINT_WAIT_SECONDS - (time.time() - max(run.created_at for run in runs))
+        if wait > 0:
+            wait_for_a_point(runs, wait)
+            refresh = refresh_now()
+            if refresh is None:  # ended meanwhile (a warm digits run may): redraw the page as it is now
+                st.rerun()
     session_id = this_session_id()
     if refresh is not None and session_id and owned:
         # Tie the runs to this browser session: closing the tab cancels them (see owner_watchdog).

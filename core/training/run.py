@@ -371,6 +371,36 @@ def replay_updates(run: TrainingRun, updates: Iterable[RunUpdate]) -> TrainingRu
     return run
 
 
+def has_a_point(snap: RunSnapshot) -> bool:
+    """Whether a chart of this run has something to draw: a batch point or an epoch."""
+    return bool(snap.batches or snap.epochs)
+
+
+def wait_for_a_point(runs: Iterable[TrainingRun], timeout: float) -> bool:
+    """Wait until one of `runs` has a point to draw or none is active, at most `timeout` seconds; whether one has.
+
+    Woken by the runs' own updates (TrainingRun.follow), so it returns as soon as the worker records
+    the point, without polling.
+    """
+    runs = list(runs)
+    changed = threading.Event()
+    unfollows = [run.follow(lambda _update: changed.set()) for run in runs]
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            snapshots = [run.snapshot() for run in runs]
+            if any(has_a_point(snap) for snap in snapshots):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not any(snap.is_active for snap in snapshots):
+                return False
+            changed.wait(remaining)
+            changed.clear()
+    finally:
+        for unfollow in unfollows:
+            unfollow()
+
+
 def snapshot_to_record(snap: RunSnapshot) -> dict:
     """Plain JSON-ready dict of a snapshot (no arrays)."""
     return {

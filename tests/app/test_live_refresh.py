@@ -103,3 +103,42 @@ def test_a_rooms_viewers_wait_for_the_first_point_at_their_own_pace():
     # Thirty viewers polling at 0.5 s through the first compile starved it on two cores (bench/room_load.py).
     assert refresh_seconds([running(points=0).snapshot()], waiting_for_others=False, every=2.0, owned=False) == 2.0
     assert refresh_seconds([running(points=0).snapshot()], False, owned=False) == REFRESH_SECONDS
+
+
+def waited_for(age: float, finish: bool = False):
+    """A page drawing a run `age` seconds old whose worker records its first point (or ends) 0.3 s later."""
+
+    def script(age: float, finish: bool) -> None:
+        import threading
+
+        import streamlit as st
+
+        from core.config import TrainingConfig
+        from core.training.run import STOPPED, TrainingRun
+        from pages.live import live
+
+        if "run" not in st.session_state:
+            run = st.session_state.run = TrainingRun(TrainingConfig(dataset="digits", epochs=2))
+            run.created_at -= age
+            run.mark_running(2, 10)
+            worker = (run.mark_finished, (STOPPED, "Stopped.")) if finish else (run.record_batch, (1, 1, {"loss": 2.0}))
+            threading.Timer(0.3, *worker).start()
+        live([st.session_state.run], lambda snaps: st.write(f"{snaps[0].status}, points: {len(snaps[0].batches)}"))
+
+    at = AppTest.from_function(script, args=(age, finish), default_timeout=60)
+    at.run()
+    assert not at.exception
+    return [element.value for element in at.markdown]
+
+
+def test_right_after_train_the_page_waits_for_the_first_point_and_draws_it():
+    assert waited_for(age=0.0) == ["running, points: 1"], "drawn by the same script run, not by the next poll"
+
+
+def test_an_older_run_without_a_point_is_left_to_the_poll():
+    assert waited_for(age=5.0) == ["running, points: 0"]
+
+
+def test_a_run_that_ends_while_the_page_waits_redraws_the_page_as_it_ended():
+    # The page's buttons were drawn while it trained: the page reruns, so Train is enabled again.
+    assert waited_for(age=0.0, finish=True) == ["stopped, points: 0"]

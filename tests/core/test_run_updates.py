@@ -14,6 +14,7 @@ from core.training.run import (
     RunUpdate,
     TrainingRun,
     replay_updates,
+    wait_for_a_point,
 )
 
 
@@ -118,3 +119,26 @@ def TrainingRunConfig():
     from core.config import TrainingConfig
 
     return TrainingConfig(dataset="digits")
+
+
+def test_waiting_for_a_point_wakes_on_the_runs_update_and_lets_go_of_them(quick_config):
+    quiet, training = TrainingRun(quick_config), TrainingRun(quick_config, kind="baseline")
+    training.mark_running(2, 10)
+    writer = threading.Timer(0.2, training.record_batch, (1, 1, {"loss": 2.0}))
+    writer.start()
+    woken = threading.Event()
+    waiter = threading.Thread(target=lambda: woken.set() if wait_for_a_point([quiet, training], 60) else None)
+    waiter.start()
+    waiter.join(60)
+    assert woken.is_set() and not waiter.is_alive(), "it returned True, woken by the point, long before 60 s"
+    assert training._followers == [] and quiet._followers == [], "it stops following the runs"
+    assert wait_for_a_point([training], 60), "a run that has a point already: at once"
+
+
+def test_waiting_for_a_point_ends_at_its_timeout_or_when_the_runs_end_without_one(quick_config):
+    run = TrainingRun(quick_config)
+    run.mark_running(2, 10)
+    assert wait_for_a_point([run], 0.05) is False
+    threading.Timer(0.2, run.mark_finished, (STOPPED, "Stopped.")).start()
+    assert wait_for_a_point([run], 60) is False, "ended without a point: no point to wait for"
+    assert run.snapshot().status == STOPPED
