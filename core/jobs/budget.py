@@ -24,6 +24,7 @@ from core.data.splits import run_sizes
 from core.jobs.runner import positive_from_environment
 from core.training.architecture import CONV2D, DENSE, network_layers
 from core.training.engine import speed_settings
+from core.training.kept_loops import is_kept, kept_loops, step_signature
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
@@ -54,20 +55,35 @@ class EngineCosts:
 TENSORFLOW_XLA = EngineCosts(compile_seconds=4.0, seconds_per_step=0.0011, seconds_per_epoch=0.2)
 TENSORFLOW_GRAPH = EngineCosts(compile_seconds=2.0, seconds_per_step=0.0016, seconds_per_epoch=0.2)
 # JAX (core.training.jax_fit): Fashion-MNIST's lesson run in 3.8 s with its programs kept from an earlier
-# run, 6.3 s compiling them all; the digits in 0.4–0.5 s kept, 1.0 s in a new process, 3.6 s the first time.
+# run, 6.3 s compiling them all; the digits in 1.0–1.3 s in a new process with programs kept, 3.6 s the first time.
 # Its convolutions, as products of patches (core.training.jax_layers), run at 1.4–3.3× the FLOP floor
 # (bench/cnn_speed.py: the CNN preset's epoch in about 4 s; 11.3 s with XLA's own pooling and convolution).
 JAX_COSTS = EngineCosts(compile_seconds=2.5, seconds_per_step=0.00025, seconds_per_epoch=0.06, conv_slowdown=2.5)
-JAX_KEPT_COMPILE_SECONDS = 0.5  # when the compiled-program cache already holds programs (core.libraries)
+# Once per run on JAX when XLA's compiled-program cache already holds programs (core.libraries): a warm
+# process traces the run's loop and loads its programs; the process's first run also builds Keras's first
+# model (0.25 s) and loads more (the digits: 1.1–1.3 s in all, against 0.35 s of epochs).
+JAX_KEPT_COMPILE_SECONDS = 0.5
+JAX_FIRST_RUN_COMPILE_SECONDS = 0.9
+# A run whose training loop this process keeps traced (core.training.kept_loops: an earlier run of the
+# same network, or the server's warm-up) starts at once: the digits' 5 epochs in 0.23–0.26 s in all,
+# their first point 0.04 s after Train; what is left once is the predict program, each epoch end little.
+JAX_KEPT_LOOP_COSTS = dataclasses.replace(JAX_COSTS, compile_seconds=0.1, seconds_per_epoch=0.025)
 
 
-def engine_costs(steps_per_epoch: int, epochs: int, backend: str | None = None) -> EngineCosts:
-    """The engine's overheads for a run of this size on `backend` (the one in force by default)."""
+def engine_costs(
+    steps_per_epoch: int, epochs: int, backend: str | None = None, signature: tuple | None = None
+) -> EngineCosts:
+    """The engine's overheads for a run of this size on `backend` (the one in force by default).
+
+    signature: the run's step signature (core.training.kept_loops), to know whether its loop is kept."""
     backend = backend or libraries.backend_in_force()
     if backend == "jax":
-        if libraries.compiled_programs_kept():
-            return dataclasses.replace(JAX_COSTS, compile_seconds=JAX_KEPT_COMPILE_SECONDS)
-        return JAX_COSTS
+        if signature is not None and is_kept(signature):
+            return JAX_KEPT_LOOP_COSTS
+        if not libraries.compiled_programs_kept():
+            return JAX_COSTS
+        once = JAX_KEPT_COMPILE_SECONDS if kept_loops() else JAX_FIRST_RUN_COMPILE_SECONDS
+        return dataclasses.replace(JAX_COSTS, compile_seconds=once)
     return TENSORFLOW_XLA if speed_settings(steps_per_epoch, epochs, backend)["jit_compile"] else TENSORFLOW_GRAPH
 
 
@@ -161,7 +177,7 @@ def estimate(
     images = train_images + validation
     dense, conv = flops_by_kind(config, image_shape, num_classes)
     steps = math.ceil(train_images / config.batch_size)
-    costs = engine_costs(steps, config.epochs, backend)
+    costs = engine_costs(steps, config.epochs, backend, step_signature(config, image_shape, num_classes))
     forward = dense + costs.conv_slowdown * conv  # in numpy-speed FLOPs
     seconds_per_epoch = (TRAINING_PASSES * forward * train_images + forward * validation) / speed
     seconds_per_epoch += steps * costs.seconds_per_step + costs.seconds_per_epoch

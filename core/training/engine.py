@@ -132,6 +132,7 @@ class RunTrainer:
         self.batches = self.device_fit = None
         if keras.backend.backend() == "jax":
             from core.training.jax_fit import JaxFit
+            from core.training.kept_loops import step_signature
 
             self.device_fit = JaxFit(
                 run.model,
@@ -141,6 +142,7 @@ class RunTrainer:
                 steps_per_update=speed_settings(steps_per_epoch)["steps_per_execution"],
                 pixel_max=data.pixel_max_raw,
                 seed=config.seed + initial_epoch,
+                signature=step_signature(config, data.image_shape, data.num_classes),
             )
         else:
             self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)

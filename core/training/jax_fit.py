@@ -20,17 +20,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 
 import jax
 import keras
 import numpy as np
 
 from core.training.jax_layers import use_fast_forms
-
-# Compiled loops kept in the process, most recently used last. Each holds the first model of its
-# structure and that model's traced programs (a few MB for the lesson's models).
-MAX_KEPT_LOOPS = 8
+from core.training.kept_loops import kept_loop
 
 
 class TrainingLoop:
@@ -40,13 +36,14 @@ class TrainingLoop:
     the new values. Two models of one structure (layers, loss, metrics and optimizer alike; their
     weights, learning rate and seeds are variables, so part of that state) therefore compute the same
     function, and one loop serves both. Tracing it took 0.15–0.25 s of a warm server's first point;
-    a loop kept by structure (`loop_for`) is traced once per structure and process, so the warm-up's
-    loop serves the visitor's first run, and a race's variants share one.
+    kept by the run's step signature (core.training.kept_loops), it is traced once per network and
+    process, so the warm-up's loop serves the visitor's first run, and a race's variants share one.
     """
 
     def __init__(self, model: keras.Model, pixel_max: float) -> None:
         self.model = model
         self.pixel_max = float(pixel_max)
+        self.structure = structure_key(model, pixel_max)
         self.steps = jax.jit(self._train_steps)
         self.no_logs = None  # zeros shaped like a step's logs, the loop's first carry: made on first use
         # One caller at a time: the first call of a shape traces through self.model. Calls dispatch
@@ -74,13 +71,10 @@ class TrainingLoop:
             return self.steps(state, self.no_logs, images, labels, chunk, np.int32(used))
 
 
-_kept_loops: OrderedDict[str, TrainingLoop] = OrderedDict()
-_kept_loops_lock = threading.Lock()
-
-
 def structure_key(model: keras.Model, pixel_max: float) -> str:
     """What a model's training step computes, as text: its layers and compile settings without the
-    values that are variables in JAX's state (the learning rate) or names Keras numbers per model."""
+    values that are variables in JAX's state (the learning rate) or names Keras numbers per model.
+    A kept loop serves a model only if their keys are equal, whatever the step signature says."""
     compile_config = model.get_compile_config()
     optimizer = compile_config["optimizer"]
     if isinstance(optimizer, dict):
@@ -93,19 +87,6 @@ def structure_key(model: keras.Model, pixel_max: float) -> str:
         compiled.pop(not_in_the_step, None)
     # Anything Keras cannot write as JSON keys by its repr: a miss at worst (a new loop), never a wrong one.
     return json.dumps([model.get_config(), compiled, float(pixel_max)], sort_keys=True, default=repr)
-
-
-def loop_for(model: keras.Model, pixel_max: float) -> TrainingLoop:
-    """The kept loop for `model`'s structure, or a new one traced through `model` (kept, the oldest dropped)."""
-    key = structure_key(model, pixel_max)
-    with _kept_loops_lock:
-        loop = _kept_loops.get(key)
-        if loop is None:
-            loop = _kept_loops[key] = TrainingLoop(model, pixel_max)
-            while len(_kept_loops) > MAX_KEPT_LOOPS:
-                _kept_loops.popitem(last=False)
-        _kept_loops.move_to_end(key)
-        return loop
 
 
 class JaxFit:
@@ -121,7 +102,10 @@ class JaxFit:
         steps_per_update: int,
         pixel_max: float,
         seed: int,
+        signature: tuple | None = None,
     ) -> None:
+        """signature: the run's step signature (core.training.kept_loops.step_signature), under which
+        its loop is kept and found; None traces a loop of its own."""
         if keras.backend.backend() != "jax":
             raise RuntimeError("JaxFit needs the JAX backend (KERAS_BACKEND=jax).")
         self.model = model
@@ -137,7 +121,12 @@ class JaxFit:
         first = np.arange(min(batch_size, self.count))
         model._symbolic_build(data_batch=(images[first].astype("float32"), labels[first]))
         use_fast_forms(model)
-        self.loop = loop_for(model, pixel_max)  # the loop kept for this structure, if any: see TrainingLoop
+        if signature is None:
+            self.loop = TrainingLoop(model, pixel_max)
+        else:
+            structure = structure_key(model, pixel_max)
+            make = lambda: TrainingLoop(model, pixel_max)  # noqa: E731
+            self.loop = kept_loop(signature, make, lambda loop: loop.structure == structure)
 
     def _train_chunk(self, state, chunk: np.ndarray, used: int):
         return self.loop(state, self.images, self.labels, chunk, used)

@@ -106,6 +106,9 @@ def test_small_runs_on_tensorflow_are_estimated_without_xla_compiling():
 
 
 def test_on_jax_kept_programs_shorten_the_estimate_by_the_compile(monkeypatch):
+    monkeypatch.setattr(budget, "kept_loops", lambda: ["an earlier run's loop"])  # not this run's
+    monkeypatch.setattr(budget, "is_kept", lambda signature: False)
+
     def on_jax(kept: bool) -> budget.Estimate:
         monkeypatch.setattr(budget.libraries, "compiled_programs_kept", lambda: kept)
         config = TrainingConfig(dataset="digits")
@@ -115,3 +118,24 @@ def test_on_jax_kept_programs_shorten_the_estimate_by_the_compile(monkeypatch):
     assert cold.compile_seconds == budget.JAX_COSTS.compile_seconds
     assert kept.compile_seconds == budget.JAX_KEPT_COMPILE_SECONDS < cold.compile_seconds
     assert cold.total_seconds - kept.total_seconds == pytest.approx(cold.compile_seconds - kept.compile_seconds)
+    monkeypatch.setattr(budget, "kept_loops", lambda: [])
+    assert on_jax(True).compile_seconds == budget.JAX_FIRST_RUN_COMPILE_SECONDS, "the process's first run"
+
+
+def test_on_jax_a_run_whose_loop_is_kept_is_estimated_to_start_at_once(monkeypatch):
+    from core.training.kept_loops import step_signature
+
+    config = TrainingConfig(dataset="digits")
+    kept = {step_signature(config, (8, 8), 10)}
+    monkeypatch.setattr(budget, "is_kept", lambda signature: signature in kept)
+    monkeypatch.setattr(budget.libraries, "compiled_programs_kept", lambda: True)
+
+    def on_jax(config: TrainingConfig) -> budget.Estimate:
+        return budget.estimate(config, 1_437, (8, 8), 10, flops_per_second=SPEED, backend="jax")
+
+    assert (
+        on_jax(config.replace(learning_rate=0.01, seed=1)).compile_seconds == budget.JAX_KEPT_LOOP_COSTS.compile_seconds
+    )
+    assert on_jax(config.replace(hidden_layers=(64,))).compile_seconds > budget.JAX_KEPT_LOOP_COSTS.compile_seconds
+    on_tensorflow = budget.estimate(config, 1_437, (8, 8), 10, flops_per_second=SPEED, backend="tensorflow")
+    assert on_tensorflow.compile_seconds == budget.TENSORFLOW_GRAPH.compile_seconds, "kept loops are JAX's"

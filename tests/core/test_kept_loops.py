@@ -1,9 +1,37 @@
-"""core.training.jax_fit's kept loops: runs of one structure share one traced loop and train as if alone."""
+"""Kept training loops (core.training.kept_loops, core.training.jax_fit): runs of one network share one
+traced loop, train exactly as with a loop of their own, and a step signature names what the loop computes."""
+
+import dataclasses
 
 import pytest
 
 from core import libraries
+from core.config import TrainingConfig
+from core.training import kept_loops
+from core.training.kept_loops import step_signature
 from core.training.run import TrainingRun
+
+# For every TrainingConfig field, another value: a change of a STEP field makes another training step,
+# a change of any other field only other values (the step's state or data) or other data.
+OTHER_VALUES = {
+    "dataset": "fashion_mnist",
+    "data_dir": "/somewhere",
+    "model": "cnn",
+    "hidden_layers": (64,),
+    "activation": "tanh",
+    "dropout": 0.3,
+    "optimizer": "sgd",
+    "learning_rate": 0.05,
+    "loss": "categorical_crossentropy",
+    "metrics": ("accuracy", "f1"),
+    "epochs": 9,
+    "batch_size": 64,
+    "validation_split": 0.2,
+    "seed": 3,
+    "early_stopping_patience": 2,
+    "subsample": 500,
+}
+STEP = {"model", "hidden_layers", "activation", "dropout", "optimizer", "loss", "metrics"}
 
 
 @pytest.fixture(scope="module")
@@ -32,50 +60,48 @@ def test_a_kept_loop_trains_a_run_as_a_loop_of_its_own_would(jax_fit, digits, qu
     # Another learning rate, seed and dropout than the run below: all three are state, not the loop's constants.
     first = quick_config.replace(learning_rate=0.01, seed=7, dropout=0.2)
     later = quick_config.replace(learning_rate=0.002, seed=42, dropout=0.2)
-    jax_fit._kept_loops.clear()
+    kept_loops.forget_loops()
     first_run, _ = trained(first, digits)
     later_run, on_the_kept_loop = trained(later, digits)
-    kept = list(jax_fit._kept_loops.values())
+    kept = kept_loops.kept_loops()
     assert len(kept) == 1 and kept[0].model is first_run.model, "the later run used the first run's loop"
     assert later_run.model is not first_run.model
+    assert kept_loops.is_kept(step_signature(later, digits.image_shape, digits.num_classes))
 
-    jax_fit._kept_loops.clear()
+    kept_loops.forget_loops()
     _, alone = trained(later, digits)
     assert on_the_kept_loop == pytest.approx(alone, rel=1e-6), "the same curves and test score as with its own loop"
     assert on_the_kept_loop != pytest.approx(trained(first, digits)[1], rel=1e-3), "the learning rate was the run's"
 
 
-def test_runs_share_a_loop_only_when_their_step_is_the_same(jax_fit, digits, quick_config):
+def test_every_setting_either_makes_another_step_or_is_the_steps_state_or_data(jax_fit, digits, quick_config):
     from core.training import models
 
-    def structure(config, pixel_max=digits.pixel_max_raw):
+    assert set(OTHER_VALUES) == {field.name for field in dataclasses.fields(TrainingConfig)}, "a new setting"
+
+    def structure(config: TrainingConfig, pixel_max=digits.pixel_max_raw) -> str:
         model = models.build_model(config, digits.image_shape, digits.num_classes)
         models.compile_model(model, config, digits.num_classes, jit_compile=True, steps_per_execution=2)
         return jax_fit.structure_key(model, pixel_max)
 
-    same = structure(quick_config)
-    assert structure(quick_config.replace(learning_rate=0.05, seed=3, epochs=9, batch_size=64)) == same
-    for other in (
-        quick_config.replace(hidden_layers=(64,)),
-        quick_config.replace(activation="tanh"),
-        quick_config.replace(dropout=0.3),
-        quick_config.replace(optimizer="sgd"),
-        quick_config.replace(loss="categorical_crossentropy"),
-        quick_config.replace(metrics=("accuracy", "f1")),
-        quick_config.replace(model="cnn"),
-    ):
-        assert structure(other) != same, other
-    assert structure(quick_config, pixel_max=255) != same, "the images' scale is in the loop"
+    base = quick_config.replace(early_stopping_patience=None)
+    signature, key = step_signature(base, digits.image_shape, digits.num_classes), structure(base)
+    for name, value in OTHER_VALUES.items():
+        other = base.replace(**{name: value})
+        same_signature = step_signature(other, digits.image_shape, digits.num_classes) == signature
+        assert same_signature == (name not in STEP), name
+        assert (structure(other) == key) == same_signature, f"{name}: the loop's own key agrees with the signature"
+    assert step_signature(base, (28, 28), 10) != signature, "the image size is in the network"
+    assert structure(base, pixel_max=255) != key, "the images' scale is in the loop: a kept loop of another is not used"
 
 
 def test_the_process_keeps_a_bounded_number_of_loops(jax_fit, digits, quick_config):
-    from core.training import models
-
-    jax_fit._kept_loops.clear()
-    for units in range(8, 8 + jax_fit.MAX_KEPT_LOOPS + 3):
-        config = quick_config.replace(hidden_layers=(units,))
-        model = models.build_model(config, digits.image_shape, digits.num_classes)
-        models.compile_model(model, config, digits.num_classes)
-        newest = jax_fit.loop_for(model, digits.pixel_max_raw)
-    assert len(jax_fit._kept_loops) == jax_fit.MAX_KEPT_LOOPS
-    assert list(jax_fit._kept_loops.values())[-1] is newest
+    kept_loops.forget_loops()
+    for units in range(8, 8 + kept_loops.MAX_KEPT_LOOPS + 3):
+        signature = step_signature(quick_config.replace(hidden_layers=(units,)), digits.image_shape, 10)
+        newest = kept_loops.kept_loop(signature, lambda units=units: f"loop {units}", lambda loop: True)
+    assert kept_loops.kept_loops()[-1] is newest and len(kept_loops.kept_loops()) == kept_loops.MAX_KEPT_LOOPS
+    assert not kept_loops.is_kept(step_signature(quick_config.replace(hidden_layers=(8,)), digits.image_shape, 10))
+    refused = kept_loops.kept_loop(signature, lambda: "a new loop", lambda loop: False)
+    assert refused == kept_loops.kept_loops()[-1] == "a new loop", "a loop that does not fit is replaced"
+    kept_loops.forget_loops()
