@@ -3,9 +3,11 @@
     python bench/train_speed.py                 # Fashion-MNIST 60k, lesson model, batch 32, 5 epochs
     python bench/train_speed.py --repeat 2      # each variant twice, interleaved (noisy machines)
     python bench/train_speed.py --quick         # embedded digits, 2 epochs, in one process (smoke run)
+    python bench/train_speed.py --dataset digits --variants engine,baseline --warm   # as on a warm server
 
 Each variant trains in its own fresh process (same data, seed, epochs and batch size), so import
-time and peak memory belong to that variant alone and no variant warms caches for another:
+time and peak memory belong to that variant alone and no variant warms caches for another (with
+--warm, each process first trains its own variant once, untimed, as the app's server has):
 
 - plain:    build the lesson model, compile with Keras defaults, `model.fit` with the validation data;
 - engine:   `core.training.engine.train` through a TrainingRun, as the app does: live callback, per-epoch
@@ -60,6 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--speed", default=None, help="JSON compile options for the engine, replacing speed_settings (exploring)"
     )
     parser.add_argument("--backend", default=None, help="Keras backend of the child processes (tensorflow, jax)")
+    parser.add_argument(
+        "--warm", action="store_true", help="each process trains the variant once, untimed, first (a warm server)"
+    )
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -109,6 +114,8 @@ def measure(variant: str, args: argparse.Namespace) -> dict:
     config = training_config(args)
     train = {"plain": train_plain, "engine": train_engine, "baseline": train_baseline, "jax_loop": train_jax_loop}
     train = train[variant]
+    if getattr(args, "warm", False):  # as the app's server is once it has warmed up (and once any visitor has trained)
+        train(config, dataset, args)
     cpu_before = cpu_seconds()
     result = train(config, dataset, args)
     return {
@@ -270,7 +277,7 @@ def train_watched(train, run, dataset, lefts: list | None = None) -> tuple[float
         snap = run.snapshot()
         if snap.status == "running":
             lefts.append((snap.elapsed_seconds, seconds_left(snap), snap.eta_seconds))
-        time.sleep(0.25)
+        worker.join(0.25)  # not a sleep: a run that ends meanwhile is timed when it ends, not at the next look
     worker.join()
     return time.perf_counter() - pressed, first_point
 
@@ -303,6 +310,8 @@ def run_child(variant: str, args: argparse.Namespace, env: dict | None = None) -
         command += ["--compile", args.compile]
     if args.speed:
         command += ["--speed", args.speed]
+    if getattr(args, "warm", False):
+        command += ["--warm"]
     backend = {"KERAS_BACKEND": args.backend} if args.backend else {}
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **backend, **(env or {})}
     finished = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=ROOT, check=False)
