@@ -125,8 +125,9 @@ def show_budget(config: TrainingConfig, dataset) -> TrainingConfig:
         st.button(f"Training on {subsample:,} images to fit the budget: use all", on_click=apply_fix, args=(None,))
     cost = budget.estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
     st.caption(
-        f"Estimated here: about {cost.seconds_per_epoch:.1f} s per epoch, {budget.duration_text(cost.total_seconds)} "
-        f"for {cost.epochs} epochs, and {budget.memory_text(cost.memory_mb)} of memory for this run."
+        f"Estimated here: {budget.duration_text(cost.seconds_per_epoch)} per epoch, "
+        f"{budget.duration_text(cost.total_seconds)} for {cost.epochs} epochs, "
+        f"and {budget.memory_text(cost.memory_mb)} of memory for this run."
     )
     try:
         fixes = budget.fixes(cost, budget.limits_from_environment(), len(dataset.pixels_train))

@@ -92,6 +92,8 @@ def test_a_races_estimate_counts_every_variant_and_its_fewer_epochs_fit_the_budg
 
 def test_durations_read_as_a_person_says_them():
     assert budget.duration_text(4.6) == "5 s"
+    assert budget.duration_text(0.28) == "0.3 s" and budget.duration_text(0.036) == "under 0.1 s"
+    assert budget.duration_text(0.97) == "1 s"
     assert budget.duration_text(420) == "about 7 minutes"
 
 
