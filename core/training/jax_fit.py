@@ -40,10 +40,11 @@ class TrainingLoop:
     process, so the warm-up's loop serves the visitor's first run, and a race's variants share one.
     """
 
-    def __init__(self, model: keras.Model, pixel_max: float) -> None:
+    def __init__(self, model: keras.Model, pixel_max: float, structure: str) -> None:
+        """structure: structure_key(model, pixel_max), which a model must match to use this loop."""
         self.model = model
         self.pixel_max = float(pixel_max)
-        self.structure = structure_key(model, pixel_max)
+        self.structure = structure
         self.steps = jax.jit(self._train_steps)
         self.no_logs = None  # zeros shaped like a step's logs, the loop's first carry: made on first use
         # One caller at a time: the first call of a shape traces through self.model. Calls dispatch
@@ -121,11 +122,11 @@ class JaxFit:
         first = np.arange(min(batch_size, self.count))
         model._symbolic_build(data_batch=(images[first].astype("float32"), labels[first]))
         use_fast_forms(model)
+        structure = structure_key(model, pixel_max)
+        make = lambda: TrainingLoop(model, pixel_max, structure)  # noqa: E731
         if signature is None:
-            self.loop = TrainingLoop(model, pixel_max)
+            self.loop = make()
         else:
-            structure = structure_key(model, pixel_max)
-            make = lambda: TrainingLoop(model, pixel_max)  # noqa: E731
             self.loop = kept_loop(signature, make, lambda loop: loop.structure == structure)
 
     def _train_chunk(self, state, chunk: np.ndarray, used: int):
