@@ -59,14 +59,17 @@ def test_train_watch_the_curves_grow_switch_page_and_stop(page, server):
     first = wait_until(lambda: point_count(page))
     # The chart keeps growing while the run trains: read the points from the Plotly charts themselves.
     grown = wait_until(lambda: (count := point_count(page)) > first and count)
-    assert "epoch" in progress_text(page)
+    # Read as the page settles, not at one instant: when the progress line and the first points are drawn
+    # by one script run (the page waits for the first point), its label can read empty for a moment.
+    wait_until(lambda: "epoch" in progress_text(page))
 
     # Another page and back: the run went on without us.
     go_to(page, "")
     time.sleep(1.5)
     go_to(page, "train")
     wait_until(lambda: point_count(page) > grown)
-    assert "epoch" in progress_text(page) and "Stopped" not in progress_text(page)
+    running = wait_until(lambda: "epoch" in (text := progress_text(page)) and text)
+    assert "Stopped" not in running
     # The settings came back with the page (Streamlit forgets undrawn widgets unless app.py keeps them).
     sidebar = page.get_by_test_id("stSidebar")
     assert LONG_RUN_DATASET in sidebar.get_by_role("combobox", name="Dataset").input_value()
