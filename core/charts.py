@@ -718,6 +718,10 @@ def hidden_map_figure(
     return figure
 
 
+# Up to this many epochs the separation curve labels each one.
+EPOCH_TICKS_EACH = 20
+
+
 def separation_curve(separation: Sequence[float], height: int = 220, palette: Palette = DEFAULT_PALETTE) -> go.Figure:
     """The separation score of the true classes, epoch by epoch."""
     epochs = list(range(1, len(separation) + 1))
@@ -733,7 +737,10 @@ def separation_curve(separation: Sequence[float], height: int = 220, palette: Pa
         )
     )
     _style(figure, "Separation of the classes (silhouette)", "epoch", height)
-    figure.update_xaxes(dtick=1)
+    # A tick per epoch while they fit; beyond that Plotly's own spacing (100 ticks overlapped into a smear).
+    if len(epochs) <= EPOCH_TICKS_EACH:
+        figure.update_xaxes(dtick=1, tick0=1)
+    figure.update_xaxes(tickformat="d", rangemode="nonnegative")
     return figure
 
 

@@ -224,5 +224,13 @@ def describe(details: dict, built: HiddenMap) -> str:
     return (
         f"{rows.shape[0]:,} validation images through `{details[LAYER_DETAIL]}` ({rows.shape[1]} numbers each), "
         f"placed by one PCA fitted on the latest epoch (its two axes show {built.explained:.0%} of the spread). "
-        f"Kept as float16: {recorded_bytes(details) / 1024:,.0f} KB for {built.epochs} epoch(s)."
+        f"Kept as float16: {size_text(recorded_bytes(details))} for {built.epochs} "
+        f"epoch{'s' if built.epochs != 1 else ''}."
     )
+
+
+def size_text(size: int) -> str:
+    """Bytes as a person reads them: "147 KB", "14.1 MB"."""
+    if size < 1024 * 1024:
+        return f"{size / 1024:,.0f} KB"
+    return f"{size / 1024 / 1024:,.1f} MB"

@@ -4,6 +4,7 @@ its separation score rises as the network learns the digits."""
 import numpy as np
 import pytest
 
+from core import charts
 from core.data.splits import validation_images
 from core.results import hidden_map
 from core.training.baseline import train_baseline
@@ -95,3 +96,16 @@ def test_a_flatten_only_model_has_no_hidden_layer():
     )
     with pytest.raises(hidden_map.NoHiddenLayerError):
         hidden_map.hidden_layer(snapshot)
+
+
+def test_the_separation_curve_labels_each_epoch_only_while_the_labels_fit():
+    few = charts.separation_curve([0.1, 0.2, 0.3]).layout.xaxis
+    assert few.dtick == 1 and few.tick0 == 1
+    # 100 epochs (the sidebar's most): one label each overlapped into a smear; Plotly spaces them instead.
+    many = charts.separation_curve(list(np.linspace(0.1, 0.2, 100))).layout.xaxis
+    assert many.dtick is None and many.tickformat == "d" and many.rangemode == "nonnegative"
+
+
+def test_the_map_says_its_size_in_kilobytes_or_megabytes():
+    assert hidden_map.size_text(147_456) == "144 KB"
+    assert hidden_map.size_text(14_746_624) == "14.1 MB"
