@@ -13,6 +13,7 @@ import dataclasses
 import math
 import os
 import time
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,7 +25,7 @@ from core.data.splits import run_sizes
 from core.jobs.runner import positive_from_environment
 from core.training.architecture import CONV2D, DENSE, network_layers
 from core.training.engine import speed_settings
-from core.training.kept_loops import is_kept, kept_loops, step_signature
+from core.training.kept_loops import kept_loops, programs_on_disk, run_shapes, step_signature, trained_shapes
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
@@ -62,29 +63,65 @@ JAX_COSTS = EngineCosts(compile_seconds=2.5, seconds_per_step=0.00025, seconds_p
 # Once per run on JAX when XLA's compiled-program cache already holds programs (core.libraries): a warm
 # process traces the run's loop and loads its programs; the process's first run also builds Keras's first
 # model (0.25 s) and loads more (the digits: 1.1–1.3 s in all, against 0.35 s of epochs).
-JAX_KEPT_COMPILE_SECONDS = 0.5
+JAX_KEPT_COMPILE_SECONDS = 0.25  # the digits' 5 epochs of a network on disk: 0.3 s in a warm process
 JAX_FIRST_RUN_COMPILE_SECONDS = 0.9
+# A network and shapes whose programs are not in the cache (core.training.kept_loops.programs_on_disk), in a
+# process with others there: the digits' 5 epochs took 1.2–1.6 s by the run's clock, against 0.85 s said.
+JAX_NEW_NETWORK_COMPILE_SECONDS = 1.2
 # A run whose training loop this process keeps traced (core.training.kept_loops: an earlier run of the
-# same network, or the server's warm-up) starts at once: the digits' 5 epochs in 0.23–0.26 s in all,
-# their first point 0.04 s after Train; what is left once is the predict program, each epoch end little.
-JAX_KEPT_LOOP_COSTS = dataclasses.replace(JAX_COSTS, compile_seconds=0.1, seconds_per_epoch=0.025)
+# same network and shapes, or the server's warm-up) starts at once: the digits' 5 epochs in 0.10–0.17 s
+# in all (the run's own clock), their first point 0.04 s after Train.
+JAX_KEPT_LOOP_COSTS = dataclasses.replace(JAX_COSTS, compile_seconds=0.03, seconds_per_epoch=0.015)
+# A kept loop meeting shapes it has not trained (core.training.kept_loops.run_shapes) compiles programs
+# for them. In one process, with the warm-up's programs only, the digits' 5 epochs: a new batch size
+# 0.56–0.87 s in all; a new validation split, which changes the validation arrays too, 1.2–1.7 s.
+JAX_NEW_SHAPES_COMPILE_SECONDS = 0.6
+JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.6  # more, when the loop has validated no run of this size
+# The same, with those shapes' programs in the cache folder (an earlier process compiled them): 0.15–0.4 s.
+JAX_SHAPES_ON_DISK_SECONDS = 0.25
 
 
 def engine_costs(
-    steps_per_epoch: int, epochs: int, backend: str | None = None, signature: tuple | None = None
+    steps_per_epoch: int,
+    epochs: int,
+    backend: str | None = None,
+    signature: tuple | None = None,
+    shapes: tuple | None = None,
+    planned: Collection[tuple] = (),
 ) -> EngineCosts:
     """The engine's overheads for a run of this size on `backend` (the one in force by default).
 
-    signature: the run's step signature (core.training.kept_loops), to know whether its loop is kept."""
+    signature, shapes: the run's step signature and run_shapes (core.training.kept_loops), to know
+    whether its loop is kept and has trained such a run (None: not asked). planned: (signature, shapes)
+    of the runs that train before it in the same job (a race's earlier variants)."""
     backend = backend or libraries.backend_in_force()
     if backend == "jax":
-        if signature is not None and is_kept(signature):
-            return JAX_KEPT_LOOP_COSTS
+        trained = _shapes_trained(signature, planned) if signature is not None else None
+        if trained is not None:
+            if shapes is None or shapes in trained:
+                return JAX_KEPT_LOOP_COSTS
+            validated = any(known[1] == shapes[1] for known in trained)
+            once = JAX_NEW_SHAPES_COMPILE_SECONDS + (0 if validated else JAX_NEW_VALIDATION_COMPILE_SECONDS)
+            if programs_on_disk(signature, shapes):
+                once = JAX_SHAPES_ON_DISK_SECONDS
+            return dataclasses.replace(JAX_KEPT_LOOP_COSTS, compile_seconds=once)  # then as fast as the loop
         if not libraries.compiled_programs_kept():
             return JAX_COSTS
-        once = JAX_KEPT_COMPILE_SECONDS if kept_loops() else JAX_FIRST_RUN_COMPILE_SECONDS
-        return dataclasses.replace(JAX_COSTS, compile_seconds=once)
+        on_disk = signature is None or shapes is None or programs_on_disk(signature, shapes)
+        once = JAX_KEPT_COMPILE_SECONDS if on_disk else JAX_NEW_NETWORK_COMPILE_SECONDS
+        if not kept_loops():  # the process's first run builds Keras's first model and loads more
+            once += JAX_FIRST_RUN_COMPILE_SECONDS - JAX_KEPT_COMPILE_SECONDS
+        return dataclasses.replace(JAX_KEPT_LOOP_COSTS, compile_seconds=once)  # compiled, its epochs are as fast
     return TENSORFLOW_XLA if speed_settings(steps_per_epoch, epochs, backend)["jit_compile"] else TENSORFLOW_GRAPH
+
+
+def _shapes_trained(signature: tuple, planned: Collection[tuple]) -> set[tuple] | None:
+    """The run_shapes the loop for `signature` will have trained, by now or by the planned runs; None: no loop."""
+    kept = trained_shapes(signature)
+    earlier = {shapes for planned_signature, shapes in planned if planned_signature == signature}
+    if kept is None and not earlier:
+        return None
+    return (kept or set()) | earlier
 
 
 FLOAT_BYTES = 4
@@ -170,14 +207,18 @@ def estimate(
     num_classes: int,
     flops_per_second: float | None = None,
     backend: str | None = None,
+    planned: Collection[tuple] = (),
 ) -> Estimate:
-    """Expected seconds per epoch, for the whole run, and the run's own memory (beyond the app's)."""
+    """Expected seconds per epoch, for the whole run, and the run's own memory (beyond the app's).
+
+    planned: (step signature, run_shapes) of runs that train before this one in its job (estimates_in_turn)."""
     speed = flops_per_second or machine_flops_per_second()
     train_images, validation = run_sizes(config, num_images)
     images = train_images + validation
     dense, conv = flops_by_kind(config, image_shape, num_classes)
     steps = math.ceil(train_images / config.batch_size)
-    costs = engine_costs(steps, config.epochs, backend, step_signature(config, image_shape, num_classes))
+    signature, shapes = run_programs(config, num_images, image_shape, num_classes)
+    costs = engine_costs(steps, config.epochs, backend, signature, shapes, planned)
     forward = dense + costs.conv_slowdown * conv  # in numpy-speed FLOPs
     seconds_per_epoch = (TRAINING_PASSES * forward * train_images + forward * validation) / speed
     seconds_per_epoch += steps * costs.seconds_per_step + costs.seconds_per_epoch
@@ -190,6 +231,23 @@ def estimate(
         compile_seconds=costs.compile_seconds,
         epoch_overhead_seconds=costs.seconds_per_epoch,
     )
+
+
+def run_programs(config: TrainingConfig, num_images: int, image_shape: tuple[int, int], num_classes: int) -> tuple:
+    """(step signature, run_shapes): what decides which of a run's programs are already compiled here."""
+    train_images, validation = run_sizes(config, num_images)
+    return step_signature(config, image_shape, num_classes), run_shapes(train_images, validation, config.batch_size)
+
+
+def estimates_in_turn(
+    configs: Sequence[TrainingConfig], num_images: int, image_shape: tuple[int, int], num_classes: int
+) -> list[Estimate]:
+    """estimate() of runs trained in one job (a race's variants): a later one compiles nothing an earlier one has."""
+    found, planned = [], []
+    for config in configs:
+        found.append(estimate(config, num_images, image_shape, num_classes, planned=tuple(planned)))
+        planned.append(run_programs(config, num_images, image_shape, num_classes))
+    return found
 
 
 def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int], num_classes: int) -> float:

@@ -66,11 +66,11 @@ def race_estimate(race: Race, dataset: Dataset) -> budget.Estimate:
     """What the whole race costs here: every variant's time, and their memory together (all live at once).
 
     Slightly high on memory: the variants share one split of the data, counted here once per variant.
+    Variants of one network and shapes compile once, in the first one (as in this process's RaceJob).
     """
-    found = [
-        budget.estimate(run.config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
-        for run in race.runs
-    ]
+    found = budget.estimates_in_turn(
+        [run.config for run in race.runs], len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
+    )
     return budget.Estimate(
         seconds_per_epoch=sum(e.seconds_per_epoch for e in found),
         total_seconds=sum(e.total_seconds for e in found),

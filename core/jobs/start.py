@@ -82,10 +82,11 @@ def start_race(
 
     Each variant carries its own estimate, so the line's waiting times count the whole race.
     """
-    for run in race.runs:
-        run.estimated_seconds = budget.estimate(
-            run.config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
-        ).total_seconds
+    found = budget.estimates_in_turn(
+        [run.config for run in race.runs], len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
+    )
+    for run, estimate in zip(race.runs, found, strict=True):
+        run.estimated_seconds = estimate.total_seconds
     submit_race(runner, race, dataset, wrap=lambda job, runs: saving_job(job, runs, store), priority=priority)
     return race
 

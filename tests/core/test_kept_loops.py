@@ -105,3 +105,59 @@ def test_the_process_keeps_a_bounded_number_of_loops(jax_fit, digits, quick_conf
     refused = kept_loops.kept_loop(signature, lambda: "a new loop", lambda loop: False)
     assert refused == kept_loops.kept_loops()[-1] == "a new loop", "a loop that does not fit is replaced"
     kept_loops.forget_loops()
+
+
+def test_a_run_notes_the_shapes_it_trained_as_the_estimate_counts_them(jax_fit, digits, quick_config):
+    from core.jobs import budget
+
+    kept_loops.forget_loops()
+    config = quick_config.replace(validation_split=0.2, batch_size=64)
+    signature, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    assert kept_loops.trained_shapes(signature) is None, "no loop yet"
+    trained(config, digits)
+    assert kept_loops.trained_shapes(signature) == {shapes}, "the engine noted what the estimate looks up"
+    trained(config.replace(batch_size=32, seed=5), digits)
+    assert len(kept_loops.trained_shapes(signature)) == 2, "another batch size: other programs, noted too"
+
+    # A run stopped in its first epoch leaves its last batch uncompiled: not noted.
+    stopped = TrainingRun(config.replace(batch_size=16))
+    stopped.follow(lambda update: stopped.request_stop() if update.kind == "batch" else None)
+    from core.training.engine import train
+
+    train(stopped, digits)
+    assert len(kept_loops.trained_shapes(signature)) == 2
+    kept_loops.forget_loops()
+    assert kept_loops.trained_shapes(signature) is None
+
+
+def test_a_dropped_or_replaced_loop_forgets_its_shapes(quick_config, digits):
+    kept_loops.forget_loops()
+    first = step_signature(quick_config, digits.image_shape, 10)
+    kept_loops.kept_loop(first, lambda: "loop", lambda loop: True)
+    kept_loops.note_trained(first, (100, 10, 32))
+    assert kept_loops.trained_shapes(first) == {(100, 10, 32)}
+    kept_loops.kept_loop(first, lambda: "another loop", lambda loop: False)
+    assert kept_loops.trained_shapes(first) == set(), "a new loop has compiled nothing yet"
+    no_loop = step_signature(quick_config.replace(hidden_layers=(9,)), digits.image_shape, 10)
+    kept_loops.note_trained(no_loop, (1, 1, 1))
+    assert kept_loops.trained_shapes(no_loop) is None, "shapes are noted only on a kept loop"
+    kept_loops.forget_loops()
+
+
+def test_the_cache_folders_index_says_which_runs_programs_it_holds(tmp_path, monkeypatch, quick_config, digits):
+    monkeypatch.setenv(libraries.COMPILE_CACHE_ENV, str(tmp_path))
+    signature = step_signature(quick_config, digits.image_shape, 10)
+    assert not kept_loops.programs_on_disk(signature, (100, 10, 32)), "an empty folder holds nothing of ours"
+    kept_loops.note_trained(signature, (100, 10, 32))  # no loop kept (another process's run): still on disk
+    kept_loops.note_trained(signature, (100, 10, 32))
+    assert kept_loops.programs_on_disk(signature, (100, 10, 32))
+    assert not kept_loops.programs_on_disk(signature, (100, 10, 64)), "other shapes, other programs"
+    index = tmp_path / kept_loops.PROGRAMS_INDEX
+    assert len(index.read_text().split()) == 2, "the network and its shapes, each once"
+    index.write_bytes(b"\x00\xff garbage")  # a damaged index: nothing matches, nothing breaks
+    assert not kept_loops.programs_on_disk(signature, (100, 10, 32))
+    monkeypatch.setenv(libraries.COMPILE_CACHE_ENV, str(tmp_path / "gone" / "deeper"))
+    kept_loops.note_trained(signature, (100, 10, 32))  # a folder that is not there: ignored
+    assert not kept_loops.programs_on_disk(signature, (100, 10, 32))
+    monkeypatch.setenv(libraries.COMPILE_CACHE_ENV, "off")
+    assert not kept_loops.programs_on_disk(signature, (100, 10, 32))
