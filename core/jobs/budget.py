@@ -60,9 +60,9 @@ TENSORFLOW_GRAPH = EngineCosts(compile_seconds=2.0, seconds_per_step=0.0016, sec
 # Its convolutions, as products of patches (core.training.jax_layers), run at 1.4–3.3× the FLOP floor
 # (bench/cnn_speed.py: the CNN preset's epoch in about 4 s; 11.3 s with XLA's own pooling and convolution).
 JAX_COSTS = EngineCosts(compile_seconds=2.5, seconds_per_step=0.00025, seconds_per_epoch=0.06, conv_slowdown=2.5)
-# Once per run on JAX when XLA's compiled-program cache already holds programs (core.libraries): a warm
-# process traces the run's loop and loads its programs; the process's first run also builds Keras's first
-# model (0.25 s) and loads more (the digits: 1.1–1.3 s in all, against 0.35 s of epochs).
+# Once per run on JAX when XLA's compiled-program cache holds this network's programs for these shapes
+# (core.training.kept_loops.programs_on_disk): a warm process traces the run's loop and loads them; the
+# process's first run also builds Keras's first model (0.25 s) and loads more (the digits: 1.1–1.3 s in all).
 JAX_KEPT_COMPILE_SECONDS = 0.25  # the digits' 5 epochs of a network on disk: 0.3 s in a warm process
 JAX_FIRST_RUN_COMPILE_SECONDS = 0.9
 # A network and shapes whose programs are not in the cache (core.training.kept_loops.programs_on_disk), in a

@@ -28,9 +28,12 @@ TRACE_NAMES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'
 EPOCH_POINTS_JS = f"""() => {{ {TRACE_LENGTH_JS} const chart = document.querySelector('.js-plotly-plot');
     const trace = chart && (chart.data || []).find(t => (t.name || '').endsWith('training'));
     return trace ? traceLength(trace) : 0; }}"""
-# Points of each trace of the first Plotly chart, by the trace's name (a race's variants, each split).
-TRACE_POINTS_JS = f"""() => {{ {TRACE_LENGTH_JS} const chart = document.querySelector('.js-plotly-plot');
-    return Object.fromEntries(((chart && chart.data) || []).map(t => [t.name, traceLength(t)])); }}"""
+# Points of each trace, by the trace's name (a race's variants, each split), the most any chart on the page
+# draws for that name: the race's charts wherever they sit, whatever other chart comes first.
+TRACE_POINTS_JS = f"""() => {{ {TRACE_LENGTH_JS} const points = {{}};
+    document.querySelectorAll('.js-plotly-plot').forEach(chart => (chart.data || []).forEach(t => {{
+        points[t.name] = Math.max(points[t.name] || 0, traceLength(t)); }}));
+    return points; }}"""
 TRAINING_SECONDS = 120
 
 
