@@ -145,6 +145,9 @@ class Estimate:
     epochs: int
     compile_seconds: float = JAX_COSTS.compile_seconds  # once per run, before the first step
     epoch_overhead_seconds: float = JAX_COSTS.seconds_per_epoch  # of seconds_per_epoch, whatever the images
+    # Once per run for fewer images (a subsample: other array shapes, so programs compiled for the full data
+    # do not serve it); None: as compile_seconds.
+    subsample_compile_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,8 @@ def estimate(
     steps = math.ceil(train_images / config.batch_size)
     signature, shapes = run_programs(config, num_images, image_shape, num_classes)
     costs = engine_costs(steps, config.epochs, backend, signature, shapes, planned)
+    unseen = run_shapes(-1, -1, config.batch_size)  # what a subsample's shapes are to every cache: new
+    subsample_once = engine_costs(steps, config.epochs, backend, signature, unseen, planned).compile_seconds
     forward = dense + costs.conv_slowdown * conv  # in numpy-speed FLOPs
     seconds_per_epoch = (TRAINING_PASSES * forward * train_images + forward * validation) / speed
     seconds_per_epoch += steps * costs.seconds_per_step + costs.seconds_per_epoch
@@ -230,6 +235,7 @@ def estimate(
         epochs=config.epochs,
         compile_seconds=costs.compile_seconds,
         epoch_overhead_seconds=costs.seconds_per_epoch,
+        subsample_compile_seconds=subsample_once,
     )
 
 
@@ -299,9 +305,11 @@ def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
         epochs = int((limits.seconds - once) // found.seconds_per_epoch)
         if EPOCHS_RANGE[0] <= epochs < found.epochs:
             offers.append(Fix(f"Train {epochs} epochs instead", f"{found.epochs} epochs take {over}.", epochs=epochs))
-        # Only the time spent on images shrinks with fewer of them: not compiling, nor each epoch's set-up.
+        # Only the time spent on images shrinks with fewer of them: not compiling, nor each epoch's set-up;
+        # and fewer images are new shapes, which may compile more than the full data (a kept loop's do not).
         fixed = once + found.epoch_overhead_seconds * found.epochs
-        share = (limits.seconds - fixed) / (found.total_seconds - fixed)
+        subsample_once = found.subsample_compile_seconds if found.subsample_compile_seconds is not None else once
+        share = (limits.seconds - fixed - max(0.0, subsample_once - once)) / (found.total_seconds - fixed)
         images = _subsample(num_images, share) if share > 0 else None
         if images:
             offers.append(Fix(f"Train on {images:,} images instead", f"The full data takes {over}.", subsample=images))

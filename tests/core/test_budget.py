@@ -185,3 +185,20 @@ def test_a_race_compiles_a_network_and_shapes_once_in_its_first_variant(monkeypa
     assert sizes == [budget.JAX_NEW_NETWORK_COMPILE_SECONDS, budget.JAX_NEW_SHAPES_COMPILE_SECONDS], "one loop"
     layers = race([config.replace(hidden_layers=(units,)) for units in (32, 64)])
     assert layers == [budget.JAX_NEW_NETWORK_COMPILE_SECONDS] * 2, "two networks: two loops"
+
+
+def test_a_subsample_offered_on_a_kept_loop_fits_though_its_new_shapes_compile(monkeypatch):
+    """The full data's programs are compiled (a kept loop): fewer images are new shapes, which compile."""
+    config = TrainingConfig(dataset="fashion_mnist", epochs=20)
+    signature, shapes = budget.run_programs(config, *FASHION)
+    kept_for(monkeypatch, {signature: {shapes}}, on_disk=False)
+    found = budget.estimate(config, *FASHION, flops_per_second=SPEED, backend="jax")
+    assert found.compile_seconds == budget.JAX_KEPT_LOOP_COSTS.compile_seconds
+    assert found.subsample_compile_seconds > found.compile_seconds
+    limits = budget.Limits(seconds=found.total_seconds / 4)
+    images_fix = next(fix for fix in budget.fixes(found, limits, FASHION[0]) if fix.subsample)
+    smaller = budget.estimate(
+        config.replace(subsample=images_fix.subsample), *FASHION, flops_per_second=SPEED, backend="jax"
+    )
+    assert smaller.compile_seconds == found.subsample_compile_seconds
+    assert smaller.total_seconds <= limits.seconds

@@ -107,6 +107,23 @@ def press(page, label: str) -> None:
     page.get_by_test_id("stMain").get_by_role("button", name=label, exact=True).click()
 
 
+def press_until(page, label: str, done: Callable[[], object], tries: int = 3, seconds: float = 15) -> None:
+    """press(), then wait for `done`; press again if it did not come (at most `tries` presses).
+
+    A press that lands while a timer's fragment reruns the page was seen lost now and then (the page
+    stayed as it was); a second press, well after the first, is what a person does then.
+    """
+    for attempt in range(1, tries + 1):
+        press(page, label)
+        try:
+            poll_until(done, seconds, f"{label} pressed: {_source_of(done)}", every=0.25)
+            return
+        except AssertionError:
+            if attempt == tries:
+                screenshot(page, f"pressed-{label}-{tries}-times")
+                raise
+
+
 def progress_text(page) -> str:
     return " | ".join(page.get_by_test_id("stProgress").all_inner_texts())
 

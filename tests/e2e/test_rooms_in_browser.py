@@ -23,6 +23,7 @@ from tests.e2e.browser import (
     go_to,
     open_app,
     press,
+    press_until,
     progress_text,
     run_finished,
     screenshot,
@@ -135,10 +136,9 @@ def cannot_move_the_room(intruder, others, presenter, server, code: str, step: i
     """No control on the room page; Next on their own Lesson, and edited URLs, move only the intruder."""
     assert not main_buttons(intruder) & {texts.NEXT, texts.BACK, texts.FIT_BUTTON, "End the room", "Stop"}
     go_to(intruder, "lesson")  # their own Lesson page, in the same session
-    for _ in range(2):
-        press(intruder, texts.NEXT)
+    for wanted in (2, 3):
+        press_until(intruder, texts.NEXT, lambda wanted=wanted: showing_step(intruder, wanted))
         wait_ready(intruder)
-    wait_until(lambda: showing_step(intruder, 3))
     for path in ("lesson?step=6&presenter=1", f"room?code={code}&secret=x&presenter=1&step=6"):
         open_app(intruder, server, path)
     assert not main_buttons(intruder) & {texts.NEXT, texts.BACK, "End the room"}

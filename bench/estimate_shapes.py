@@ -1,0 +1,105 @@
+"""The Train page's time estimate against the run's own clock, for runs a visitor makes after the first.
+
+    python bench/estimate_shapes.py   # two processes, one after the other, sharing a new compile cache folder
+
+On JAX a process keeps each network's traced loop (core.training.kept_loops), but XLA compiles a
+program per array shape, so a later run of the same network starts at once only for shapes trained
+before; a new batch size or validation split compiles. Each process here does what a server does:
+the warm-up (core.training.engine.warm_up), then a visitor's sequence of digits runs (another seed and
+learning rate, two batch sizes, a split, a new network), each twice. The first process starts with an
+empty compile cache folder (a fresh deployment); the second finds the first's programs there (a
+restarted server). Each row prints what budget.estimate said before the run, what the run's own clock
+(`elapsed_seconds`, what the page reports) then said, and the error; the summary counts the runs
+within ±30 % (issue 14, target 7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = 0.30
+
+
+def visitor_runs():
+    from core.config import TrainingConfig
+
+    base = TrainingConfig(dataset="digits", epochs=5)
+    runs = [("default", base), ("another seed and rate", base.replace(seed=3, learning_rate=0.003))]
+    for batch in (16, 64):
+        runs += [
+            (f"batch {batch}", base.replace(batch_size=batch)),
+            (f"batch {batch} again", base.replace(batch_size=batch, seed=3)),
+        ]
+    runs += [
+        ("split 0.2", base.replace(validation_split=0.2)),
+        ("split 0.2 again", base.replace(validation_split=0.2, seed=4)),
+    ]
+    runs += [
+        ("new network", base.replace(hidden_layers=(64,))),
+        ("new network, batch 64", base.replace(hidden_layers=(64,), batch_size=64)),
+    ]
+    return base, runs
+
+
+def one_process() -> None:
+    """In this process: the warm-up, then every visitor run; one line each."""
+    sys.path.insert(0, str(ROOT))
+    from core import libraries
+
+    libraries.load("keras")
+    from core.data.datasets import load_dataset
+    from core.jobs import budget
+    from core.training.engine import train, warm_up
+    from core.training.run import TrainingRun
+
+    digits = load_dataset("digits")
+    base, runs = visitor_runs()
+    warm_up(base, digits)
+    for label, config in runs:
+        said = budget.estimate(config, len(digits.pixels_train), digits.image_shape, digits.num_classes).total_seconds
+        run = TrainingRun(config, label=label)
+        train(run, digits)
+        took = run.snapshot().elapsed_seconds
+        print(f"ROW\t{label}\t{said:.3f}\t{took:.3f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--process", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.process:
+        one_process()
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-estimate-cache-") as cache:
+        env = {
+            **os.environ,
+            "KERAS_BACKEND": "jax",
+            "TRAINING_STUDIO_COMPILE_CACHE": cache,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+        within = total = 0
+        for name in ("new compile cache folder", "the first process's programs on disk"):
+            output = subprocess.run(
+                [sys.executable, __file__, "--process"], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout
+            print(f"-- {name}")
+            print(f"{'run':<24} {'said s':>7} {'took s':>7} {'error':>7}")
+            for line in output.splitlines():
+                if not line.startswith("ROW\t"):
+                    continue
+                _, label, said, took = line.split("\t")
+                error = (float(said) - float(took)) / float(took)
+                within += abs(error) <= TARGET
+                total += 1
+                print(f"{label:<24} {float(said):>7.2f} {float(took):>7.2f} {error:>+7.0%}")
+        print(f"within ±{TARGET:.0%}: {within} of {total} runs")
+
+
+if __name__ == "__main__":
+    main()
