@@ -78,12 +78,11 @@ def note_trained(signature: tuple, shapes: tuple) -> None:
         index = _index_path()
         if index is None:
             return
-        keys = {_program_key(signature), _program_key(signature, shapes)}
+        key = _program_key(signature, shapes)
         try:
-            known = set(index.read_text(errors="replace").split()) if index.exists() else set()
-            if not keys <= known:
+            if not index.exists() or key not in index.read_text(errors="replace").split():
                 with index.open("a") as lines:
-                    lines.writelines(f"{key}\n" for key in sorted(keys - known))
+                    lines.write(f"{key}\n")
         except OSError:  # a read-only or vanished folder: the estimate assumes nothing is on disk
             pass
 
@@ -97,8 +96,8 @@ def programs_on_disk(signature: tuple, shapes: tuple) -> bool:
         return False
 
 
-def _program_key(signature: tuple, shapes: tuple | None = None) -> str:
-    text = repr(signature) if shapes is None else repr((signature, shapes))  # dataclasses and numbers: stable
+def _program_key(signature: tuple, shapes: tuple) -> str:
+    text = repr((signature, shapes))  # dataclasses, strings and numbers: the same in every process
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
