@@ -107,21 +107,28 @@ def press(page, label: str) -> None:
     page.get_by_test_id("stMain").get_by_role("button", name=label, exact=True).click()
 
 
+def act_until(act: Callable[[], None], done: Callable[[], object], what: str, tries: int = 3, seconds: float = 15):
+    """act(), then wait for `done`; act again if it did not come, at most `tries` times; AssertionError then."""
+    for _ in range(tries):
+        act()
+        try:
+            return poll_until(done, seconds, f"{what}: {_source_of(done)}", every=0.25)
+        except AssertionError:
+            continue
+    raise AssertionError(f"{what} {tries} times, and nothing happened ({_source_of(done)})")
+
+
 def press_until(page, label: str, done: Callable[[], object], tries: int = 3, seconds: float = 15) -> None:
     """press(), then wait for `done`; press again if it did not come (at most `tries` presses).
 
     A press that lands while a timer's fragment reruns the page was seen lost now and then (the page
     stayed as it was); a second press, well after the first, is what a person does then.
     """
-    for attempt in range(1, tries + 1):
-        press(page, label)
-        try:
-            poll_until(done, seconds, f"{label} pressed: {_source_of(done)}", every=0.25)
-            return
-        except AssertionError:
-            if attempt == tries:
-                screenshot(page, f"pressed-{label}-{tries}-times")
-                raise
+    try:
+        act_until(lambda: press(page, label), done, f"{label} pressed", tries, seconds)
+    except AssertionError:
+        screenshot(page, f"pressed-{label}-{tries}-times")
+        raise
 
 
 def progress_text(page) -> str:

@@ -16,6 +16,7 @@ from PIL import Image
 from core.results import lesson_texts as texts
 from tests.e2e.browser import (
     LONG_RUN_DATASET,
+    act_until,
     choose_digits,
     go_to,
     open_app,
@@ -48,16 +49,13 @@ def key(page, name: str, until, tries: int = 3) -> None:
     Chromium, Streamlit 1.67's button shortcuts let the first press of a key in a session pass unanswered
     (the keydown reaches the page; a second press works), so the key is pressed again, at most `tries` times.
     """
-    for _ in range(tries):
+
+    def press_key() -> None:
         page.get_by_test_id("stMain").get_by_role("button").filter(has_text="Next").first.wait_for(timeout=60_000)
         wait_ready(page)
         page.keyboard.press(name)
-        try:
-            wait_until(until, seconds=8)
-            return
-        except AssertionError:
-            continue
-    raise AssertionError(f"{name} pressed {tries} times, and nothing happened")
+
+    act_until(press_key, until, f"{name} pressed", tries, seconds=8)
 
 
 def test_presenter_keys_change_step_train_and_stop(page, server):
