@@ -63,11 +63,6 @@ def kept_loop(signature: tuple, make: Callable[[], Loop], fits: Callable[[Loop],
         return loop
 
 
-def is_kept(signature: tuple) -> bool:
-    with _lock:
-        return signature in _loops
-
-
 def note_trained(signature: tuple, shapes: tuple) -> None:
     """A run of these run_shapes has trained a whole epoch on the loop kept for `signature`.
 

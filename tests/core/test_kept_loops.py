@@ -66,7 +66,7 @@ def test_a_kept_loop_trains_a_run_as_a_loop_of_its_own_would(jax_fit, digits, qu
     kept = kept_loops.kept_loops()
     assert len(kept) == 1 and kept[0].model is first_run.model, "the later run used the first run's loop"
     assert later_run.model is not first_run.model
-    assert kept_loops.is_kept(step_signature(later, digits.image_shape, digits.num_classes))
+    assert kept_loops.trained_shapes(step_signature(later, digits.image_shape, digits.num_classes)) is not None
 
     kept_loops.forget_loops()
     _, alone = trained(later, digits)
@@ -101,7 +101,8 @@ def test_the_process_keeps_a_bounded_number_of_loops(jax_fit, digits, quick_conf
         signature = step_signature(quick_config.replace(hidden_layers=(units,)), digits.image_shape, 10)
         newest = kept_loops.kept_loop(signature, lambda units=units: f"loop {units}", lambda loop: True)
     assert kept_loops.kept_loops()[-1] is newest and len(kept_loops.kept_loops()) == kept_loops.MAX_KEPT_LOOPS
-    assert not kept_loops.is_kept(step_signature(quick_config.replace(hidden_layers=(8,)), digits.image_shape, 10))
+    dropped = step_signature(quick_config.replace(hidden_layers=(8,)), digits.image_shape, 10)
+    assert kept_loops.trained_shapes(dropped) is None, "the oldest loop was dropped"
     refused = kept_loops.kept_loop(signature, lambda: "a new loop", lambda loop: False)
     assert refused == kept_loops.kept_loops()[-1] == "a new loop", "a loop that does not fit is replaced"
     kept_loops.forget_loops()
