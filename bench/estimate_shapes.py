@@ -1,6 +1,7 @@
 """The Train page's time estimate against the run's own clock, for runs a visitor makes after the first.
 
     python bench/estimate_shapes.py   # two processes, one after the other, sharing a new compile cache folder
+    python bench/estimate_shapes.py --dataset fashion_mnist   # the same runs on the lesson's data
 
 On JAX a process keeps each network's traced loop (core.training.kept_loops), but XLA compiles a
 program per array shape, so a later run of the same network starts at once only for shapes trained
@@ -26,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.30
 
 
-def visitor_runs():
+def visitor_runs(dataset: str):
     from core.config import TrainingConfig
 
-    base = TrainingConfig(dataset="digits", epochs=5)
+    base = TrainingConfig(dataset=dataset, epochs=5)
     runs = [("default", base), ("another seed and rate", base.replace(seed=3, learning_rate=0.003))]
     for batch in (16, 64):
         runs += [
@@ -47,24 +48,27 @@ def visitor_runs():
     return base, runs
 
 
-def one_process() -> None:
-    """In this process: the warm-up, then every visitor run; one line each."""
+def one_process(dataset_name: str) -> None:
+    """In this process: the server's warm-up (the digits' default run), then every visitor run; one line each."""
     sys.path.insert(0, str(ROOT))
     from core import libraries
 
     libraries.load("keras")
+    from core.config import TrainingConfig
     from core.data.datasets import load_dataset
     from core.jobs import budget
     from core.training.engine import train, warm_up
     from core.training.run import TrainingRun
 
     digits = load_dataset("digits")
-    base, runs = visitor_runs()
-    warm_up(base, digits)
+    dataset = load_dataset(dataset_name)
+    _, runs = visitor_runs(dataset_name)
+    warm_up(TrainingConfig(dataset="digits"), digits)
     for label, config in runs:
-        said = budget.estimate(config, len(digits.pixels_train), digits.image_shape, digits.num_classes).total_seconds
+        images = len(dataset.pixels_train)
+        said = budget.estimate(config, images, dataset.image_shape, dataset.num_classes).total_seconds
         run = TrainingRun(config, label=label)
-        train(run, digits)
+        train(run, dataset)
         took = run.snapshot().elapsed_seconds
         print(f"ROW\t{label}\t{said:.3f}\t{took:.3f}", flush=True)
 
@@ -72,9 +76,10 @@ def one_process() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--process", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dataset", default="digits", help="the visitor's runs' data (digits, fashion_mnist)")
     args = parser.parse_args()
     if args.process:
-        one_process()
+        one_process(args.dataset)
         return
     with tempfile.TemporaryDirectory(prefix="bench-estimate-cache-") as cache:
         env = {
@@ -85,9 +90,8 @@ def main() -> None:
         }
         within = total = 0
         for name in ("new compile cache folder", "the first process's programs on disk"):
-            output = subprocess.run(
-                [sys.executable, __file__, "--process"], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-            ).stdout
+            command = [sys.executable, __file__, "--process", "--dataset", args.dataset]
+            output = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
             print(f"-- {name}")
             print(f"{'run':<24} {'said s':>7} {'took s':>7} {'error':>7}")
             for line in output.splitlines():

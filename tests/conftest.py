@@ -27,3 +27,13 @@ def quick_config():
 def _runs_dir(tmp_path, monkeypatch):
     """Finished runs are saved to disk (core.results.experiments): tests save into their own folder."""
     monkeypatch.setenv("TRAINING_STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+
+
+@pytest.fixture(autouse=True)
+def _no_measured_paces():
+    """Each test estimates as a fresh server does: no pace measured by an earlier test's runs (core.training.paces)."""
+    from core.training.paces import forget_paces
+
+    forget_paces()
+    yield
+    forget_paces()

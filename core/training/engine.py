@@ -12,6 +12,8 @@ from core.data.datasets import Dataset
 from core.data.splits import PreparedData, prepare_data
 from core.training.evaluation import record_test
 from core.training.inference import snapshot_weights
+from core.training.kept_loops import note_trained, run_shapes, step_signature
+from core.training.paces import epoch_pace, note_pace
 from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
 
 PREDICT_BATCH_SIZE = 1024
@@ -76,6 +78,8 @@ def train(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -
     trainer = RunTrainer(run, dataset, extra_epochs)
     trainer.fit()
     trainer.finish()
+    if not extra_epochs:  # a continued run's epochs span the pause and the new fit's compiling
+        trainer.note_pace()
 
 
 class RunTrainer:
@@ -129,14 +133,15 @@ class RunTrainer:
         labels = labels_for_loss(data.y_train, config.loss, data.num_classes)
         # One shuffle for the whole run: it goes on to the next order with every epoch, however many
         # fit calls the epochs are spread over.
-        self.batches = self.device_fit = self.trained_shapes = None
+        self.batches = self.device_fit = None
+        # What the estimate (core.jobs.budget) knows a run by: noted once trained (fit, note_pace).
+        self.programs = (
+            step_signature(config, data.image_shape, data.num_classes),
+            run_shapes(len(data.pixels_train), len(data.x_val), config.batch_size),
+        )
         if keras.backend.backend() == "jax":
             from core.training.jax_fit import JaxFit
-            from core.training.kept_loops import run_shapes, step_signature
 
-            signature = step_signature(config, data.image_shape, data.num_classes)
-            # Noted on the kept loop once an epoch of them has trained (see fit), for the estimate.
-            self.trained_shapes = signature, run_shapes(len(data.pixels_train), len(data.x_val), config.batch_size)
             self.device_fit = JaxFit(
                 run.model,
                 data.pixels_train,
@@ -145,7 +150,7 @@ class RunTrainer:
                 steps_per_update=speed_settings(steps_per_epoch)["steps_per_execution"],
                 pixel_max=data.pixel_max_raw,
                 seed=config.seed + initial_epoch,
-                signature=signature,
+                signature=self.programs[0],
             )
         else:
             self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)
@@ -164,9 +169,7 @@ class RunTrainer:
         if self.device_fit:
             self.device_fit.fit(until, initial_epoch=self.next_epoch, callbacks=self.callbacks)
             if not self.model.stop_training:  # whole epochs, each with its last batch and its validation
-                from core.training.kept_loops import note_trained
-
-                note_trained(*self.trained_shapes)
+                note_trained(*self.programs)
         else:
             self._fit_keras(until)
         self.next_epoch = until
@@ -182,6 +185,16 @@ class RunTrainer:
             shuffle=False,  # the pipeline shuffles each epoch itself
             verbose=0,
         )
+
+    def note_pace(self) -> None:
+        """Note the seconds per epoch this run trained at, for the next estimate of its network (core.training.paces).
+
+        Only for a run trained alone in one fit (train): a race's epochs take turns with its other variants'."""
+        import keras
+
+        pace = epoch_pace(self.run.snapshot().epochs)
+        if pace is not None:
+            note_pace(keras.backend.backend(), *self.programs, pace)
 
     def finish(self) -> None:
         """End the run: best weights back (early stopping), test scores, weights snapshot, final status."""

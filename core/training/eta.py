@@ -11,6 +11,8 @@ overestimate that later epochs replace), and that once more for the test images 
 
 from __future__ import annotations
 
+from core.training.paces import epoch_pace
+
 # The pace needs this much of the run behind it to be worth showing.
 MIN_SPAN_SECONDS = 0.3
 MIN_STEPS = 2
@@ -30,8 +32,8 @@ def seconds_left(snap) -> float | None:
     # the first one's also compiled the predict step (and said +51 % at 75 % of a 4.5 s run).
     epoch_end = _end_after_last_batch(snap, epochs)
     # After the last epoch the run scores its test images: about one validation pass more.
-    if len(epochs) >= 2:
-        per_epoch = (epochs[-1]["seconds"] - epochs[0]["seconds"]) / (epochs[-1]["epoch"] - epochs[0]["epoch"])
+    per_epoch = epoch_pace(epochs)
+    if per_epoch is not None:
         return max(0.0, to_do / steps * per_epoch + epoch_end - since_last)
     first = snap.batches[0]
     span = last["seconds"] - first["seconds"] - (epoch_end if last["epoch"] > first["epoch"] else 0.0)
