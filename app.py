@@ -22,7 +22,7 @@ keep_keras_state_between_reruns()
 
 
 def warm_up_default_run() -> None:
-    from core.training.engine import warm_up_default_run as warm_up  # numpy and scipy: not on the script thread
+    from core.jobs.start import warm_up_default_run as warm_up  # numpy and scipy: not on the script thread
 
     warm_up()
 

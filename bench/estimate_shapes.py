@@ -6,7 +6,7 @@
 On JAX a process keeps each network's traced loop (core.training.kept_loops), but XLA compiles a
 program per array shape, so a later run of the same network starts at once only for shapes trained
 before; a new batch size or validation split compiles. Each process here does what a server does:
-the warm-up (core.training.engine.warm_up), then a visitor's sequence of digits runs (another seed and
+the warm-up (core.jobs.start.warm_up), then a visitor's sequence of digits runs (another seed and
 learning rate, two batch sizes, a split, a new network), each twice. The first process starts with an
 empty compile cache folder (a fresh deployment); the second finds the first's programs there (a
 restarted server). Each row prints what budget.estimate said before the run, what the run's own clock
@@ -56,8 +56,8 @@ def one_process(dataset_name: str) -> None:
     libraries.load("keras")
     from core.config import TrainingConfig
     from core.data.datasets import load_dataset
-    from core.jobs import budget
-    from core.training.engine import train, warm_up
+    from core.jobs.start import carry_estimate, estimate_of, warm_up
+    from core.training.engine import train
     from core.training.run import TrainingRun
 
     digits = load_dataset("digits")
@@ -65,10 +65,11 @@ def one_process(dataset_name: str) -> None:
     _, runs = visitor_runs(dataset_name)
     warm_up(TrainingConfig(dataset="digits"), digits)
     for label, config in runs:
-        images = len(dataset.pixels_train)
-        said = budget.estimate(config, images, dataset.image_shape, dataset.num_classes).total_seconds
         run = TrainingRun(config, label=label)
+        said = estimate_of(config, dataset)
+        carry_estimate(run, said)  # as core.jobs.start does: the run then measures the estimate by it
         train(run, dataset)
+        said = said.total_seconds
         took = run.snapshot().elapsed_seconds
         print(f"ROW\t{label}\t{said:.3f}\t{took:.3f}", flush=True)
 

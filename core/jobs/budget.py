@@ -27,7 +27,7 @@ from core.jobs.runner import positive_from_environment
 from core.training.architecture import CONV2D, DENSE, network_layers
 from core.training.engine import speed_settings
 from core.training.kept_loops import kept_loops, programs_on_disk, run_shapes, step_signature, trained_shapes
-from core.training.paces import paces_of
+from core.training.paces import compile_factor, end_seconds, paces_of
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
@@ -50,18 +50,24 @@ class EngineCosts:
     seconds_per_step: float
     seconds_per_epoch: float
     conv_slowdown: float = CONV_SLOWDOWN
+    # Which of engine_costs' cases the compile is: runs measure each case's estimate (core.training.paces).
+    compile_case: str = ""
 
 
 # TensorFlow with XLA (issue 2: Fashion-MNIST, lesson model, batch 32, 5 epochs in 13.4 s, of which the
 # FLOPs are under a third); small runs train without XLA (core.training.engine.speed_settings), where
 # tracing costs less than compiling and each step a little more (the embedded digits: 2.3–3.8 s of CPU).
-TENSORFLOW_XLA = EngineCosts(compile_seconds=4.0, seconds_per_step=0.0011, seconds_per_epoch=0.2)
-TENSORFLOW_GRAPH = EngineCosts(compile_seconds=2.0, seconds_per_step=0.0016, seconds_per_epoch=0.2)
+TENSORFLOW_XLA = EngineCosts(compile_seconds=4.0, seconds_per_step=0.0011, seconds_per_epoch=0.2, compile_case="xla")
+TENSORFLOW_GRAPH = EngineCosts(
+    compile_seconds=2.0, seconds_per_step=0.0016, seconds_per_epoch=0.2, compile_case="graph"
+)
 # JAX (core.training.jax_fit): Fashion-MNIST's lesson run in 3.8 s with its programs kept from an earlier
 # run, 6.3 s compiling them all; the digits in 1.0–1.3 s in a new process with programs kept, 3.6 s the first time.
 # Its convolutions, as products of patches (core.training.jax_layers), run at 1.4–3.3× the FLOP floor
 # (bench/cnn_speed.py: the CNN preset's epoch in about 4 s; 11.3 s with XLA's own pooling and convolution).
-JAX_COSTS = EngineCosts(compile_seconds=2.5, seconds_per_step=0.00025, seconds_per_epoch=0.06, conv_slowdown=2.5)
+JAX_COSTS = EngineCosts(
+    compile_seconds=2.5, seconds_per_step=0.00025, seconds_per_epoch=0.06, conv_slowdown=2.5, compile_case="no cache"
+)
 # Once per run on JAX when XLA's compiled-program cache holds this network's programs for these shapes
 # (core.training.kept_loops.programs_on_disk): a warm process traces the run's loop and loads them; the
 # process's first run also builds Keras's first model (0.25 s) and loads more (the digits: 1.1–1.3 s in all).
@@ -73,7 +79,9 @@ JAX_NEW_NETWORK_COMPILE_SECONDS = 1.2
 # A run whose training loop this process keeps traced (core.training.kept_loops: an earlier run of the
 # same network and shapes, or the server's warm-up) starts at once: the digits' 5 epochs in 0.10–0.17 s
 # in all (the run's own clock), their first point 0.04 s after Train.
-JAX_KEPT_LOOP_COSTS = dataclasses.replace(JAX_COSTS, compile_seconds=0.03, seconds_per_epoch=0.015)
+JAX_KEPT_LOOP_COSTS = dataclasses.replace(
+    JAX_COSTS, compile_seconds=0.03, seconds_per_epoch=0.015, compile_case="kept loop"
+)
 # A kept loop meeting shapes it has not trained (core.training.kept_loops.run_shapes) compiles programs
 # for them. In one process, with the warm-up's programs only, the digits' 5 epochs: a new batch size
 # 0.56–0.87 s in all; a new validation split, which changes the validation arrays too, 1.2–1.7 s.
@@ -104,16 +112,21 @@ def engine_costs(
                 return JAX_KEPT_LOOP_COSTS
             validated = any(known[1] == shapes[1] for known in trained)
             once = JAX_NEW_SHAPES_COMPILE_SECONDS + (0 if validated else JAX_NEW_VALIDATION_COMPILE_SECONDS)
+            case = "new shapes" if validated else "new shapes and validation"
             if programs_on_disk(signature, shapes):
-                once = JAX_SHAPES_ON_DISK_SECONDS
-            return dataclasses.replace(JAX_KEPT_LOOP_COSTS, compile_seconds=once)  # then as fast as the loop
+                once, case = JAX_SHAPES_ON_DISK_SECONDS, "shapes on disk"
+            # then as fast as the loop
+            return dataclasses.replace(JAX_KEPT_LOOP_COSTS, compile_seconds=once, compile_case=case)
         if not libraries.compiled_programs_kept():
             return JAX_COSTS
         on_disk = signature is None or shapes is None or programs_on_disk(signature, shapes)
         once = JAX_KEPT_COMPILE_SECONDS if on_disk else JAX_NEW_NETWORK_COMPILE_SECONDS
+        case = "network on disk" if on_disk else "new network"
         if not kept_loops():  # the process's first run builds Keras's first model and loads more
             once += JAX_FIRST_RUN_COMPILE_SECONDS - JAX_KEPT_COMPILE_SECONDS
-        return dataclasses.replace(JAX_KEPT_LOOP_COSTS, compile_seconds=once)  # compiled, its epochs are as fast
+            case += ", first run"
+        # compiled, its epochs are as fast
+        return dataclasses.replace(JAX_KEPT_LOOP_COSTS, compile_seconds=once, compile_case=case)
     return TENSORFLOW_XLA if speed_settings(steps_per_epoch, epochs, backend)["jit_compile"] else TENSORFLOW_GRAPH
 
 
@@ -146,6 +159,7 @@ class Estimate:
     train_images: int
     epochs: int
     compile_seconds: float = JAX_COSTS.compile_seconds  # once per run, before the first step
+    compile_case: str = ""  # EngineCosts.compile_case
     epoch_overhead_seconds: float = JAX_COSTS.seconds_per_epoch  # of seconds_per_epoch, whatever the images
     # Once per run for fewer images (a subsample: other array shapes, so programs compiled for the full data
     # do not serve it); None: as compile_seconds.
@@ -226,7 +240,10 @@ def estimate(
     signature, shapes = run_programs(config, num_images, image_shape, num_classes)
     costs = engine_costs(steps, config.epochs, backend, signature, shapes, planned)
     unseen = run_shapes(-1, -1, config.batch_size)  # what a subsample's shapes are to every cache: new
-    subsample_once = engine_costs(steps, config.epochs, backend, signature, unseen, planned).compile_seconds
+    subsample_costs = engine_costs(steps, config.epochs, backend, signature, unseen, planned)
+    # Compiles, fitted in one session, as this process's latest measured ones compared (core.training.paces).
+    once = costs.compile_seconds * compile_factor(backend, costs.compile_case)
+    subsample_once = subsample_costs.compile_seconds * compile_factor(backend, subsample_costs.compile_case)
     forward = dense + costs.conv_slowdown * conv  # in numpy-speed FLOPs
 
     def counted(run: tuple) -> float:  # seconds per epoch of run_shapes `run`, by the FLOP count
@@ -237,11 +254,12 @@ def estimate(
     seconds_per_epoch = measured_pace(paces_of(backend, signature), shapes, counted)
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
-        total_seconds=costs.compile_seconds + seconds_per_epoch * config.epochs,
+        total_seconds=once + seconds_per_epoch * config.epochs + end_seconds(backend, signature),
         memory_mb=memory_mb(config, images, image_shape, num_classes),
         train_images=train_images,
         epochs=config.epochs,
-        compile_seconds=costs.compile_seconds,
+        compile_seconds=once,
+        compile_case=costs.compile_case,
         epoch_overhead_seconds=costs.seconds_per_epoch,
         subsample_compile_seconds=subsample_once,
     )
@@ -320,7 +338,8 @@ def limits_from_environment(environ: dict | None = None) -> Limits:
 def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
     """Ways to fit the budget, most faithful first: fewer epochs, then fewer images."""
     offers = []
-    # What no epoch count changes: compiling, once per model (a race compiles one model per variant).
+    # What no epoch count changes: compiling, once per model (a race compiles one model per variant), and
+    # the run's end (its test images scored).
     once = found.total_seconds - found.seconds_per_epoch * found.epochs
     if limits.seconds and found.total_seconds > limits.seconds:
         over = f"about {found.total_seconds:.0f} s, over this server's budget of {limits.seconds:.0f} s"
@@ -330,8 +349,9 @@ def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
         # Only the time spent on images shrinks with fewer of them: not compiling, nor each epoch's set-up;
         # and fewer images are new shapes, which may compile more than the full data (a kept loop's do not).
         fixed = once + found.epoch_overhead_seconds * found.epochs
-        subsample_once = found.subsample_compile_seconds if found.subsample_compile_seconds is not None else once
-        share = (limits.seconds - fixed - max(0.0, subsample_once - once)) / (found.total_seconds - fixed)
+        compiled = found.compile_seconds
+        subsample_once = found.subsample_compile_seconds if found.subsample_compile_seconds is not None else compiled
+        share = (limits.seconds - fixed - max(0.0, subsample_once - compiled)) / (found.total_seconds - fixed)
         images = _subsample(num_images, share) if share > 0 else None
         if images:
             offers.append(Fix(f"Train on {images:,} images instead", f"The full data takes {over}.", subsample=images))

@@ -7,13 +7,12 @@ import math
 import numpy as np
 
 from core import libraries
-from core.config import TrainingConfig
 from core.data.datasets import Dataset
 from core.data.splits import PreparedData, prepare_data
 from core.training.evaluation import record_test
 from core.training.inference import snapshot_weights
 from core.training.kept_loops import note_trained, run_shapes, step_signature
-from core.training.paces import epoch_pace, note_pace
+from core.training.paces import note_run
 from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
 
 PREDICT_BATCH_SIZE = 1024
@@ -79,7 +78,7 @@ def train(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -
     trainer.fit()
     trainer.finish()
     if not extra_epochs:  # a continued run's epochs span the pause and the new fit's compiling
-        trainer.note_pace()
+        trainer.note_measured()
 
 
 class RunTrainer:
@@ -134,7 +133,7 @@ class RunTrainer:
         # One shuffle for the whole run: it goes on to the next order with every epoch, however many
         # fit calls the epochs are spread over.
         self.batches = self.device_fit = None
-        # What the estimate (core.jobs.budget) knows a run by: noted once trained (fit, note_pace).
+        # What the estimate (core.jobs.budget) knows a run by: noted once trained (fit, note_measured).
         self.programs = (
             step_signature(config, data.image_shape, data.num_classes),
             run_shapes(len(data.pixels_train), len(data.x_val), config.batch_size),
@@ -186,15 +185,15 @@ class RunTrainer:
             verbose=0,
         )
 
-    def note_pace(self) -> None:
-        """Note the seconds per epoch this run trained at, for the next estimate of its network (core.training.paces).
+    def note_measured(self) -> None:
+        """Note what this run took (its pace, its end, its compile) for the next estimates (core.training.paces).
 
         Only for a run trained alone in one fit (train): a race's epochs take turns with its other variants'."""
         import keras
 
-        pace = epoch_pace(self.run.snapshot().epochs)
-        if pace is not None:
-            note_pace(keras.backend.backend(), *self.programs, pace)
+        run, snap = self.run, self.run.snapshot()
+        measured = snap.epochs, snap.total_epochs, snap.elapsed_seconds
+        note_run(keras.backend.backend(), *self.programs, *measured, run.estimated_seconds, run.estimated_compile)
 
     def finish(self) -> None:
         """End the run: best weights back (early stopping), test scores, weights snapshot, final status."""
@@ -217,35 +216,3 @@ def _finish(run: TrainingRun, data: PreparedData, progress) -> None:
         run.mark_finished(FINISHED, f"Early stopping ended training after {done} epochs (best weights kept).")
     else:
         run.mark_finished(FINISHED, f"Finished {done} epochs.")
-
-
-def warm_up(config: TrainingConfig, dataset: Dataset) -> TrainingRun:
-    """Compile `config`'s programs on `dataset` before anyone presses Train: train one epoch,
-    validate and test, as a run does. Nothing is saved; the run is returned, finished.
-
-    On JAX a run's programs are kept in memory and on disk (core.libraries), so the person's own run
-    of these settings then starts without compiling: a server's first digits run took 1.0 s without
-    this and 0.4 s after it (bench/train_speed.py). Its traced training loop is kept too
-    (core.training.jax_fit.TrainingLoop), so the person's run of any learning rate or seed starts
-    without tracing either. A whole epoch, not its first update: the epoch's end and its last, smaller
-    batch compile programs of their own, and stopping at the first update left them to the person's
-    first run (the digits: 0.66–0.73 s, against 0.13–0.17 s after a whole epoch, for 0.4 s more here).
-    """
-    run = TrainingRun(config.replace(epochs=1), label="warm-up")
-    train(run, dataset)
-    return run
-
-
-def warm_up_default_run() -> TrainingRun | None:
-    """warm_up() for the run the Train page starts with (its default dataset, or the offline fallback).
-
-    JAX only: on TensorFlow it would be a second fit in the process, which that backend does not allow.
-    """
-    from core.data.datasets import load_dataset_or_fallback
-
-    libraries.load("keras")
-    if libraries.backend_in_force() != "jax":
-        return None
-    config = TrainingConfig()
-    dataset, _ = load_dataset_or_fallback(config.dataset)
-    return warm_up(config.replace(dataset=dataset.name), dataset)

@@ -1,22 +1,37 @@
-"""Seconds per epoch this process has measured, by network and array shapes, for the next estimate.
+"""What this process's runs measured, for the next estimate: seconds per epoch by network and array
+shapes, and how long compiling took against what the estimate said.
 
 The estimate before a run (core.jobs.budget) counts FLOPs at numpy's speed on this machine, plus
-overheads fitted in one session. A shared machine's speed moves by more than that between sessions:
-Fashion-MNIST's lesson run, estimated the same, took 2.7–4.4 s in one session and 1.8–2.3 s in the
-next (+60–75 % said). A run that has trained here says how fast its network goes here now, so each
-finished run notes its pace (core.training.engine.train), and the estimate uses it: the same network
-and shapes at that pace, the same network at other shapes scaled by it. Keras-free.
+overheads and compile times fitted in one session. A shared machine's speed moves by more than that
+between sessions: Fashion-MNIST's lesson run, estimated the same, took 2.7–4.4 s in one session and
+1.8–2.3 s in the next (+60–75 % said), and the digits' compiles took 1.5–2.5× what the session before
+had measured. A run that has trained here says how fast this machine is now, so each run trained
+alone notes what it measured (note_run, from core.training.engine.train), and the estimate uses it:
+the same network and shapes at their pace, the same network at other shapes scaled by it, and every
+compile scaled by how the latest ones compared with their estimates. Keras-free.
 """
 
 from __future__ import annotations
 
+import statistics
 import threading
+from collections import deque
 
 # Measured seconds per epoch, by (backend, step signature) and then run_shapes (core.training.kept_loops).
 _paces: dict[tuple, dict[tuple, float]] = {}
 _lock = threading.Lock()
 # Networks whose paces are kept, the most recently noted last; each holds a few shapes.
 MAX_NETWORKS = 32
+# What a run took after its last epoch (its test images scored, its weights copied), by (backend, signature):
+# the least measured (the warm-up's 0.35 s on the digits compiled the predict program; later runs took 0.04 s).
+_ends: dict[tuple, float] = {}
+# The latest runs' measured compile over the estimate's, by (backend, case) and by (backend, None) for all
+# cases: their median scales the next estimate of the case.
+_compile_ratios: dict[tuple, deque] = {}
+COMPILE_RATIOS_KEPT = 5
+# Compiles the estimate puts below this are a kept loop's few hundredths of a second: their ratio is noise.
+MIN_COMPILE_SAID_SECONDS = 0.2
+COMPILE_FACTOR_RANGE = (1 / 3, 3.0)
 
 
 def epoch_pace(epochs: list[dict]) -> float | None:
@@ -46,6 +61,62 @@ def paces_of(backend: str, signature: tuple) -> dict[tuple, float]:
         return dict(_paces.get((backend, signature), {}))
 
 
+def end_seconds(backend: str, signature: tuple) -> float:
+    """What this network's runs took after their last epoch here, the least of them (0: none measured)."""
+    with _lock:
+        return _ends.get((backend, signature), 0.0)
+
+
+def note_compile(backend: str, case: str, said_seconds: float, measured_seconds: float) -> None:
+    """A run's compiling, of the estimate's `case` (core.jobs.budget.EngineCosts.compile_case), took
+    measured_seconds where its estimate said said_seconds."""
+    if said_seconds < MIN_COMPILE_SAID_SECONDS:
+        return
+    ratio = max(0.0, measured_seconds) / said_seconds
+    with _lock:
+        for key in ((backend, case), (backend, None)):  # the case's own, and all of the backend's
+            _compile_ratios.setdefault(key, deque(maxlen=COMPILE_RATIOS_KEPT)).append(ratio)
+
+
+def compile_factor(backend: str, case: str) -> float:
+    """What to scale an estimate's compile of `case` by on `backend`: how the latest such compiles compared
+    with their estimates, else the latest of any case (1: none measured)."""
+    with _lock:
+        ratios = list(_compile_ratios.get((backend, case)) or _compile_ratios.get((backend, None), ()))
+    low, high = COMPILE_FACTOR_RANGE
+    return min(high, max(low, statistics.median(ratios))) if ratios else 1.0
+
+
+def note_run(
+    backend: str,
+    signature: tuple,
+    shapes: tuple,
+    epochs: list[dict],
+    total_epochs: int,
+    run_seconds: float,
+    estimated_seconds: float | None = None,
+    estimated_compile: tuple[str, float] | None = None,
+) -> None:
+    """A run trained alone has ended, after run_seconds by its clock (its epoch records, {"epoch",
+    "seconds"}, from its first epoch): note its pace and what it took after its last epoch; and when it was
+    estimated (core.jobs.start; estimated_compile is (case, seconds)), its compile, taken as its first
+    epoch's end less one epoch at its pace (the estimate's, for a run of one epoch)."""
+    pace = epoch_pace(epochs)
+    if pace is not None:
+        note_pace(backend, signature, shapes, pace)
+    if epochs and run_seconds >= epochs[-1]["seconds"]:
+        end = run_seconds - epochs[-1]["seconds"]
+        with _lock:  # the least: a network's first run here also compiled its predict program at its end
+            _ends[backend, signature] = min(end, _ends.get((backend, signature), end))
+    if estimated_seconds is None or estimated_compile is None or not epochs or epochs[0]["epoch"] != 1:
+        return
+    case, said = estimated_compile
+    one_epoch = pace if pace is not None else (estimated_seconds - said) / max(1, total_epochs)
+    note_compile(backend, case, said, epochs[0]["seconds"] - one_epoch)
+
+
 def forget_paces() -> None:
     with _lock:
         _paces.clear()
+        _ends.clear()
+        _compile_ratios.clear()

@@ -146,8 +146,10 @@ class TrainingRun:
         # Not part of snapshots or updates: large or live objects the engine and evaluation pages need.
         self.model: Any = None
         self.test_probabilities: Any = None
-        # The budget's estimate of the whole run in seconds (core.jobs.start sets it), for waiting lines.
+        # The budget's estimate of the whole run in seconds (core.jobs.start sets it), for waiting lines,
+        # and of its compiling as (case, seconds), to measure the estimate by (core.training.paces).
         self.estimated_seconds: float | None = None
+        self.estimated_compile: tuple[str, float] | None = None
 
     # --- followers -------------------------------------------------------------------------
     def follow(self, follower: Follower) -> Callable[[], None]:

@@ -159,7 +159,7 @@ def test_run_sizes_count_what_run_indices_choose(quick_config, size, validation_
 
 
 def test_a_warm_up_trains_one_whole_epoch_then_validates_and_tests(digits, quick_config):
-    from core.training.engine import warm_up
+    from core.jobs.start import warm_up
 
     run = warm_up(quick_config.replace(epochs=5), digits)
     snap = run.snapshot()

@@ -6,7 +6,19 @@ import pytest
 from core import libraries
 from core.config import TrainingConfig
 from core.jobs import budget
-from core.training.paces import epoch_pace, note_pace, paces_of
+from core.training.paces import (
+    COMPILE_FACTOR_RANGE,
+    COMPILE_RATIOS_KEPT,
+    MIN_COMPILE_SAID_SECONDS,
+    compile_factor,
+    end_seconds,
+    epoch_pace,
+    forget_paces,
+    note_compile,
+    note_pace,
+    note_run,
+    paces_of,
+)
 from core.training.run import TrainingRun
 
 SPEED = 50e9  # FLOP/s, fixed: the count must not depend on this machine's calibration
@@ -63,7 +75,9 @@ def test_a_trained_run_notes_its_pace_and_the_next_estimate_of_its_network_goes_
     # The same network and shapes, another seed, rate and epoch count: at the measured pace.
     again = estimate(config.replace(seed=9, learning_rate=0.003, epochs=7), digits)
     assert again.seconds_per_epoch == pytest.approx(pace)
-    assert again.total_seconds == pytest.approx(again.compile_seconds + 7 * pace)
+    end = snap.elapsed_seconds - snap.epochs[-1]["seconds"]  # its test images scored, its weights copied
+    assert end_seconds(backend, signature) == pytest.approx(end) and end > 0
+    assert again.total_seconds == pytest.approx(again.compile_seconds + 7 * pace + end)
     # Another batch size of the same network: its count, scaled as the trained run's count was.
     other_batch = config.replace(batch_size=64)
     ratio = pace / counted(monkeypatch, config, digits)
@@ -94,9 +108,68 @@ def test_a_continued_run_notes_no_pace_its_epochs_span_the_pause(digits):
 
 
 def test_a_run_of_one_epoch_notes_no_pace(digits):
-    from core.training.engine import warm_up
+    from core.jobs.start import warm_up
 
     config = TrainingConfig(dataset="digits", metrics=("accuracy",))
     signature, _ = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
     warm_up(config, digits)
     assert paces_of(libraries.backend_in_force(), signature) == {}
+
+
+def test_compiles_are_scaled_as_the_latest_measured_ones_of_their_case_compared_with_their_estimates():
+    assert compile_factor("jax", "new shapes") == 1.0, "nothing measured: as fitted"
+    note_compile("jax", "kept loop", 0.03, 0.5)  # a kept loop's few hundredths: noise, not counted
+    assert compile_factor("jax", "kept loop") == 1.0
+    for said, measured in ((1.0, 2.0), (0.5, 1.5), (2.0, 3.0)):  # 2×, 3×, 1.5×
+        note_compile("jax", "new shapes", said, measured)
+    assert compile_factor("jax", "new shapes") == pytest.approx(2.0), "the median"
+    assert compile_factor("tensorflow", "new shapes") == 1.0, "by backend"
+    note_compile("jax", "new network", 1.0, 1.2)
+    assert compile_factor("jax", "new network") == pytest.approx(1.2), "by case"
+    assert compile_factor("jax", "shapes on disk") == pytest.approx(1.75), "a case not measured: all of them"
+    for _ in range(COMPILE_RATIOS_KEPT):
+        note_compile("jax", "new shapes", 1.0, 100.0)
+    assert compile_factor("jax", "new shapes") == COMPILE_FACTOR_RANGE[1], "only the latest count, within bounds"
+
+
+def test_a_run_measures_its_compile_as_its_first_epoch_less_one_epoch():
+    epochs = [{"epoch": 1, "seconds": 2.5}, {"epoch": 2, "seconds": 3.0}, {"epoch": 3, "seconds": 3.5}]
+    said = ("new network", 1.0)
+    note_run("jax", ("network",), (10, 2, 32), epochs, 3, 3.6, estimated_seconds=2.0, estimated_compile=said)
+    assert compile_factor("jax", "new network") == pytest.approx(2.0), "(2.5 - 0.5) / 1.0"
+    assert end_seconds("jax", ("network",)) == pytest.approx(0.1), "after its last epoch: 3.6 - 3.5"
+    assert end_seconds("jax", ("another network",)) == 0.0
+    note_run("jax", ("network",), (10, 2, 32), epochs, 3, 3.9)  # 0.4 s: this one compiled its predict program
+    assert end_seconds("jax", ("network",)) == pytest.approx(0.1), "the least"
+    forget_paces()
+    # One epoch: the estimate's epoch stands in for the pace, (2.0 - 1.0) / 1 epoch.
+    note_run("jax", ("network",), (10, 2, 32), epochs[:1], 1, 2.6, estimated_seconds=2.0, estimated_compile=said)
+    assert compile_factor("jax", "new network") == pytest.approx(1.5)
+    forget_paces()
+    note_run("jax", ("network",), (10, 2, 32), epochs, 3, 3.6)  # not estimated (a bench's or a test's own run)
+    assert compile_factor("jax", "new network") == 1.0
+
+
+def test_the_estimate_scales_its_compile_by_the_measured_factor_of_its_case(digits):
+    config = TrainingConfig(dataset="digits", metrics=("accuracy",))
+    backend = libraries.backend_in_force()
+    before = estimate(config, digits)
+    assert before.compile_case, "every estimate names its case"
+    note_compile(backend, before.compile_case, 1.0, 2.0)
+    after = estimate(config, digits)
+    assert after.compile_seconds == pytest.approx(2 * before.compile_seconds)
+    assert after.total_seconds - after.compile_seconds == pytest.approx(before.total_seconds - before.compile_seconds)
+
+
+def test_the_warm_up_is_estimated_so_its_compile_calibrates_the_next_estimates(digits):
+    from core.jobs.start import warm_up
+
+    libraries.load("keras")
+    run = warm_up(TrainingConfig(dataset="digits", metrics=("accuracy",)), digits)
+    case, said = run.estimated_compile
+    assert case and said > 0 and run.estimated_seconds > said
+    if said >= MIN_COMPILE_SAID_SECONDS:  # not when this test's process kept the loop of an earlier test
+        snap = run.snapshot()
+        expected = (snap.epochs[0]["seconds"] - (run.estimated_seconds - said)) / said
+        low, high = COMPILE_FACTOR_RANGE
+        assert compile_factor(libraries.backend_in_force(), case) == pytest.approx(min(high, max(low, expected)))
