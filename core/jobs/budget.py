@@ -139,6 +139,8 @@ def _shapes_trained(signature: tuple, planned: Collection[tuple]) -> set[tuple] 
     return (kept or set()) | earlier
 
 
+# Estimate.pace_basis: what its seconds per epoch come from (measured_pace).
+MEASURED, SCALED, COUNTED = "measured", "scaled", "counted"
 FLOAT_BYTES = 4
 # Weights, their gradients and Adam's two moments.
 COPIES_OF_WEIGHTS = 4
@@ -160,6 +162,7 @@ class Estimate:
     epochs: int
     compile_seconds: float = JAX_COSTS.compile_seconds  # once per run, before the first step
     compile_case: str = ""  # EngineCosts.compile_case
+    pace_basis: str = COUNTED  # what seconds_per_epoch comes from (measured_pace)
     epoch_overhead_seconds: float = JAX_COSTS.seconds_per_epoch  # of seconds_per_epoch, whatever the images
     # Once per run for fewer images (a subsample: other array shapes, so programs compiled for the full data
     # do not serve it); None: as compile_seconds.
@@ -251,7 +254,7 @@ def estimate(
         flops = TRAINING_PASSES * forward * trained + forward * validated
         return flops / speed + math.ceil(trained / batch) * costs.seconds_per_step + costs.seconds_per_epoch
 
-    seconds_per_epoch = measured_pace(paces_of(backend, signature), shapes, counted)
+    seconds_per_epoch, pace_basis = measured_pace(paces_of(backend, signature), shapes, counted)
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
         total_seconds=once + seconds_per_epoch * config.epochs + end_seconds(backend, signature),
@@ -260,23 +263,24 @@ def estimate(
         epochs=config.epochs,
         compile_seconds=once,
         compile_case=costs.compile_case,
+        pace_basis=pace_basis,
         epoch_overhead_seconds=costs.seconds_per_epoch,
         subsample_compile_seconds=subsample_once,
     )
 
 
-def measured_pace(measured: dict[tuple, float], shapes: tuple, counted) -> float:
-    """Seconds per epoch of a run of these run_shapes: as measured for them here (core.training.paces),
-    else counted(shapes) scaled as this network's other measured shapes were (the median of their ratios),
-    else counted(shapes) alone.
+def measured_pace(measured: dict[tuple, float], shapes: tuple, counted) -> tuple[float, str]:
+    """Seconds per epoch of a run of these run_shapes, and their basis: as MEASURED for them here
+    (core.training.paces), else counted(shapes) SCALED as this network's other measured shapes were
+    (the median of their ratios), else COUNTED(shapes) alone.
 
     By the run's own clock, Fashion-MNIST's lesson run said +60–75 % on a kept loop when counted, one
     session after the count was fitted (bench/README.md, ninth session)."""
     if shapes in measured:
-        return measured[shapes]
+        return measured[shapes], MEASURED
     counted_here = counted(shapes)
     ratios = [seconds / counted(other) for other, seconds in measured.items() if counted(other) > 0]
-    return counted_here * statistics.median(ratios) if ratios else counted_here
+    return (counted_here * statistics.median(ratios), SCALED) if ratios else (counted_here, COUNTED)
 
 
 def run_programs(config: TrainingConfig, num_images: int, image_shape: tuple[int, int], num_classes: int) -> tuple:

@@ -114,9 +114,14 @@ def test_the_page_above_the_sidebar_follows_its_settings_in_the_same_run():
     assert not at.error and not button(at, "Train").disabled
 
 
-def test_train_on_digits_fills_the_charts_and_the_epoch_table():
+def estimate_caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Estimated here:"))
+
+
+def test_train_on_digits_fills_the_charts_and_the_epoch_table_and_the_estimate_learns_its_pace():
     at = open_page("pages/train.py")
     choose_digits(at)
+    assert "on this server" not in estimate_caption(at), "nothing trained yet: counted"
     button(at, "Train").click().run()
     rerun_until(
         at,
@@ -129,6 +134,11 @@ def test_train_on_digits_fills_the_charts_and_the_epoch_table():
     assert len(charts) == 2, "loss and accuracy"
     assert len(at.dataframe) >= 1
     assert "Finished 3 epochs" in progress_text(at)
+    # The next estimate of these settings goes by the pace the run measured, and says so.
+    at.run()
+    assert "as these settings last trained on this server" in estimate_caption(at)
+    at.select_slider(key="train.batch_size").set_value(64).run()
+    assert "scaled from this network's runs on this server" in estimate_caption(at)
 
 
 def test_stop_stops_a_long_run_and_keeps_the_model():

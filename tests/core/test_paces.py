@@ -35,12 +35,16 @@ def test_measured_shapes_are_taken_as_measured_others_scaled_as_the_networks_mea
     def counted(shapes):
         return shapes[0] / 1000
 
-    assert budget.measured_pace({}, (2000, 500, 32), counted) == pytest.approx(2.0), "nothing measured: counted"
+    def pace(measured, shapes):
+        seconds, basis = budget.measured_pace(measured, shapes, counted)
+        return pytest.approx(seconds), basis
+
+    assert pace({}, (2000, 500, 32)) == (2.0, budget.COUNTED), "nothing measured: counted"
     measured = {(1000, 500, 32): 3.0}
-    assert budget.measured_pace(measured, (1000, 500, 32), counted) == 3.0
-    assert budget.measured_pace(measured, (2000, 500, 32), counted) == pytest.approx(6.0), "3× the count"
+    assert pace(measured, (1000, 500, 32)) == (3.0, budget.MEASURED)
+    assert pace(measured, (2000, 500, 32)) == (6.0, budget.SCALED), "3× the count"
     measured[(4000, 500, 32)] = 4.0  # 1× the count: the median of 3× and 1× is 2×
-    assert budget.measured_pace(measured, (2000, 500, 32), counted) == pytest.approx(4.0)
+    assert pace(measured, (2000, 500, 32)) == (4.0, budget.SCALED)
 
 
 def estimate(config: TrainingConfig, dataset) -> budget.Estimate:
@@ -173,3 +177,10 @@ def test_the_warm_up_is_estimated_so_its_compile_calibrates_the_next_estimates(d
         expected = (snap.epochs[0]["seconds"] - (run.estimated_seconds - said)) / said
         low, high = COMPILE_FACTOR_RANGE
         assert compile_factor(libraries.backend_in_force(), case) == pytest.approx(min(high, max(low, expected)))
+
+
+def test_every_basis_of_an_estimates_pace_has_its_words_on_the_train_page():
+    from core.results.lesson_texts import PACE_BASIS
+
+    assert set(PACE_BASIS) == {budget.MEASURED, budget.SCALED, budget.COUNTED}
+    assert PACE_BASIS[budget.COUNTED] == "", "a counted estimate says nothing more"
