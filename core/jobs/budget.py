@@ -139,6 +139,9 @@ def _shapes_trained(signature: tuple, planned: Collection[tuple]) -> set[tuple] 
     return (kept or set()) | earlier
 
 
+# After a run's last epoch, its test images scored and its weights copied, until one that compiled nothing has
+# measured it here (core.training.paces.end_seconds): the digits' runs took 0.04–0.05 s on JAX (ninth session).
+RUN_END_SECONDS = 0.05
 # Estimate.pace_basis: what its seconds per epoch come from (measured_pace).
 MEASURED, SCALED, COUNTED = "measured", "scaled", "counted"
 FLOAT_BYTES = 4
@@ -163,6 +166,7 @@ class Estimate:
     compile_seconds: float = JAX_COSTS.compile_seconds  # once per run, before the first step
     compile_case: str = ""  # EngineCosts.compile_case
     pace_basis: str = COUNTED  # what seconds_per_epoch comes from (measured_pace)
+    end_seconds: float = RUN_END_SECONDS  # once, after the last epoch (the test images scored)
     epoch_overhead_seconds: float = JAX_COSTS.seconds_per_epoch  # of seconds_per_epoch, whatever the images
     # Once per run for fewer images (a subsample: other array shapes, so programs compiled for the full data
     # do not serve it); None: as compile_seconds.
@@ -255,15 +259,17 @@ def estimate(
         return flops / speed + math.ceil(trained / batch) * costs.seconds_per_step + costs.seconds_per_epoch
 
     seconds_per_epoch, pace_basis = measured_pace(paces_of(backend, signature), shapes, counted)
+    end = end_seconds(backend, signature) or RUN_END_SECONDS
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
-        total_seconds=once + seconds_per_epoch * config.epochs + end_seconds(backend, signature),
+        total_seconds=once + seconds_per_epoch * config.epochs + end,
         memory_mb=memory_mb(config, images, image_shape, num_classes),
         train_images=train_images,
         epochs=config.epochs,
         compile_seconds=once,
         compile_case=costs.compile_case,
         pace_basis=pace_basis,
+        end_seconds=end,
         epoch_overhead_seconds=costs.seconds_per_epoch,
         subsample_compile_seconds=subsample_once,
     )

@@ -78,6 +78,7 @@ def race_estimate(race: Race, dataset: Dataset) -> budget.Estimate:
         train_images=found[0].train_images,
         epochs=race.base.epochs,
         compile_seconds=sum(e.compile_seconds for e in found),
+        end_seconds=sum(e.end_seconds for e in found),
         epoch_overhead_seconds=sum(e.epoch_overhead_seconds for e in found),
         subsample_compile_seconds=sum(
             e.compile_seconds if e.subsample_compile_seconds is None else e.subsample_compile_seconds for e in found

@@ -22,8 +22,9 @@ _paces: dict[tuple, dict[tuple, float]] = {}
 _lock = threading.Lock()
 # Networks whose paces are kept, the most recently noted last; each holds a few shapes.
 MAX_NETWORKS = 32
-# What a run took after its last epoch (its test images scored, its weights copied), by (backend, signature):
-# the least measured (the warm-up's 0.35 s on the digits compiled the predict program; later runs took 0.04 s).
+# What a run took after its last epoch (its test images scored, its weights copied), by (backend, signature),
+# as the latest run that compiled nothing measured it: a network's first run also compiles its predict
+# program then (the digits' warm-up: 0.3 s, against 0.04 s for the runs after it).
 _ends: dict[tuple, float] = {}
 # The latest runs' measured compile over the estimate's, by (backend, case) and by (backend, None) for all
 # cases: their median scales the next estimate of the case.
@@ -62,7 +63,7 @@ def paces_of(backend: str, signature: tuple) -> dict[tuple, float]:
 
 
 def end_seconds(backend: str, signature: tuple) -> float:
-    """What this network's runs took after their last epoch here, the least of them (0: none measured)."""
+    """What this network's latest run that compiled nothing took after its last epoch here (0: none measured)."""
     with _lock:
         return _ends.get((backend, signature), 0.0)
 
@@ -98,19 +99,19 @@ def note_run(
     estimated_compile: tuple[str, float] | None = None,
 ) -> None:
     """A run trained alone has ended, after run_seconds by its clock (its epoch records, {"epoch",
-    "seconds"}, from its first epoch): note its pace and what it took after its last epoch; and when it was
-    estimated (core.jobs.start; estimated_compile is (case, seconds)), its compile, taken as its first
-    epoch's end less one epoch at its pace (the estimate's, for a run of one epoch)."""
+    "seconds"}, from its first epoch): note its pace; and when it was estimated (core.jobs.start;
+    estimated_compile is (case, seconds)), its compile, taken as its first epoch's end less one epoch at
+    its pace (the estimate's, for a run of one epoch), or, if it was to compile nothing, what it took after
+    its last epoch."""
     pace = epoch_pace(epochs)
     if pace is not None:
         note_pace(backend, signature, shapes, pace)
-    if epochs and run_seconds >= epochs[-1]["seconds"]:
-        end = run_seconds - epochs[-1]["seconds"]
-        with _lock:  # the least: a network's first run here also compiled its predict program at its end
-            _ends[backend, signature] = min(end, _ends.get((backend, signature), end))
     if estimated_seconds is None or estimated_compile is None or not epochs or epochs[0]["epoch"] != 1:
         return
     case, said = estimated_compile
+    if said < MIN_COMPILE_SAID_SECONDS and run_seconds >= epochs[-1]["seconds"]:  # compiled nothing
+        with _lock:
+            _ends[backend, signature] = run_seconds - epochs[-1]["seconds"]
     one_epoch = pace if pace is not None else (estimated_seconds - said) / max(1, total_epochs)
     note_compile(backend, case, said, epochs[0]["seconds"] - one_epoch)
 
