@@ -365,6 +365,8 @@ def fixes(found: Estimate, limits: Limits, num_images: int) -> list[Fix]:
         images = _subsample(num_images, share) if share > 0 else None
         if images:
             offers.append(Fix(f"Train on {images:,} images instead", f"The full data takes {over}.", subsample=images))
+        if not offers:  # not even one epoch of a few images fits: say so, with no button
+            offers.append(Fix("", f"This run takes {over}. Choose a smaller model or a larger batch size."))
     if limits.memory_mb and found.memory_mb > limits.memory_mb:
         share = limits.memory_mb / found.memory_mb
         images = _subsample(num_images, share)

@@ -203,3 +203,10 @@ def test_a_subsample_offered_on_a_kept_loop_fits_though_its_new_shapes_compile(m
     )
     assert smaller.compile_seconds == found.subsample_compile_seconds
     assert smaller.total_seconds <= limits.seconds
+
+
+def test_over_a_time_budget_nothing_can_fit_the_page_still_says_so():
+    found = estimate(TrainingConfig(dataset="fashion_mnist"))
+    (fix,) = budget.fixes(found, budget.Limits(seconds=found.compile_seconds / 2), FASHION[0])
+    assert not fix.label and not fix.epochs and not fix.subsample
+    assert "over this server's budget" in fix.reason and "smaller model" in fix.reason
