@@ -58,16 +58,20 @@ def counted(monkeypatch, config: TrainingConfig, dataset) -> float:
         return estimate(config, dataset).seconds_per_epoch
 
 
-def test_a_trained_run_notes_its_pace_and_the_next_estimate_of_its_network_goes_by_it(digits, monkeypatch):
+def trained_digits(digits, epochs: int):
+    """A digits run of `epochs` trained by the engine, with its config, step signature, run_shapes and backend."""
     from core.training.engine import train
 
     libraries.load("keras")
-    config = TrainingConfig(dataset="digits", epochs=3, batch_size=32, metrics=("accuracy",))
+    config = TrainingConfig(dataset="digits", epochs=epochs, batch_size=32, metrics=("accuracy",))
     signature, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
-    backend = libraries.backend_in_force()
-
     run = TrainingRun(config)
     train(run, digits)
+    return run, config, signature, shapes, libraries.backend_in_force()
+
+
+def test_a_trained_run_notes_its_pace_and_the_next_estimate_of_its_network_goes_by_it(digits, monkeypatch):
+    run, config, signature, shapes, backend = trained_digits(digits, epochs=3)
     snap = run.snapshot()
     assert snap.status == "finished", snap.message
     pace = epoch_pace(snap.epochs)
@@ -97,12 +101,7 @@ def test_a_trained_run_notes_its_pace_and_the_next_estimate_of_its_network_goes_
 def test_a_continued_run_notes_no_pace_its_epochs_span_the_pause(digits):
     from core.training.engine import train
 
-    libraries.load("keras")
-    config = TrainingConfig(dataset="digits", epochs=2, batch_size=32, metrics=("accuracy",))
-    signature, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
-    backend = libraries.backend_in_force()
-    run = TrainingRun(config)
-    train(run, digits)
+    run, _, signature, shapes, backend = trained_digits(digits, epochs=2)
     first = paces_of(backend, signature)[shapes]
     run.prepare_more_epochs(2)
     train(run, digits, extra_epochs=2)
