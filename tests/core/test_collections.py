@@ -8,13 +8,7 @@ fresh process: the load starts once per process, and this one's may have started
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh_process import report_of
 
 REPORT_FROZEN = """
 import gc, json, threading, time, weakref
@@ -51,12 +45,7 @@ print(json.dumps({"frozen": gc.get_freeze_count(), "warm_up_tracked": tracked(ke
 
 
 def test_the_background_load_freezes_the_imports_and_the_warm_ups_objects():
-    environment = {**os.environ, "KERAS_BACKEND": "jax", "TRAINING_STUDIO_COMPILE_CACHE": "off"}
-    finished = subprocess.run(
-        [sys.executable, "-c", REPORT_FROZEN], capture_output=True, text=True, env=environment, cwd=ROOT, timeout=300
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    report = json.loads(finished.stdout.strip().splitlines()[-1])
+    report = report_of(REPORT_FROZEN)
     assert report["frozen"] > 100_000, f"only {report['frozen']} objects frozen: the imports alone make ~400,000"
     assert not report["keras_tracked"], "Keras's module namespace is still scanned by every full collection"
     assert not report["warm_up_tracked"], "what the warm-up kept is still scanned by every full collection"

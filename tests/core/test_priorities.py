@@ -8,13 +8,8 @@ processes wanted the same cores. The check runs in a fresh process (JAX's thread
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from tests.fresh_process import report_of
 
-ROOT = Path(__file__).resolve().parents[2]
 WARM_UP_NICENESS = 3  # neither the preload's 10 nor the default 0, so the test sees whose it is
 
 REPORT_THREADS = f"""
@@ -43,12 +38,7 @@ print(json.dumps(threads))
 
 
 def test_the_warm_up_starts_the_compute_threads_at_the_training_niceness_not_the_preloads():
-    environment = {**os.environ, "KERAS_BACKEND": "jax", "TRAINING_STUDIO_COMPILE_CACHE": "off"}
-    finished = subprocess.run(
-        [sys.executable, "-c", REPORT_THREADS], capture_output=True, text=True, env=environment, cwd=ROOT, timeout=300
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    threads = json.loads(finished.stdout.strip().splitlines()[-1])
+    threads = report_of(REPORT_THREADS)
     compute = [niceness for name, niceness in threads if name.startswith("tf_XLA")]
     assert compute, f"no XLA compute threads among {threads}"
     assert set(compute) == {WARM_UP_NICENESS}, f"XLA's compute threads run at niceness {compute}"
