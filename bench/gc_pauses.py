@@ -5,9 +5,8 @@
 Each variant runs in a process of its own, as a server does: the libraries loaded (core.libraries.load),
 the default run's warm-up (core.jobs.start.warm_up_default_run), then visitors' Train pages in AppTest
 (the page's script runs, each with its widgets and figures; a slider moved; a digits run trained and
-polled until it ends), `--visits` of them in turn. Python's
-garbage collector reports every collection to gc.callbacks; the full ones (generation 2) are counted
-and timed. Variants, alternated round by round:
+polled until it ends), `--visits` of them in turn. Python's garbage collector reports every collection
+to gc.callbacks; the full ones (generation 2) are counted and timed. Variants, alternated round by round:
 
 - as before: the collector tracks the ~400,000 objects the imports made, and scans them all in every
   full collection;
