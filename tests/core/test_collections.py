@@ -14,8 +14,8 @@ REPORT_FROZEN = """
 import gc, json, threading, time, weakref
 from core import libraries
 
-class Program:  # stands for what a warm-up keeps: a traced loop, its compiled programs
-    pass
+class Program:
+    kind = "what a warm-up keeps: a traced loop, its compiled programs"
 
 kept = []
 warmed = threading.Event()
