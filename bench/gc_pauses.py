@@ -45,9 +45,8 @@ def one_process(variant: str, visits: int) -> dict:
     warm_up_default_run()
     if variant == "frozen":
         libraries.freeze_long_lived_objects()
-    from streamlit.testing.v1 import AppTest
-
     from pages.resources import job_runner
+    from tests.app.test_pages import button, choose_digits, open_page
 
     pauses: list[float] = []
     started: list[float] = []
@@ -63,12 +62,9 @@ def one_process(variant: str, visits: int) -> dict:
     gc.callbacks.append(timed)
     began = time.perf_counter()
     for visit in range(visits):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.run()
-        at.switch_page("pages/train.py").run()
-        at.selectbox(key="train.dataset").set_value("digits").run()
-        at.slider(key="train.epochs").set_value(3 + visit % 3).run()
-        next(b for b in at.button if b.label == "Train").click().run()
+        at = open_page("pages/train.py")  # as the page tests open and drive it
+        choose_digits(at, epochs=3 + visit % 3)
+        button(at, "Train").click().run()
         job_runner().wait_idle(timeout=120)
         for _ in range(3):  # the live area polls, then draws the finished run
             at.run()
