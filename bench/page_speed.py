@@ -3,9 +3,11 @@
     python bench/page_speed.py [--repeat 5] [--page train]
 
 Two servers run side by side: the app, and bench/bare_page.py (the control: one title, one button,
-same Streamlit and config). Both are warmed by one visit; then each round opens the app's page and
-the bare page, alternating, each in a fresh browser context (a new visitor: empty cache, new
-session). In the page's own clock (performance.now(), from navigation start) it stamps:
+same Streamlit and config). Both are warmed by one visit; then each round opens the app's page, the
+bare page at the root ("/", the issue's control) and the same bare page at its own URL (as /train is
+opened: Streamlit's frontend first looks for the server under the page's path, and retries under "/"
+100 ms after that fails), alternating, each in a fresh browser context (a new visitor: empty cache,
+new session). In the page's own clock (performance.now(), from navigation start) it stamps:
 
 - interactive: the first animation frame in which a button labelled "Train" is visible;
 - Plotly run: when the page's preload (pages/plotly_preload.py) had Plotly's code fetched and run;
@@ -30,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.bare_page import SUBPAGE_URL_PATH  # noqa: E402
 from pages.plotly_preload import LOADED_MARK, plotly_chunk  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
@@ -94,16 +97,17 @@ def main() -> None:
     runs_dir = tempfile.TemporaryDirectory(prefix="bench-page-speed-runs-")
     app = start_server(logs / "bench-page-speed-app.log", TRAINING_STUDIO_RUNS_DIR=runs_dir.name)
     bare = start_server(logs / "bench-page-speed-bare.log", script="bench/bare_page.py")
-    rows: dict[str, list[dict]] = {"app": [], "bare": []}
+    rows: dict[str, list[dict]] = {"app": [], "bare": [], "bare at its URL": []}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             urls = {"app": app.page_url(args.page), "bare": bare.page_url()}
+            urls["bare at its URL"] = bare.page_url(SUBPAGE_URL_PATH)
             for name in urls:  # warm: imports done, first script runs behind us
                 open_once(browser, urls[name], 2.0)
             time.sleep(5)  # the app's background import of TensorFlow settles
             for _ in range(args.repeat):
-                for name in ("app", "bare"):
+                for name in urls:
                     rows[name].append(open_once(browser, urls[name], args.settle))
             browser.close()
     finally:
@@ -115,7 +119,7 @@ def main() -> None:
 
 def report(rows: dict[str, list[dict]], page_name: str) -> None:
     print(f"/{page_name} against bench/bare_page.py, {len(rows['app'])} rounds alternated, viewport 1280×720")
-    print(f"{'page':<6} {'title s':>7} {'interactive s':>13} {'Plotly chunk s':>14} {'Plotly run s':>12}", end="")
+    print(f"{'page':<15} {'title s':>7} {'interactive s':>13} {'Plotly chunk s':>14} {'Plotly run s':>12}", end="")
     print(f" {'Plotly drawn s':>14}", end="")
     print(f" {'JS MB before':>12}")
     for name, measured in rows.items():
@@ -123,7 +127,7 @@ def report(rows: dict[str, list[dict]], page_name: str) -> None:
             drawn = f"{row['plotly_drawn']:.2f}" if row["plotly_drawn"] else "-"
             loaded = f"{row['plotly_loaded']:.2f}" if row["plotly_loaded"] else "-"
             run = f"{row['plotly_run']:.2f}" if row["plotly_run"] else "-"
-            print(f"{name:<6} {row['title']:>7.2f} {row['interactive']:>13.2f} {loaded:>14} {run:>12}", end="")
+            print(f"{name:<15} {row['title']:>7.2f} {row['interactive']:>13.2f} {loaded:>14} {run:>12}", end="")
             print(f" {drawn:>14}", end="")
             print(f" {row['js_mb_before']:>12.2f}")
     ratios = [a["interactive"] / b["interactive"] for a, b in zip(rows["app"], rows["bare"], strict=True)]
@@ -134,6 +138,11 @@ def report(rows: dict[str, list[dict]], page_name: str) -> None:
     print(
         f"interactive: app {app_median:.2f} s, bare {bare_median:.2f} s; ratio of medians {ratio:.2f}x "
         f"(round by round {min(ratios):.2f}–{max(ratios):.2f}); target <= {TARGET_RATIO}x: {verdict}"
+    )
+    at_its_url = statistics.median(r["interactive"] for r in rows["bare at its URL"])
+    print(
+        f"the bare page at its own URL: {at_its_url:.2f} s ({at_its_url / bare_median:.2f}x the bare page at the root); "
+        f"the app against it, like for like: {app_median / at_its_url:.2f}x"
     )
     for stamp, what in (("plotly_run", "Plotly's code run"), ("plotly_drawn", "Plotly drawn")):
         after = [r[stamp] - r["interactive"] for r in rows["app"] if r[stamp]]
