@@ -141,7 +141,8 @@ def report(rows: dict[str, list[dict]], page_name: str) -> None:
     )
     at_its_url = statistics.median(r["interactive"] for r in rows["bare at its URL"])
     print(
-        f"the bare page at its own URL: {at_its_url:.2f} s ({at_its_url / bare_median:.2f}x the bare page at the root); "
+        f"the bare page at its own URL: {at_its_url:.2f} s "
+        f"({at_its_url / bare_median:.2f}x the bare page at the root); "
         f"the app against it, like for like: {app_median / at_its_url:.2f}x"
     )
     for stamp, what in (("plotly_run", "Plotly's code run"), ("plotly_drawn", "Plotly drawn")):
