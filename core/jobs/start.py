@@ -18,10 +18,15 @@ from core.jobs.runner import DEFAULT_PRIORITY
 from core.jobs.training_job import training_job
 from core.results.experiments import RunStore, saving_job
 from core.training.engine import train
+from core.training.paces import note_pace
 from core.training.race import Race
-from core.training.run import TrainingRun
+from core.training.run import FINISHED, TrainingRun
 
 KINDS = ("keras", "baseline")  # in the order one job trains them
+# The warm-up's epochs: the first compiles, the second runs slowly (the first executions after compiling),
+# the third is the pace of the epochs after it (note_last_epochs_pace).
+WARM_UP_EPOCHS = 3
+WARM_UP_PACE_SECONDS = 0.5
 
 
 def new_runs(config: TrainingConfig, train: str = "both", label: str | None = None) -> list[TrainingRun]:
@@ -92,23 +97,53 @@ def start_race(
 
 
 def warm_up(config: TrainingConfig, dataset: Dataset) -> TrainingRun:
-    """Compile `config`'s programs on `dataset` before anyone presses Train: train one epoch,
-    validate and test, as a run does. Nothing is saved; the run is returned, finished.
+    """Compile `config`'s programs on `dataset` before anyone presses Train: train whole epochs
+    (warm_up_epochs), validate and test, as a run does. Nothing is saved; the run is returned, finished.
 
     On JAX a run's programs are kept in memory and on disk (core.libraries), so the person's own run
     of these settings then starts without compiling: a server's first digits run took 1.0 s without
     this and 0.4 s after it (bench/train_speed.py). Its traced training loop is kept too
     (core.training.jax_fit.TrainingLoop), so the person's run of any learning rate or seed starts
-    without tracing either. A whole epoch, not its first update: the epoch's end and its last, smaller
+    without tracing either. Whole epochs, not a first update: the epoch's end and its last, smaller
     batch compile programs of their own, and stopping at the first update left them to the person's
     first run (the digits: 0.66–0.73 s, against 0.13–0.17 s after a whole epoch, for 0.4 s more here).
     Estimated as any run is: how long its compile took against the estimate scales the next
-    estimates' (core.training.paces).
+    estimates' (core.training.paces). And its last epoch measures the pace the person's first run is
+    estimated by (note_last_epochs_pace).
     """
-    run = TrainingRun(config.replace(epochs=1), label="warm-up")
+    run = TrainingRun(config.replace(epochs=warm_up_epochs(config, dataset)), label="warm-up")
     carry_estimate(run, estimate_of(run.config, dataset))
     train(run, dataset)
+    note_last_epochs_pace(run, dataset)
     return run
+
+
+def warm_up_epochs(config: TrainingConfig, dataset: Dataset) -> int:
+    """WARM_UP_EPOCHS where its epochs after the first are estimated to take at most WARM_UP_PACE_SECONDS in
+    all (the digits: about 0.05 s); else one. One epoch of MNIST takes about 0.6 s here, and a server's first
+    visitor may press Train while it trains: such a run is estimated by its counted pace, as before."""
+    per_epoch = estimate_of(config.replace(epochs=1), dataset).seconds_per_epoch
+    return WARM_UP_EPOCHS if per_epoch * (WARM_UP_EPOCHS - 1) <= WARM_UP_PACE_SECONDS else 1
+
+
+def note_last_epochs_pace(run: TrainingRun, dataset: Dataset) -> None:
+    """Note the warm-up's last epoch as its settings' pace, for the person's first run of them.
+
+    A run notes its pace from its first epoch's end on (core.training.paces.epoch_pace), and a run's
+    second epoch takes about twice its later ones (the digits: 0.015–0.024 s, then 0.007). A person's
+    own runs have that second epoch too, so their paces are right for their next runs; the warm-up's
+    second epoch is slower still (0.037–0.052 s: the first executions after compiling): a pace taken
+    over it said the digits' default run +193 to +205 %, and no pace at all (a one-epoch warm-up, the
+    pace counted) +97 to +125 % (bench/README.md). Its last epoch is the pace of the epochs after it.
+    """
+    snap = run.snapshot()
+    if snap.status != FINISHED or len(snap.epochs) < WARM_UP_EPOCHS:  # a one-epoch warm-up measures no pace
+        return
+    epochs = snap.epochs
+    signature, shapes = budget.run_programs(
+        run.config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
+    )
+    note_pace(libraries.backend_in_force(), signature, shapes, epochs[-1]["seconds"] - epochs[-2]["seconds"])
 
 
 def warm_up_default_run() -> TrainingRun | None:

@@ -158,11 +158,11 @@ def test_run_sizes_count_what_run_indices_choose(quick_config, size, validation_
     assert run_sizes(config, size) == (len(train_indices), len(validation_indices))
 
 
-def test_a_warm_up_trains_one_whole_epoch_then_validates_and_tests(digits, quick_config):
-    from core.jobs.start import warm_up
+def test_a_warm_up_trains_whole_epochs_then_validates_and_tests(digits, quick_config):
+    from core.jobs.start import WARM_UP_EPOCHS, warm_up
 
     run = warm_up(quick_config.replace(epochs=5), digits)
     snap = run.snapshot()
-    assert snap.status == FINISHED and len(snap.epochs) == 1, "one epoch, validated"
+    assert snap.status == FINISHED and len(snap.epochs) == WARM_UP_EPOCHS, "the digits' whole epochs, validated"
     assert snap.batches[-1]["step"] == snap.steps_per_epoch, "the epoch's last batch (a smaller one) is compiled too"
     assert "val_loss" in snap.epochs[0] and "accuracy" in snap.test_metrics, "the predict programs ran too"

@@ -110,11 +110,30 @@ def test_a_continued_run_notes_no_pace_its_epochs_span_the_pause(digits):
 
 
 def test_a_run_of_one_epoch_notes_no_pace(digits):
-    from core.jobs.start import warm_up
+    _, _, signature, _, backend = trained_digits(digits, epochs=1)
+    assert paces_of(backend, signature) == {}
+
+
+def test_the_warm_up_notes_its_last_epoch_as_the_pace_of_the_default_runs_estimate(digits):
+    from core.jobs.start import WARM_UP_EPOCHS, warm_up
 
     config = TrainingConfig(dataset="digits", metrics=("accuracy",))
+    signature, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    epochs = warm_up(config, digits).snapshot().epochs
+    assert len(epochs) == WARM_UP_EPOCHS, "the digits' epochs are short enough to measure a pace"
+    last = epochs[-1]["seconds"] - epochs[-2]["seconds"]
+    assert paces_of(libraries.backend_in_force(), signature) == {shapes: last}, "its last epoch, not the mean"
+    said = estimate(config.replace(seed=7), digits)
+    assert said.pace_basis == budget.MEASURED and said.seconds_per_epoch == pytest.approx(last)
+
+
+def test_a_warm_up_whose_epochs_are_long_trains_one_and_notes_no_pace(digits, monkeypatch):
+    from core.jobs import start
+
+    monkeypatch.setattr(start, "WARM_UP_PACE_SECONDS", 0.0)  # as MNIST's 0.6 s epochs are
+    config = TrainingConfig(dataset="digits", metrics=("accuracy",))
     signature, _ = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
-    warm_up(config, digits)
+    assert len(start.warm_up(config, digits).snapshot().epochs) == 1
     assert paces_of(libraries.backend_in_force(), signature) == {}
 
 
