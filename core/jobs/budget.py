@@ -165,6 +165,9 @@ class Estimate:
     epochs: int
     compile_seconds: float = JAX_COSTS.compile_seconds  # once per run, before the first step
     compile_case: str = ""  # EngineCosts.compile_case
+    # compile_seconds as fitted, before the latest measured compiles scaled it: what a run's compile is measured
+    # against (core.training.paces.note_compile), so one measured ratio does not compound into the next.
+    fitted_compile_seconds: float = JAX_COSTS.compile_seconds
     pace_basis: str = COUNTED  # what seconds_per_epoch comes from (measured_pace)
     end_seconds: float = RUN_END_SECONDS  # once, after the last epoch (the test images scored)
     epoch_overhead_seconds: float = JAX_COSTS.seconds_per_epoch  # of seconds_per_epoch, whatever the images
@@ -268,6 +271,7 @@ def estimate(
         epochs=config.epochs,
         compile_seconds=once,
         compile_case=costs.compile_case,
+        fitted_compile_seconds=costs.compile_seconds,
         pace_basis=pace_basis,
         end_seconds=end,
         epoch_overhead_seconds=costs.seconds_per_epoch,

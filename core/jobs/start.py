@@ -18,13 +18,12 @@ from core.jobs.runner import DEFAULT_PRIORITY
 from core.jobs.training_job import training_job
 from core.results.experiments import RunStore, saving_job
 from core.training.engine import train
-from core.training.paces import note_pace
 from core.training.race import Race
-from core.training.run import FINISHED, TrainingRun
+from core.training.run import TrainingRun
 
 KINDS = ("keras", "baseline")  # in the order one job trains them
 # The warm-up's epochs: the first compiles, the second runs slowly (the first executions after compiling),
-# the third is the pace of the epochs after it (note_last_epochs_pace).
+# the third is the pace of the epochs after it (core.training.paces.epoch_pace).
 WARM_UP_EPOCHS = 3
 WARM_UP_PACE_SECONDS = 0.5
 
@@ -108,13 +107,12 @@ def warm_up(config: TrainingConfig, dataset: Dataset) -> TrainingRun:
     batch compile programs of their own, and stopping at the first update left them to the person's
     first run (the digits: 0.66–0.73 s, against 0.13–0.17 s after a whole epoch, for 0.4 s more here).
     Estimated as any run is: how long its compile took against the estimate scales the next
-    estimates' (core.training.paces). And its last epoch measures the pace the person's first run is
-    estimated by (note_last_epochs_pace).
+    estimates' (core.training.paces). And its epochs after the second measure the pace the person's
+    first run is estimated by (core.training.paces.epoch_pace).
     """
     run = TrainingRun(config.replace(epochs=warm_up_epochs(config, dataset)), label="warm-up")
     carry_estimate(run, estimate_of(run.config, dataset))
     train(run, dataset)
-    note_last_epochs_pace(run, dataset)
     return run
 
 
@@ -124,26 +122,6 @@ def warm_up_epochs(config: TrainingConfig, dataset: Dataset) -> int:
     visitor may press Train while it trains: such a run is estimated by its counted pace, as before."""
     per_epoch = estimate_of(config.replace(epochs=1), dataset).seconds_per_epoch
     return WARM_UP_EPOCHS if per_epoch * (WARM_UP_EPOCHS - 1) <= WARM_UP_PACE_SECONDS else 1
-
-
-def note_last_epochs_pace(run: TrainingRun, dataset: Dataset) -> None:
-    """Note the warm-up's last epoch as its settings' pace, for the person's first run of them.
-
-    A run notes its pace from its first epoch's end on (core.training.paces.epoch_pace), and a run's
-    second epoch takes about twice its later ones (the digits: 0.015–0.024 s, then 0.007). A person's
-    own runs have that second epoch too, so their paces are right for their next runs; the warm-up's
-    second epoch is slower still (0.037–0.052 s: the first executions after compiling): a pace taken
-    over it said the digits' default run +193 to +205 %, and no pace at all (a one-epoch warm-up, the
-    pace counted) +97 to +125 % (bench/README.md). Its last epoch is the pace of the epochs after it.
-    """
-    snap = run.snapshot()
-    if snap.status != FINISHED or len(snap.epochs) < WARM_UP_EPOCHS:  # a one-epoch warm-up measures no pace
-        return
-    epochs = snap.epochs
-    signature, shapes = budget.run_programs(
-        run.config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
-    )
-    note_pace(libraries.backend_in_force(), signature, shapes, epochs[-1]["seconds"] - epochs[-2]["seconds"])
 
 
 def warm_up_default_run() -> TrainingRun | None:
@@ -170,7 +148,7 @@ def carry_estimate(run: TrainingRun, estimate: budget.Estimate) -> None:
     """The run carries what it was estimated to take: the waiting line counts it, and once trained the run
     measures the estimate by it (core.training.paces.note_run)."""
     run.estimated_seconds = estimate.total_seconds
-    run.estimated_compile = estimate.compile_case, estimate.compile_seconds
+    run.estimated_compile = estimate.compile_case, estimate.compile_seconds, estimate.fitted_compile_seconds
 
 
 def _label(label: str | None, kind: str, count: int) -> str | None:

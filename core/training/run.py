@@ -149,7 +149,7 @@ class TrainingRun:
         # The budget's estimate of the whole run in seconds (core.jobs.start sets it), for waiting lines,
         # and of its compiling as (case, seconds), to measure the estimate by (core.training.paces).
         self.estimated_seconds: float | None = None
-        self.estimated_compile: tuple[str, float] | None = None
+        self.estimated_compile: tuple[str, float, float] | None = None
 
     # --- followers -------------------------------------------------------------------------
     def follow(self, follower: Follower) -> Callable[[], None]:
