@@ -2,6 +2,7 @@
 
     python bench/estimate_shapes.py   # two processes, one after the other, sharing a new compile cache folder
     python bench/estimate_shapes.py --dataset fashion_mnist   # the same runs on the lesson's data
+    python bench/estimate_shapes.py --dataset fashion_mnist --warm-up fashion_mnist   # a server warmed on it
 
 On JAX a process keeps each network's traced loop (core.training.kept_loops), but XLA compiles a
 program per array shape, so a later run of the same network starts at once only for shapes trained
@@ -48,7 +49,7 @@ def visitor_runs(dataset: str):
     return base, runs
 
 
-def one_process(dataset_name: str) -> None:
+def one_process(dataset_name: str, warm_up_dataset: str) -> None:
     """In this process: the server's warm-up (the digits' default run), then every visitor run; one line each."""
     sys.path.insert(0, str(ROOT))
     from core import libraries
@@ -60,10 +61,9 @@ def one_process(dataset_name: str) -> None:
     from core.training.engine import train
     from core.training.run import TrainingRun
 
-    digits = load_dataset("digits")
     dataset = load_dataset(dataset_name)
     _, runs = visitor_runs(dataset_name)
-    warm_up(TrainingConfig(dataset="digits"), digits)
+    warm_up(TrainingConfig(dataset=warm_up_dataset), load_dataset(warm_up_dataset))
     for label, config in runs:
         run = TrainingRun(config, label=label)
         said = estimate_of(config, dataset)
@@ -78,9 +78,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--process", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dataset", default="digits", help="the visitor's runs' data (digits, fashion_mnist)")
+    parser.add_argument(
+        "--warm-up",
+        default="digits",
+        help="the server's warm-up data: digits (the app offline), or the visitor's (a server with MNIST)",
+    )
     args = parser.parse_args()
     if args.process:
-        one_process(args.dataset)
+        one_process(args.dataset, args.warm_up)
         return
     with tempfile.TemporaryDirectory(prefix="bench-estimate-cache-") as cache:
         env = {
@@ -91,7 +96,7 @@ def main() -> None:
         }
         within = total = 0
         for name in ("new compile cache folder", "the first process's programs on disk"):
-            command = [sys.executable, __file__, "--process", "--dataset", args.dataset]
+            command = [sys.executable, __file__, "--process", "--dataset", args.dataset, "--warm-up", args.warm_up]
             output = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
             print(f"-- {name}")
             print(f"{'run':<24} {'said s':>7} {'took s':>7} {'error':>7}")
