@@ -193,7 +193,15 @@ class RunTrainer:
 
         run, snap = self.run, self.run.snapshot()
         measured = snap.epochs, snap.total_epochs, snap.elapsed_seconds
-        note_run(keras.backend.backend(), *self.programs, *measured, run.estimated_seconds, run.estimated_compile)
+        note_run(
+            keras.backend.backend(),
+            *self.programs,
+            *measured,
+            run.estimated_seconds,
+            run.estimated_compile,
+            batches=snap.batches,
+            steps_per_epoch=snap.steps_per_epoch,
+        )
 
     def finish(self) -> None:
         """End the run: best weights back (early stopping), test scores, weights snapshot, final status."""

@@ -18,6 +18,7 @@ from core.training.paces import (
     note_pace,
     note_run,
     paces_of,
+    steps_pace,
 )
 from core.training.run import TrainingRun
 
@@ -31,6 +32,33 @@ def test_the_pace_is_taken_between_epoch_ends_and_needs_two_of_them():
     assert epoch_pace(epochs) == pytest.approx(0.75), "programs run before: from the first epoch's end"
     assert epoch_pace(epochs, compiled=True) == pytest.approx(0.5), "compiled: its second epoch left out too"
     assert epoch_pace(epochs[:2], compiled=True) == pytest.approx(1.0), "two epochs: the second's"
+
+
+def test_a_one_epoch_runs_pace_is_its_later_steps_rate_for_the_epochs_steps():
+    # 400 steps: compiling and the first executions in the first updates, then 1 ms a step.
+    updates = [{"epoch": 1, "step": step, "seconds": 0.5 + step * 0.001} for step in range(40, 401, 40)]
+    updates[0]["seconds"] = 2.0  # (a first update late: compiling) does not count
+    assert steps_pace(updates, 400) == pytest.approx(0.4), "1 ms a step, 400 steps"
+    assert steps_pace(updates, 100) is None, "an epoch of few steps: its steps are not most of it"
+    assert steps_pace(updates[:4], 400) is None, "too few updates to take a rate from"
+    epochs = [{"epoch": 1, "seconds": 3.0}]
+    note_run("jax", ("network",), (12800, 1000, 32), epochs, 1, 3.1, 3.0, ("new network", 2.0, 2.0), updates, 400)
+    assert paces_of("jax", ("network",)) == {(12800, 1000, 32): pytest.approx(0.4)}
+    assert compile_factor("jax", "new network") == pytest.approx((3.0 - 0.4) / 2.0), "its first epoch less its pace"
+
+
+def test_a_trained_one_epoch_run_of_many_steps_notes_its_pace(digits):
+    from core.training.engine import train
+
+    libraries.load("keras")
+    config = TrainingConfig(dataset="digits", epochs=1, batch_size=4, metrics=("accuracy",))
+    signature, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    run = TrainingRun(config)
+    train(run, digits)
+    snap = run.snapshot()
+    assert snap.steps_per_epoch >= 200 and len(snap.epochs) == 1
+    assert paces_of(libraries.backend_in_force(), signature) == {shapes: steps_pace(snap.batches, snap.steps_per_epoch)}
+    assert 0 < paces_of(libraries.backend_in_force(), signature)[shapes] < snap.epochs[0]["seconds"]
 
 
 def test_measured_shapes_are_taken_as_measured_others_scaled_as_the_networks_measured_ones():
