@@ -27,7 +27,7 @@ from core.jobs.runner import positive_from_environment
 from core.training.architecture import CONV2D, DENSE, network_layers
 from core.training.engine import speed_settings
 from core.training.kept_loops import kept_loops, programs_on_disk, run_shapes, step_signature, trained_shapes
-from core.training.paces import compile_factor, end_seconds, paces_of
+from core.training.paces import compile_factor, count_factor, end_seconds, paces_of
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
 MEMORY_BUDGET_ENV = "TRAINING_STUDIO_MEMORY_BUDGET_MB"
@@ -143,7 +143,7 @@ def _shapes_trained(signature: tuple, planned: Collection[tuple]) -> set[tuple] 
 # measured it here (core.training.paces.end_seconds): the digits' runs took 0.04–0.05 s on JAX (ninth session).
 RUN_END_SECONDS = 0.05
 # Estimate.pace_basis: what its seconds per epoch come from (measured_pace).
-MEASURED, SCALED, COUNTED = "measured", "scaled", "counted"
+MEASURED, SCALED, MACHINE, COUNTED = "measured", "scaled", "machine", "counted"
 FLOAT_BYTES = 4
 # Weights, their gradients and Adam's two moments.
 COPIES_OF_WEIGHTS = 4
@@ -169,6 +169,8 @@ class Estimate:
     # against (core.training.paces.note_compile), so one measured ratio does not compound into the next.
     fitted_compile_seconds: float = JAX_COSTS.compile_seconds
     pace_basis: str = COUNTED  # what seconds_per_epoch comes from (measured_pace)
+    # What the FLOP count alone says per epoch: a run measures the count by it (core.training.paces.count_factor).
+    counted_seconds_per_epoch: float = 0.0
     end_seconds: float = RUN_END_SECONDS  # once, after the last epoch (the test images scored)
     epoch_overhead_seconds: float = JAX_COSTS.seconds_per_epoch  # of seconds_per_epoch, whatever the images
     # Once per run for fewer images (a subsample: other array shapes, so programs compiled for the full data
@@ -261,7 +263,8 @@ def estimate(
         flops = TRAINING_PASSES * forward * trained + forward * validated
         return flops / speed + math.ceil(trained / batch) * costs.seconds_per_step + costs.seconds_per_epoch
 
-    seconds_per_epoch, pace_basis = measured_pace(paces_of(backend, signature), shapes, counted)
+    measured = paces_of(backend, signature)
+    seconds_per_epoch, pace_basis = measured_pace(measured, shapes, counted, count_factor(backend))
     end = end_seconds(backend, signature) or RUN_END_SECONDS
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
@@ -273,16 +276,21 @@ def estimate(
         compile_case=costs.compile_case,
         fitted_compile_seconds=costs.compile_seconds,
         pace_basis=pace_basis,
+        counted_seconds_per_epoch=counted(shapes),
         end_seconds=end,
         epoch_overhead_seconds=costs.seconds_per_epoch,
         subsample_compile_seconds=subsample_once,
     )
 
 
-def measured_pace(measured: dict[tuple, float], shapes: tuple, counted) -> tuple[float, str]:
+def measured_pace(
+    measured: dict[tuple, float], shapes: tuple, counted, machine_factor: float | None = None
+) -> tuple[float, str]:
     """Seconds per epoch of a run of these run_shapes, and their basis: as MEASURED for them here
     (core.training.paces), else counted(shapes) SCALED as this network's other measured shapes were
-    (the median of their ratios), else COUNTED(shapes) alone.
+    (the median of their ratios), else counted(shapes) scaled by machine_factor, how this server's latest
+    runs of any network compared with their counts (MACHINE; core.training.paces.count_factor), else
+    COUNTED(shapes) alone.
 
     By the run's own clock, Fashion-MNIST's lesson run said +60–75 % on a kept loop when counted, one
     session after the count was fitted (bench/README.md, ninth session)."""
@@ -290,7 +298,11 @@ def measured_pace(measured: dict[tuple, float], shapes: tuple, counted) -> tuple
         return measured[shapes], MEASURED
     counted_here = counted(shapes)
     ratios = [seconds / counted(other) for other, seconds in measured.items() if counted(other) > 0]
-    return (counted_here * statistics.median(ratios), SCALED) if ratios else (counted_here, COUNTED)
+    if ratios:
+        return counted_here * statistics.median(ratios), SCALED
+    if machine_factor is not None:
+        return counted_here * machine_factor, MACHINE
+    return counted_here, COUNTED
 
 
 def run_programs(config: TrainingConfig, num_images: int, image_shape: tuple[int, int], num_classes: int) -> tuple:

@@ -149,6 +149,7 @@ def carry_estimate(run: TrainingRun, estimate: budget.Estimate) -> None:
     measures the estimate by it (core.training.paces.note_run)."""
     run.estimated_seconds = estimate.total_seconds
     run.estimated_compile = estimate.compile_case, estimate.compile_seconds, estimate.fitted_compile_seconds
+    run.estimated_counted_pace = estimate.counted_seconds_per_epoch
 
 
 def _label(label: str | None, kind: str, count: int) -> str | None:

@@ -201,6 +201,7 @@ class RunTrainer:
             run.estimated_compile,
             batches=snap.batches,
             steps_per_epoch=snap.steps_per_epoch,
+            counted_seconds_per_epoch=run.estimated_counted_pace,
         )
 
     def finish(self) -> None:

@@ -30,6 +30,13 @@ _ends: dict[tuple, float] = {}
 # cases: their median scales the next estimate of the case.
 _compile_ratios: dict[tuple, deque] = {}
 COMPILE_RATIOS_KEPT = 5
+# The latest runs' measured pace over their FLOP count's (core.jobs.budget.Estimate.counted_seconds_per_epoch),
+# whatever their network, by backend: a network not measured here yet is counted, then scaled by their median
+# (count_factor). The count's per-step and per-epoch costs were fitted on another session's machine: on
+# this one Fashion-MNIST's first run was counted at 3× what it took, and the digits' at 3× too.
+_count_ratios: dict[str, deque] = {}
+COUNT_RATIOS_KEPT = 5
+COUNT_FACTOR_RANGE = (1 / 5, 5.0)
 # Compiles the estimate puts below this are a kept loop's few hundredths of a second: their ratio is noise.
 MIN_COMPILE_SAID_SECONDS = 0.2
 COMPILE_FACTOR_RANGE = (1 / 3, 3.0)
@@ -114,6 +121,17 @@ def compile_factor(backend: str, case: str) -> float:
     return min(high, max(low, statistics.median(ratios))) if ratios else 1.0
 
 
+def count_factor(backend: str) -> float | None:
+    """What to scale a FLOP count of seconds per epoch by on `backend`: the median of the latest runs'
+    measured paces over their counts, within COUNT_FACTOR_RANGE (None: no run measured yet)."""
+    with _lock:
+        ratios = list(_count_ratios.get(backend, ()))
+    if not ratios:
+        return None
+    low, high = COUNT_FACTOR_RANGE
+    return min(high, max(low, statistics.median(ratios)))
+
+
 def note_run(
     backend: str,
     signature: tuple,
@@ -125,6 +143,7 @@ def note_run(
     estimated_compile: tuple[str, float, float] | None = None,
     batches: list[dict] = (),
     steps_per_epoch: int = 0,
+    counted_seconds_per_epoch: float | None = None,
 ) -> None:
     """A run trained alone has ended, after run_seconds by its clock (its epoch records, {"epoch",
     "seconds"}, from its first epoch): note its pace (epoch_pace, where a run estimated to compile is one
@@ -132,13 +151,18 @@ def note_run(
     estimated (core.jobs.start; estimated_compile is (case, seconds said, seconds fitted), as
     core.jobs.budget.Estimate has them), note its compile against the fitted seconds: its first epoch's
     end less one epoch at its pace (the estimate's, without one); or, if it was to compile nothing, what it
-    took after its last epoch."""
+    took after its last epoch. And with counted_seconds_per_epoch, what the FLOP count said per epoch, note
+    how its pace compared with it (count_factor)."""
     compiled = estimated_compile is not None and estimated_compile[2] >= MIN_COMPILE_SAID_SECONDS
     pace = epoch_pace(epochs, compiled)
     if pace is None and len(epochs) == 1:
         pace = steps_pace(batches, steps_per_epoch)
     if pace is not None:
         note_pace(backend, signature, shapes, pace)
+        if counted_seconds_per_epoch:
+            with _lock:
+                ratios = _count_ratios.setdefault(backend, deque(maxlen=COUNT_RATIOS_KEPT))
+                ratios.append(pace / counted_seconds_per_epoch)
     if estimated_seconds is None or estimated_compile is None or not epochs or epochs[0]["epoch"] != 1:
         return
     case, said, fitted = estimated_compile
@@ -154,3 +178,4 @@ def forget_paces() -> None:
         _paces.clear()
         _ends.clear()
         _compile_ratios.clear()
+        _count_ratios.clear()

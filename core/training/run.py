@@ -150,6 +150,7 @@ class TrainingRun:
         # and of its compiling as (case, seconds), to measure the estimate by (core.training.paces).
         self.estimated_seconds: float | None = None
         self.estimated_compile: tuple[str, float, float] | None = None
+        self.estimated_counted_pace: float | None = None  # core.jobs.budget.Estimate.counted_seconds_per_epoch
 
     # --- followers -------------------------------------------------------------------------
     def follow(self, follower: Follower) -> Callable[[], None]:

@@ -248,8 +248,28 @@ def test_the_warm_up_is_estimated_so_its_compile_calibrates_the_next_estimates(d
         assert compile_factor(libraries.backend_in_force(), case) == pytest.approx(min(high, max(low, expected)))
 
 
+def test_a_network_not_measured_is_counted_then_scaled_as_the_latest_runs_compared_with_their_counts(digits):
+    from core.training.paces import COUNT_FACTOR_RANGE, count_factor
+
+    backend = libraries.backend_in_force()
+    other = TrainingConfig(dataset="digits", hidden_layers=(48,), metrics=("accuracy",))
+    counted_only = estimate(other, digits)
+    assert counted_only.pace_basis == budget.COUNTED and count_factor(backend) is None, "no run measured yet"
+    epochs = [{"epoch": 1, "seconds": 1.0}, {"epoch": 2, "seconds": 1.5}, {"epoch": 3, "seconds": 2.0}]
+    # Another network's run: 0.5 s an epoch where its count said 2.0 s.
+    note_run(backend, ("network",), (10, 2, 32), epochs, 3, 2.1, counted_seconds_per_epoch=2.0)
+    assert count_factor(backend) == pytest.approx(0.25)
+    scaled = estimate(other, digits)
+    assert scaled.pace_basis == budget.MACHINE
+    assert scaled.seconds_per_epoch == pytest.approx(0.25 * counted_only.seconds_per_epoch)
+    assert scaled.counted_seconds_per_epoch == pytest.approx(counted_only.seconds_per_epoch), "what it is measured by"
+    for _ in range(5):
+        note_run(backend, ("network",), (10, 2, 32), epochs, 3, 2.1, counted_seconds_per_epoch=0.001)
+    assert count_factor(backend) == COUNT_FACTOR_RANGE[1], "the latest runs only, within bounds"
+
+
 def test_every_basis_of_an_estimates_pace_has_its_words_on_the_train_page():
     from core.results.lesson_texts import PACE_BASIS
 
-    assert set(PACE_BASIS) == {budget.MEASURED, budget.SCALED, budget.COUNTED}
+    assert set(PACE_BASIS) == {budget.MEASURED, budget.SCALED, budget.MACHINE, budget.COUNTED}
     assert PACE_BASIS[budget.COUNTED] == "", "a counted estimate says nothing more"
