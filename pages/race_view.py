@@ -99,7 +99,7 @@ def show_race_budget(race: Race, dataset: Dataset, on_fix: Callable[[budget.Fix]
     st.caption(
         texts.RACE_ESTIMATE.format(
             variants=len(race.runs),
-            seconds=cost.total_seconds,
+            duration=budget.run_duration_text(cost.total_seconds),
             epochs=cost.epochs,
             memory=budget.memory_text(cost.memory_mb),
         )

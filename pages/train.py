@@ -126,7 +126,7 @@ def show_budget(config: TrainingConfig, dataset) -> TrainingConfig:
     cost = budget.estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
     st.caption(
         f"Estimated here: {budget.duration_text(cost.seconds_per_epoch)} per epoch{texts.PACE_BASIS[cost.pace_basis]}, "
-        f"{budget.duration_text(cost.total_seconds)} for {cost.epochs} epochs, "
+        f"{budget.run_duration_text(cost.total_seconds)} for {cost.epochs} epochs, "
         f"and {budget.memory_text(cost.memory_mb)} of memory for this run."
     )
     try:

@@ -144,6 +144,10 @@ def _shapes_trained(signature: tuple, planned: Collection[tuple]) -> set[tuple] 
 RUN_END_SECONDS = 0.05
 # Estimate.pace_basis: what its seconds per epoch come from (measured_pace).
 MEASURED, SCALED, MACHINE, COUNTED = "measured", "scaled", "machine", "counted"
+# A run estimated below this is said "under 0.5 s" (run_duration_text): watched on its page, such a run takes up
+# to twice what it takes unwatched, as the page draws its first point beside it. The digits' default run right
+# after the warm-up, estimated 0.09 s, took 0.12–0.22 s in the browser; 0.08–0.11 s in bench/estimate_shapes.py.
+SHORT_RUN_SECONDS = 0.5
 FLOAT_BYTES = 4
 # Weights, their gradients and Adam's two moments.
 COPIES_OF_WEIGHTS = 4
@@ -343,6 +347,11 @@ def duration_text(seconds: float) -> str:
     if seconds < 90:
         return f"{round(seconds)} s"
     return f"about {round(seconds / 60)} minutes"
+
+
+def run_duration_text(seconds: float) -> str:
+    """A whole run's estimated duration as the page says it: below SHORT_RUN_SECONDS, as a bound."""
+    return f"under {SHORT_RUN_SECONDS} s" if seconds < SHORT_RUN_SECONDS else duration_text(seconds)
 
 
 def memory_text(memory_mb: float) -> str:

@@ -219,7 +219,7 @@ RACE_BUTTON = "Race"
 RACE_STOP = "Stop the race"
 RACE_BUSY = "Training in progress: the race can start when it ends."
 RACE_ESTIMATE = (
-    "Estimated here for the whole race ({variants} variants): about {seconds:.0f} s for {epochs} epochs each, "
+    "Estimated here for the whole race ({variants} variants): {duration} for {epochs} epochs each, "
     "and {memory} of memory."
 )
 RACE_CURVES_INTRO = "A race: {labels}. One colour per variant; solid lines are training, dashed lines validation."

@@ -98,6 +98,9 @@ def test_durations_read_as_a_person_says_them():
     assert budget.duration_text(0.28) == "0.3 s" and budget.duration_text(0.036) == "under 0.1 s"
     assert budget.duration_text(0.97) == "1 s"
     assert budget.duration_text(420) == "about 7 minutes"
+    # A whole run: short ones as a bound, since a watched run takes up to twice an unwatched one.
+    assert budget.run_duration_text(0.09) == "under 0.5 s" and budget.run_duration_text(0.49) == "under 0.5 s"
+    assert budget.run_duration_text(0.5) == "0.5 s" and budget.run_duration_text(4.6) == "5 s"
 
 
 def test_small_runs_on_tensorflow_are_estimated_without_xla_compiling():
