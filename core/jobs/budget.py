@@ -267,8 +267,7 @@ def estimate(
         flops = TRAINING_PASSES * forward * trained + forward * validated
         return flops / speed + math.ceil(trained / batch) * costs.seconds_per_step + costs.seconds_per_epoch
 
-    measured = paces_of(backend, signature)
-    seconds_per_epoch, pace_basis = measured_pace(measured, shapes, counted, count_factor(backend))
+    seconds_per_epoch, pace_basis = measured_pace(paces_of(backend, signature), shapes, counted, count_factor(backend))
     end = end_seconds(backend, signature) or RUN_END_SECONDS
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,

@@ -200,7 +200,7 @@ LEARNED_WHILE_TRAINING = "The saliency map appears when training ends; the map b
 PACE_BASIS = {
     "measured": " (as these settings last trained on this server)",
     "scaled": " (scaled from this network's runs on this server)",
-    "machine": " (counted, then scaled as this server's latest runs compared with their counts)",
+    "machine": " (scaled by how fast this server's latest runs went)",
     "counted": "",
 }
 RACE_SECTION = "Race: several settings side by side, live"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import statistics
 import threading
 from collections import deque
+from collections.abc import Sequence
 
 # Measured seconds per epoch, by (backend, step signature) and then run_shapes (core.training.kept_loops).
 _paces: dict[tuple, dict[tuple, float]] = {}
@@ -60,7 +61,7 @@ def epoch_pace(epochs: list[dict], compiled: bool = False) -> float | None:
     return (epochs[-1]["seconds"] - start["seconds"]) / (epochs[-1]["epoch"] - start["epoch"])
 
 
-def steps_pace(batches: list[dict], steps_per_epoch: int) -> float | None:
+def steps_pace(batches: Sequence[dict], steps_per_epoch: int) -> float | None:
     """Seconds per epoch from a one-epoch run's live updates ({"epoch", "step", "seconds"}): its steps from
     its middle update to its last, at their rate, for all the epoch's steps. The first updates count
     compiling and the first executions. What follows the last update (the validation pass, which on a
@@ -141,7 +142,7 @@ def note_run(
     run_seconds: float,
     estimated_seconds: float | None = None,
     estimated_compile: tuple[str, float, float] | None = None,
-    batches: list[dict] = (),
+    batches: Sequence[dict] = (),
     steps_per_epoch: int = 0,
     counted_seconds_per_epoch: float | None = None,
 ) -> None:

@@ -147,10 +147,11 @@ class TrainingRun:
         self.model: Any = None
         self.test_probabilities: Any = None
         # The budget's estimate of the whole run in seconds (core.jobs.start sets it), for waiting lines,
-        # and of its compiling as (case, seconds), to measure the estimate by (core.training.paces).
+        # of its compiling as (case, seconds said, seconds fitted) and its FLOP count's seconds per epoch,
+        # to measure the estimate by (core.training.paces).
         self.estimated_seconds: float | None = None
         self.estimated_compile: tuple[str, float, float] | None = None
-        self.estimated_counted_pace: float | None = None  # core.jobs.budget.Estimate.counted_seconds_per_epoch
+        self.estimated_counted_pace: float | None = None
 
     # --- followers -------------------------------------------------------------------------
     def follow(self, follower: Follower) -> Callable[[], None]:
