@@ -73,10 +73,7 @@ def first_point(browser, url: str, wait: float) -> float:
     context, page = fresh_page(browser, url)
     page.wait_for_timeout(wait * 1000)
     seconds = press_train_and_time_first_point(page)
-    wait_until(lambda: "Finished" in progress_text(page), 300)
-    page.wait_for_selector(READY, timeout=60_000)
-    context.close()
-    time.sleep(1)  # the finished run saves its record before the line is free
+    let_it_finish(context, page)
     return seconds
 
 
@@ -86,11 +83,16 @@ def first_point_from_home(browser, home_url: str) -> float:
     page.goto(home_url)
     page.get_by_role("link", name=HOME_LINK_TO_TRAIN).click()  # as soon as Home shows it
     seconds = press_train_and_time_first_point(page)  # as soon as Train shows
+    let_it_finish(context, page)
+    return seconds
+
+
+def let_it_finish(context, page) -> None:
+    """Wait for the page's runs to finish, then leave it, so the next round finds the waiting line free."""
     wait_until(lambda: "Finished" in progress_text(page), 300)
     page.wait_for_selector(READY, timeout=60_000)
     context.close()
     time.sleep(1)  # the finished runs save their records before the line is free
-    return seconds
 
 
 def bare_round_trip(browser, url: str) -> float:
