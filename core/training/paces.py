@@ -154,6 +154,7 @@ def note_run(
     end less one epoch at its pace (the estimate's, without one); or, if it was to compile nothing, what it
     took after its last epoch. And with counted_seconds_per_epoch, what the FLOP count said per epoch, note
     how its pace compared with it (count_factor)."""
+    # Estimated to compile (its fitted compile above a kept loop's hundredths): its second epoch runs slowly too.
     compiled = estimated_compile is not None and estimated_compile[2] >= MIN_COMPILE_SAID_SECONDS
     pace = epoch_pace(epochs, compiled)
     if pace is None and len(epochs) == 1:
@@ -167,7 +168,7 @@ def note_run(
     if estimated_seconds is None or estimated_compile is None or not epochs or epochs[0]["epoch"] != 1:
         return
     case, said, fitted = estimated_compile
-    if fitted < MIN_COMPILE_SAID_SECONDS and run_seconds >= epochs[-1]["seconds"]:  # compiled nothing
+    if not compiled and run_seconds >= epochs[-1]["seconds"]:
         with _lock:
             _ends[backend, signature] = run_seconds - epochs[-1]["seconds"]
     one_epoch = pace if pace is not None else (estimated_seconds - said) / max(1, total_epochs)
