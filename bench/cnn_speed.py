@@ -69,18 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.compile, args.speed, args.backend = None, None, None
     from core.data.datasets import load_dataset
-    from core.jobs.budget import TRAINING_PASSES, estimate, flops_per_image, machine_flops_per_second
+    from core.jobs.budget import TRAINING_PASSES, estimate, flops_by_kind, flops_per_image, machine_flops_per_second
 
     config = train_speed.training_config(args)
     dataset = load_dataset(args.dataset)
     found = estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
     forward = flops_per_image(config, dataset.image_shape, dataset.num_classes)
+    training = sum(flops_by_kind(config, dataset.image_shape, dataset.num_classes, TRAINING_PASSES))
     rows, floors = [], []
     im2col = []
     for _ in range(args.repeat):  # alternated: the floor is timed between the runs, under the same load
         machine_flops_per_second.cache_clear()
         speed = machine_flops_per_second()
-        floors.append(epoch_flops(forward, found, config) / speed)
+        floors.append(epoch_flops(forward, training, found, config) / speed)
         im2col.append(im2col_seconds(config, dataset, found))
         rows.append(train_speed.run_child("engine", args))
         print(f"  engine: epochs {', '.join(f'{s:.1f}' for s in rows[-1]['epoch_seconds'])} s", flush=True)
@@ -88,9 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     epochs = [b - a for row in rows for a, b in zip(row["epoch_seconds"], row["epoch_seconds"][1:], strict=False)]
     epoch = statistics.median(epochs)
     print(f"CNN preset, {args.dataset}, {found.train_images:,} training images, batch {args.batch_size}")
-    training = TRAINING_PASSES * forward / 1e6
-    print(f"FLOPs: {forward / 1e6:.1f} MFLOP forward per image, {training:.1f} per training image")
-    per_epoch = epoch_flops(forward, found, config) / 1e9
+    print(f"FLOPs: {forward / 1e6:.1f} MFLOP forward per image, {training / 1e6:.1f} per training image")
+    per_epoch = epoch_flops(forward, training, found, config) / 1e9
     print(f"FLOPs per epoch: {per_epoch:.0f} GFLOP; at numpy's speed here: {floor:.2f} s")
     print(f"numpy on the im2col shapes themselves: {statistics.median(im2col):.2f} s per epoch")
     print(f"epoch (after the first): {epoch:.2f} s, {epoch / floor:.1f}x the FLOP floor (target <= {TARGET_RATIO}x)")
@@ -100,12 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def epoch_flops(forward: float, found, config) -> float:
-    """One epoch's FLOPs: three passes per training image, one forward pass per validation image."""
-    from core.jobs.budget import TRAINING_PASSES
-
+def epoch_flops(forward: float, training: float, found, config) -> float:
+    """One epoch's FLOPs: a training step's per training image (core.jobs.budget.flops_by_kind), one forward
+    pass per validation image."""
     validation = round(found.train_images * config.validation_split / (1 - config.validation_split))
-    return (TRAINING_PASSES * found.train_images + validation) * forward
+    return training * found.train_images + validation * forward
 
 
 def im2col_seconds(config, dataset, found) -> float:

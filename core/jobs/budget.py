@@ -4,7 +4,8 @@ The estimate counts the model's floating-point operations per image (from core.t
 Keras) and divides by this machine's measured speed: one calibration batch of the model's largest
 matrix product, timed in numpy. That needs no Keras, so it is safe in a page's thread while another
 session trains, and costs milliseconds. Training costs about three forward passes (forward, plus
-gradients for inputs and weights); XLA's fused kernels run at about numpy's BLAS speed on a CPU.
+gradients for inputs and weights), less the first layer's gradient for its inputs (the images need none);
+XLA's fused kernels run at about numpy's BLAS speed on a CPU.
 """
 
 from __future__ import annotations
@@ -25,8 +26,15 @@ from core.config import EPOCHS_RANGE, TrainingConfig
 from core.data.splits import run_sizes
 from core.jobs.runner import positive_from_environment
 from core.training.architecture import CONV2D, DENSE, network_layers
-from core.training.engine import speed_settings
-from core.training.kept_loops import kept_loops, programs_on_disk, run_shapes, step_signature, trained_shapes
+from core.training.engine import speed_settings, steps_per_update
+from core.training.kept_loops import (
+    kept_loops,
+    loop_programs,
+    programs_on_disk,
+    run_shapes,
+    step_signature,
+    trained_shapes,
+)
 from core.training.paces import compile_factor, count_factor, end_seconds, paces_of
 
 TIME_BUDGET_ENV = "TRAINING_STUDIO_TIME_BUDGET_SECONDS"
@@ -65,8 +73,17 @@ TENSORFLOW_GRAPH = EngineCosts(
 # run, 6.3 s compiling them all; the digits in 1.0–1.3 s in a new process with programs kept, 3.6 s the first time.
 # Its convolutions, as products of patches (core.training.jax_layers), run at 1.4–3.3× the FLOP floor
 # (bench/cnn_speed.py: the CNN preset's epoch in about 4 s; 11.3 s with XLA's own pooling and convolution).
+# Once compiled, every case's epochs run alike. Twelfth session, 15 networks, batch sizes and datasets, the pace of
+# their epochs after the first (the digits 0.007–0.035 s, Fashion-MNIST 0.075–0.96 s): 0.05 ms a step and 7.5 ms
+# an epoch beside the FLOPs at numpy's speed; within ±30 % for 12 of them. The per-step and per-epoch costs fitted
+# in earlier sessions (0.25 ms, 60 ms) were 3–10× what today's device loop spends, and a ratio measured on the
+# digits' runs (all overhead) then scaled Fashion-MNIST's (mostly FLOPs) to a fifth.
+# Compiling every program of a process's first network, with no cache to load from: the digits' warm-up, 1.15–1.25 s
+# (twelfth session; 0.46–0.49× the 2.5 s fitted in the second). Fitted at that, the warm-up's measured ratio no longer
+# scales other networks' first compiles, which it falls back on (core.training.paces.compile_factor), down by half:
+# Fashion-MNIST's first run after the digits' warm-up compiled 1.0–1.3 s, said 0.55 s.
 JAX_COSTS = EngineCosts(
-    compile_seconds=2.5, seconds_per_step=0.00025, seconds_per_epoch=0.06, conv_slowdown=2.5, compile_case="no cache"
+    compile_seconds=1.2, seconds_per_step=0.00005, seconds_per_epoch=0.0075, conv_slowdown=2.5, compile_case="no cache"
 )
 # Once per run on JAX when XLA's compiled-program cache holds this network's programs for these shapes
 # (core.training.kept_loops.programs_on_disk): a warm process traces the run's loop and loads them; the
@@ -79,14 +96,15 @@ JAX_NEW_NETWORK_COMPILE_SECONDS = 1.2
 # A run whose training loop this process keeps traced (core.training.kept_loops: an earlier run of the
 # same network and shapes, or the server's warm-up) starts at once: the digits' 5 epochs in 0.10–0.17 s
 # in all (the run's own clock), their first point 0.04 s after Train.
-JAX_KEPT_LOOP_COSTS = dataclasses.replace(
-    JAX_COSTS, compile_seconds=0.03, seconds_per_epoch=0.015, compile_case="kept loop"
-)
-# A kept loop meeting shapes it has not trained (core.training.kept_loops.run_shapes) compiles programs
-# for them. In one process, with the warm-up's programs only, the digits' 5 epochs: a new batch size
-# 0.56–0.87 s in all; a new validation split, which changes the validation arrays too, 1.2–1.7 s.
-JAX_NEW_SHAPES_COMPILE_SECONDS = 0.6
-JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.6  # more, when the loop has validated no run of this size
+JAX_KEPT_LOOP_COSTS = dataclasses.replace(JAX_COSTS, compile_seconds=0.03, compile_case="kept loop")
+# A kept loop meeting shapes it has not trained (core.training.kept_loops.run_shapes) compiles a program for
+# each shape it is called with anew (core.training.kept_loops.loop_programs): 0.45–0.65 s each, the digits' and
+# Fashion-MNIST's alike (twelfth session). A new batch size compiles one or two: the digits' batch 16 and 64
+# one (1,293 images leave the same last batch of 13 as batch 32 does), 0.55–0.66 s in all; Fashion-MNIST's
+# batch 64 two, 1.0–1.4 s. A new split changes the training array, so both: the digits' 1.06–1.13 s.
+JAX_LOOP_PROGRAM_COMPILE_SECONDS = 0.55
+# Keras's validation programs for a size the loop has not validated: a few hundredths.
+JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.05
 # The same, with those shapes' programs in the cache folder (an earlier process compiled them): 0.15–0.4 s.
 JAX_SHAPES_ON_DISK_SECONDS = 0.25
 
@@ -110,11 +128,15 @@ def engine_costs(
         if trained is not None:
             if shapes is None or shapes in trained:
                 return JAX_KEPT_LOOP_COSTS
+            compiled = set().union(*(_loop_programs(known) for known in trained))
             validated = any(known[1] == shapes[1] for known in trained)
-            once = JAX_NEW_SHAPES_COMPILE_SECONDS + (0 if validated else JAX_NEW_VALIDATION_COMPILE_SECONDS)
-            case = "new shapes" if validated else "new shapes and validation"
+            once = len(_loop_programs(shapes) - compiled) * JAX_LOOP_PROGRAM_COMPILE_SECONDS
+            once += 0 if validated else JAX_NEW_VALIDATION_COMPILE_SECONDS
+            case = "new shapes"
             if programs_on_disk(signature, shapes):
                 once, case = JAX_SHAPES_ON_DISK_SECONDS, "shapes on disk"
+            if once == 0:
+                return JAX_KEPT_LOOP_COSTS
             # then as fast as the loop
             return dataclasses.replace(JAX_KEPT_LOOP_COSTS, compile_seconds=once, compile_case=case)
         if not libraries.compiled_programs_kept():
@@ -128,6 +150,12 @@ def engine_costs(
         # compiled, its epochs are as fast
         return dataclasses.replace(JAX_KEPT_LOOP_COSTS, compile_seconds=once, compile_case=case)
     return TENSORFLOW_XLA if speed_settings(steps_per_epoch, epochs, backend)["jit_compile"] else TENSORFLOW_GRAPH
+
+
+def _loop_programs(shapes: tuple) -> set[tuple]:
+    """core.training.kept_loops.loop_programs of a run of these run_shapes, as the engine chunks its epochs."""
+    train_images, _, batch_size = shapes
+    return loop_programs(shapes, steps_per_update(train_images, batch_size))
 
 
 def _shapes_trained(signature: tuple, planned: Collection[tuple]) -> set[tuple] | None:
@@ -205,16 +233,29 @@ def flops_per_image(config: TrainingConfig, image_shape: tuple[int, int], num_cl
     return sum(flops_by_kind(config, image_shape, num_classes))
 
 
-def flops_by_kind(config: TrainingConfig, image_shape: tuple[int, int], num_classes: int) -> tuple[float, float]:
-    """One forward pass's FLOPs in Dense products and in convolutions, which run at different speeds."""
+def flops_by_kind(
+    config: TrainingConfig, image_shape: tuple[int, int], num_classes: int, passes: int = 1
+) -> tuple[float, float]:
+    """FLOPs per image in Dense products and in convolutions, which run at different speeds: of one forward
+    pass, or of `passes` (TRAINING_PASSES: a training step) less the first weighted layer's gradient for its
+    inputs, which no step computes (the lesson model: 2 passes of its 784×128 product, not 3)."""
     dense = conv = 0.0
+    first = True
     for layer in network_layers(config, image_shape, num_classes):
         if layer.kind == DENSE:
-            dense += 2 * layer.parameters
+            flops = 2 * layer.parameters
         elif layer.kind == CONV2D:
             height, width, _ = layer.output_shape
             # Same padding: each output pixel costs the kernel's weights once.
-            conv += 2 * layer.parameters * height * width
+            flops = 2 * layer.parameters * height * width
+        else:
+            continue
+        flops *= passes - 1 if first and passes > 1 else passes
+        first = False
+        if layer.kind == DENSE:
+            dense += flops
+        else:
+            conv += flops
     return dense, conv
 
 
@@ -252,6 +293,7 @@ def estimate(
     train_images, validation = run_sizes(config, num_images)
     images = train_images + validation
     dense, conv = flops_by_kind(config, image_shape, num_classes)
+    dense_trained, conv_trained = flops_by_kind(config, image_shape, num_classes, TRAINING_PASSES)
     steps = math.ceil(train_images / config.batch_size)
     signature, shapes = run_programs(config, num_images, image_shape, num_classes)
     costs = engine_costs(steps, config.epochs, backend, signature, shapes, planned)
@@ -260,11 +302,12 @@ def estimate(
     # Compiles, fitted in one session, as this process's latest measured ones compared (core.training.paces).
     once = costs.compile_seconds * compile_factor(backend, costs.compile_case)
     subsample_once = subsample_costs.compile_seconds * compile_factor(backend, subsample_costs.compile_case)
-    forward = dense + costs.conv_slowdown * conv  # in numpy-speed FLOPs
+    # in numpy-speed FLOPs
+    forward, training = dense + costs.conv_slowdown * conv, dense_trained + costs.conv_slowdown * conv_trained
 
     def counted(run: tuple) -> float:  # seconds per epoch of run_shapes `run`, by the FLOP count
         trained, validated, batch = run
-        flops = TRAINING_PASSES * forward * trained + forward * validated
+        flops = training * trained + forward * validated
         return flops / speed + math.ceil(trained / batch) * costs.seconds_per_step + costs.seconds_per_epoch
 
     seconds_per_epoch, pace_basis = measured_pace(paces_of(backend, signature), shapes, counted, count_factor(backend))

@@ -61,6 +61,12 @@ def speed_settings(steps_per_epoch: int, epochs: int = 1, backend: str = "tensor
     return {"jit_compile": jit, "steps_per_execution": steps}
 
 
+def steps_per_update(train_images: int, batch_size: int) -> int:
+    """The steps each live update of a run on JAX trains (core.training.jax_fit.JaxFit): speed_settings's
+    steps_per_execution for the run's steps per epoch."""
+    return speed_settings(max(1, math.ceil(train_images / batch_size)))["steps_per_execution"]
+
+
 def labels_for_loss(y: np.ndarray, loss: str, num_classes: int) -> np.ndarray:
     """Integer labels for the sparse loss; one-hot rows for categorical cross-entropy."""
     if loss == "categorical_crossentropy":
@@ -146,7 +152,7 @@ class RunTrainer:
                 data.pixels_train,
                 labels,
                 batch_size=config.batch_size,
-                steps_per_update=speed_settings(steps_per_epoch)["steps_per_execution"],
+                steps_per_update=steps_per_update(len(data.pixels_train), config.batch_size),
                 pixel_max=data.pixel_max_raw,
                 seed=config.seed + initial_epoch,
                 signature=self.programs[0],

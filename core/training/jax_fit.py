@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from core.training.jax_layers import use_fast_forms
-from core.training.kept_loops import kept_loop
+from core.training.kept_loops import chunk_steps, kept_loop
 
 
 class TrainingLoop:
@@ -113,7 +113,7 @@ class JaxFit:
         self.count = len(images)
         self.batch_size = batch_size
         self.full_steps = self.count // batch_size
-        self.steps_per_update = max(1, min(steps_per_update, max(self.full_steps, 1)))
+        self.steps_per_update = chunk_steps(self.full_steps, steps_per_update)
         # One shuffling generator for the run: every epoch draws the next order, over however many fit calls.
         self.shuffle = np.random.default_rng(seed)
         self.images = jax.device_put(images)

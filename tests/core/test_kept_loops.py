@@ -162,3 +162,28 @@ def test_the_cache_folders_index_says_which_runs_programs_it_holds(tmp_path, mon
     assert not kept_loops.programs_on_disk(signature, (100, 10, 32))
     monkeypatch.setenv(libraries.COMPILE_CACHE_ENV, "off")
     assert not kept_loops.programs_on_disk(signature, (100, 10, 32))
+
+
+def test_the_loop_is_called_with_the_shapes_the_estimate_counts_as_programs(jax_fit, digits, quick_config, monkeypatch):
+    """XLA compiles a program per shape the loop is called with; the estimate counts them (loop_programs)."""
+    from core.jobs import budget
+    from core.training.engine import steps_per_update
+
+    calls = set()
+    original = jax_fit.TrainingLoop.__call__
+
+    def recording(loop, state, images, labels, chunk, used):
+        calls.add((len(images), *chunk.shape))
+        return original(loop, state, images, labels, chunk, used)
+
+    monkeypatch.setattr(jax_fit.TrainingLoop, "__call__", recording)
+    counted = {}
+    for batch_size in (32, 64, 48):
+        config = quick_config.replace(batch_size=batch_size)
+        _, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+        calls.clear()
+        trained(config, digits)
+        counted[batch_size] = kept_loops.loop_programs(shapes, steps_per_update(shapes[0], batch_size))
+        assert calls == counted[batch_size], batch_size
+    assert len(counted[64] - counted[32]) == 1, "the digits' last batch is 13 images at 32 and at 64"
+    assert len(counted[48] - counted[32]) == 2
