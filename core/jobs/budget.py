@@ -135,8 +135,6 @@ def engine_costs(
             case = "new shapes"
             if programs_on_disk(signature, shapes):
                 once, case = JAX_SHAPES_ON_DISK_SECONDS, "shapes on disk"
-            if once == 0:
-                return JAX_KEPT_LOOP_COSTS
             # then as fast as the loop
             return dataclasses.replace(JAX_KEPT_LOOP_COSTS, compile_seconds=once, compile_case=case)
         if not libraries.compiled_programs_kept():
