@@ -8,12 +8,11 @@ import keras
 import numpy as np
 
 from core.results import hidden_map
-from core.training.evaluation import record_validation
+from core.training.evaluation import PREDICT_BATCH_SIZE, record_validation
 from core.training.inference import UnsupportedModelError, snapshot_weights
 from core.training.models import learning_rate_of, set_learning_rate
 from core.training.run import TrainingRun
 
-PREDICT_BATCH_SIZE = 1024
 # Cross-entropy clips probabilities to [epsilon, 1 - epsilon] unless the backend can recover the
 # logits (TensorFlow can, JAX cannot). There a diverged network never reaches NaN: its outputs are
 # pinned at 0 and 1 and the loss sticks near -log(epsilon) ≈ 16. A running mean this high means most

@@ -9,13 +9,11 @@ import numpy as np
 from core import libraries
 from core.data.datasets import Dataset
 from core.data.splits import PreparedData, prepare_data
-from core.training.evaluation import record_test
+from core.training.evaluation import PREDICT_BATCH_SIZE, record_test
 from core.training.inference import snapshot_weights
 from core.training.kept_loops import note_trained, run_shapes, step_signature
 from core.training.paces import note_run
 from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
-
-PREDICT_BATCH_SIZE = 1024
 
 # Batch updates reach the page at least this often per epoch, whatever steps_per_execution is.
 MIN_UPDATES_PER_EPOCH = 20

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# Images per batch when a model scores validation or test images.
+PREDICT_BATCH_SIZE = 1024
+
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
     """counts[i, j] = images of true class i predicted as class j."""
