@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import time
 
+# The jitted epoch, by (pixel scale, learning rate, layers): see train_jax_loop.
+_jitted_epochs: dict = {}
+
 
 def train_jax_loop(config, dataset, args) -> dict:
     import jax
@@ -53,7 +56,6 @@ def train_jax_loop(config, dataset, args) -> dict:
         logits = logits_of(params, images)
         return jnp.mean(jax.nn.logsumexp(logits, axis=1) - jnp.take_along_axis(logits, labels[:, None], 1)[:, 0])
 
-    @jax.jit
     def epoch(state, order, x_train, y_train, x_val, y_val):
         def step(state, indices):
             params, m, v, t = state
@@ -71,6 +73,9 @@ def train_jax_loop(config, dataset, args) -> dict:
         val_accuracy = jnp.mean(jnp.argmax(val_logits, axis=1) == y_val)
         return state, losses.mean(), val_accuracy
 
+    # One jitted epoch per process and constants: a second run (train_speed.py --warm) neither traces nor compiles,
+    # as the engine's kept loop does not.
+    epoch = _jitted_epochs.setdefault((scale, learning_rate, len(params)), jax.jit(epoch))
     zeros = jax.tree.map(jnp.zeros_like, params)
     state = (params, zeros, jax.tree.map(jnp.zeros_like, params), jnp.float32(0))
     shuffle_key = jax.random.PRNGKey(config.seed + 1)

@@ -1,6 +1,6 @@
 """The lesson run on both backends against the hand-written JAX loop and the matmul floor, in one run.
 
-    python bench/lesson_speed.py [--repeat 2] [--seeds 42,43]
+    python bench/lesson_speed.py [--repeat 2] [--seeds 42,43] [--warm]
 
 Fashion-MNIST, 54,000 training images, the lesson's network, batch 32, 5 epochs. Each round runs,
 each in a fresh process and alternating: the engine on TensorFlow, the engine on JAX, and
@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     train_speed.add_training_arguments(parser)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--seeds", default=None, help="comma-separated seeds (default: --seed); spread of accuracy")
+    parser.add_argument(
+        "--warm", action="store_true", help="each process trains its variant once, untimed, first (a warm server)"
+    )
     args = parser.parse_args(argv)
     args.compile, args.speed, args.backend = None, None, None
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
