@@ -33,8 +33,8 @@ _compile_ratios: dict[tuple, deque] = {}
 COMPILE_RATIOS_KEPT = 5
 # The latest runs' measured pace over their FLOP count's (core.jobs.budget.Estimate.counted_seconds_per_epoch),
 # whatever their network, by backend: a network not measured here yet is counted, then scaled by their median
-# (count_factor). The count's per-step and per-epoch costs were fitted on another session's machine: on
-# this one Fashion-MNIST's first run was counted at 3× what it took, and the digits' at 3× too.
+# (count_factor). The count's per-step and per-epoch costs are fitted on one session's machine
+# (core.jobs.budget.JAX_COSTS): before their refit, Fashion-MNIST's and the digits' runs took a third of it.
 _count_ratios: dict[str, deque] = {}
 COUNT_RATIOS_KEPT = 5
 COUNT_FACTOR_RANGE = (1 / 5, 5.0)
