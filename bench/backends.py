@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_speed  # noqa: E402  (bench/ is not a package: scripts run as `python bench/x.py`)
 
+from core.training.evaluation import PREDICT_BATCH_SIZE  # noqa: E402
+
 BACKENDS = ("tensorflow", "jax")
-PREDICT_BATCH_SIZE = 1024
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -4,7 +4,7 @@
     python bench/hidden_map_cost.py --dataset digits      # the embedded digits (a smoke run)
 
 Each pair trains the same config twice in this process, alternating which goes first, with the
-per-epoch probe of 1,000 validation images on and off (off: the callback finds no layer to map).
+per-epoch probe of 1,000 validation images on and off (off: the engine finds no layer to map).
 Prints the ratio of fit times (with / without) per pair and their median, and the map's bytes.
 """
 
@@ -28,16 +28,16 @@ from core.training.run import TrainingRun
 def timed_run(config: TrainingConfig, dataset, with_map: bool) -> tuple[float, int]:
     from core.training import callbacks, engine
 
-    original = callbacks.hidden_probe
+    original = callbacks.mapped_layer
     if not with_map:
-        callbacks.hidden_probe = lambda model, count, seed: (None, hidden_map.sample_indices(count, seed))
+        callbacks.mapped_layer = lambda model, count: None
     try:
         run = TrainingRun(config, "keras")
         started = time.perf_counter()
         engine.train(run, dataset)
         return time.perf_counter() - started, hidden_map.recorded_bytes(run.snapshot().details)
     finally:
-        callbacks.hidden_probe = original
+        callbacks.mapped_layer = original
 
 
 def main() -> None:

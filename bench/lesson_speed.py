@@ -40,29 +40,35 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {train_speed.machine_line()}")
     print(f"Data: {args.dataset}, lesson model, batch {args.batch_size}, {args.epochs} epochs, seeds {seeds}")
     results = []
-    for _ in range(args.repeat):
+    for round_number in range(args.repeat):
         for seed in seeds:
             args.seed = seed
             for variant, backend in ROWS:
                 row = train_speed.run_child(variant, args, env={"KERAS_BACKEND": backend})
-                row["seed"], row["label"] = seed, f"{variant}/{backend}"
+                row["round"], row["seed"], row["label"] = round_number, seed, f"{variant}/{backend}"
                 results.append(row)
                 print(f"  {row['label']} seed {seed}: fit {row['fit_seconds']:.1f} s", flush=True)
     floor = matmul_floor(args, results[0]["train_images"])
     print(f"{'variant':<20} {'seed':>4} {'fit s':>6} {'/anchor':>7} {'/floor':>6} {'updates/ep':>10} {'test acc':>8}")
-    anchors = {r["seed"]: r["fit_seconds"] for r in results if r["label"] == "jax_loop/jax"}
+    # Each row against the anchor of its own round and seed: trained next to it, on the machine as it was then.
+    anchors = {(r["round"], r["seed"]): r["fit_seconds"] for r in results if r["label"] == "jax_loop/jax"}
     for row in results:
         updates = f"{row['updates_per_epoch']:.0f}" if row["updates_per_epoch"] else "-"
+        row["ratio"] = row["fit_seconds"] / anchors[row["round"], row["seed"]]
         print(
-            f"{row['label']:<20} {row['seed']:>4} {row['fit_seconds']:>6.1f} "
-            f"{row['fit_seconds'] / anchors[row['seed']]:>7.2f} {row['fit_seconds'] / floor:>6.1f} "
+            f"{row['label']:<20} {row['seed']:>4} {row['fit_seconds']:>6.2f} "
+            f"{row['ratio']:>7.2f} {row['fit_seconds'] / floor:>6.1f} "
             f"{updates:>10} {row['test_accuracy']:>8.4f}"
         )
     print(f"matmul floor: {floor:.2f} s (the run's matrix products, forward and backward, timed in numpy)")
     for label in ("engine/tensorflow", "engine/jax"):
-        fits = [r["fit_seconds"] for r in results if r["label"] == label]
-        ratio = statistics.median(fits) / statistics.median(anchors.values())
-        print(f"median {label} / anchor: {ratio:.2f}x (spread {min(fits):.1f}–{max(fits):.1f} s)")
+        rows = [r for r in results if r["label"] == label]
+        fits, ratios = [r["fit_seconds"] for r in rows], [r["ratio"] for r in rows]
+        print(
+            f"median {label} / anchor: {statistics.median(fits) / statistics.median(anchors.values()):.2f}x "
+            f"(spread {min(fits):.2f}–{max(fits):.2f} s); round by round {statistics.median(ratios):.2f}x "
+            f"({min(ratios):.2f}–{max(ratios):.2f})"
+        )
     accuracies = {r["label"]: [] for r in results}
     for row in results:
         accuracies[row["label"]].append(row["test_accuracy"])

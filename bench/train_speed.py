@@ -137,7 +137,8 @@ def train_plain(config, dataset, args) -> dict:
 
     from core.data.splits import prepare_data
     from core.training import models
-    from core.training.engine import PREDICT_BATCH_SIZE, labels_for_loss
+    from core.training.engine import labels_for_loss
+    from core.training.evaluation import PREDICT_BATCH_SIZE
 
     pressed = time.perf_counter()
     first_batch: list[float] = []

@@ -28,21 +28,17 @@ class LiveProgress(keras.callbacks.Callback):
     per epoch for the cost of Keras's own validation pass.
     """
 
-    def __init__(self, run: TrainingRun, data) -> None:
+    def __init__(self, run: TrainingRun, data, predictions) -> None:
+        """predictions: KerasPredictions or core.training.jax_fit.DevicePredictions for the run's model."""
         super().__init__()
         self.run = run
         self.data = data
+        self.predictions = predictions
         self.epoch = 0
         self.diverged_message: str | None = None
-        self.hidden_probe: keras.Model | None = None
-        self._probe_built = False
-
-    def on_train_begin(self, logs=None) -> None:
-        # Once per run, not per fit call: a race fits one epoch a call, and each new probe model
-        # compiled its own predict program (a race of 3 × 10 digits epochs took 1.35× the same runs alone).
-        if not self._probe_built:
-            self.hidden_probe, self.hidden_sample = hidden_probe(self.model, len(self.data.x_val), self.run.config.seed)
-            self._probe_built = True
+        self.hidden_sample = hidden_map.sample_indices(len(data.x_val), run.config.seed)
+        # One array for every epoch, so DevicePredictions puts it on the device once.
+        self.hidden_images = data.x_val[self.hidden_sample] if predictions.hidden_layer else None
 
     def on_epoch_begin(self, epoch: int, logs=None) -> None:
         self.epoch = epoch + 1
@@ -74,30 +70,46 @@ class LiveProgress(keras.callbacks.Callback):
             logs.update(self._validation_scores())
         self.run.record_epoch(epoch + 1, logs, learning_rate_of(self.model))
         self.run.set_detail("first_layer_weights", first_layer_weights(self.model))
-        if self.hidden_probe is not None:
-            rows = self.hidden_probe.predict(
-                self.data.x_val[self.hidden_sample], batch_size=PREDICT_BATCH_SIZE, verbose=0
-            )
-            hidden_map.record_epoch(self.run, self.hidden_probe.name, self.hidden_sample, hidden_map.features(rows))
+        if self.hidden_images is not None:
+            rows = self.predictions.hidden(self.hidden_images)
+            layer = self.predictions.hidden_layer
+            hidden_map.record_epoch(self.run, layer, self.hidden_sample, hidden_map.features(rows))
 
     def _validation_scores(self) -> dict[str, float]:
-        probabilities = self.model.predict(self.data.x_val, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+        probabilities = self.predictions.probabilities(self.data.x_val)
         return record_validation(self.run, self.data.y_val, probabilities, self.data.num_classes)
 
 
-def hidden_probe(model: keras.Model, validation_count: int, seed: int) -> tuple[keras.Model | None, np.ndarray]:
-    """A model that outputs the last hidden layer (named after it), and the validation rows it reads each epoch.
+def mapped_layer(model: keras.Model, validation_count: int) -> str | None:
+    """The hidden layer whose map a run records (core.results.hidden_map), by name.
 
     None when there is nothing to map: no validation images, no hidden layer, or a layer the numpy copy lacks.
     """
-    sample = hidden_map.sample_indices(validation_count, seed)
+    if not validation_count:
+        return None
     try:
-        name = hidden_map.hidden_layer(snapshot_weights(model))
+        return hidden_map.hidden_layer(snapshot_weights(model))
     except (hidden_map.NoHiddenLayerError, UnsupportedModelError):
-        return None, sample
-    if not len(sample):
-        return None, sample
-    return keras.Model(model.inputs, model.get_layer(name).output, name=name), sample
+        return None
+
+
+class KerasPredictions:
+    """What a model outputs for image arrays, and its hidden layer's rows: Keras's `predict`, on any backend.
+
+    On JAX the engine uses core.training.jax_fit.DevicePredictions, with the same interface."""
+
+    def __init__(self, model: keras.Model, hidden_layer: str | None) -> None:
+        self.model = model
+        self.hidden_layer = hidden_layer
+        # Built once a run: a race fits one epoch a call, and a probe per fit compiled its own predict
+        # program (a race of 3 × 10 digits epochs took 1.35× the same runs alone).
+        self.probe = keras.Model(model.inputs, model.get_layer(hidden_layer).output) if hidden_layer else None
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        return self.model.predict(images, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+
+    def hidden(self, images: np.ndarray) -> np.ndarray:
+        return self.probe.predict(images, batch_size=PREDICT_BATCH_SIZE, verbose=0)
 
 
 def first_layer_weights(model: keras.Model) -> np.ndarray | None:

@@ -9,7 +9,7 @@ import numpy as np
 from core import libraries
 from core.data.datasets import Dataset
 from core.data.splits import PreparedData, prepare_data
-from core.training.evaluation import PREDICT_BATCH_SIZE, record_test
+from core.training.evaluation import record_test
 from core.training.inference import snapshot_weights
 from core.training.kept_loops import note_trained, run_shapes, step_signature
 from core.training.paces import note_run
@@ -105,7 +105,7 @@ class RunTrainer:
         import keras
 
         from core.training import models
-        from core.training.callbacks import EarlyStoppingAcrossFits, LiveProgress
+        from core.training.callbacks import EarlyStoppingAcrossFits, KerasPredictions, LiveProgress, mapped_layer
 
         config = run.config
         self.run = run
@@ -126,13 +126,6 @@ class RunTrainer:
         run.parameter_count = models.parameter_count(run.model)
         run.mark_running(self.epochs, steps_per_epoch, f"Training on {len(data.pixels_train):,} images.")
 
-        self.progress = LiveProgress(run, data)
-        self.early_stopping = None
-        if config.early_stopping_patience and len(data.x_val):
-            self.early_stopping = EarlyStoppingAcrossFits(
-                monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True
-            )
-        self.callbacks = [self.progress] + ([self.early_stopping] if self.early_stopping else [])
         labels = labels_for_loss(data.y_train, config.loss, data.num_classes)
         # One shuffle for the whole run: it goes on to the next order with every epoch, however many
         # fit calls the epochs are spread over.
@@ -157,6 +150,18 @@ class RunTrainer:
             )
         else:
             self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)
+        # Validation, the hidden map and the test score: on JAX through the kept loop's forward pass.
+        hidden_layer = mapped_layer(self.model, len(data.x_val))
+        predictions = (
+            self.device_fit.predictions(hidden_layer) if self.device_fit else KerasPredictions(self.model, hidden_layer)
+        )
+        self.progress = LiveProgress(run, data, predictions)
+        self.early_stopping = None
+        if config.early_stopping_patience and len(data.x_val):
+            self.early_stopping = EarlyStoppingAcrossFits(
+                monitor="val_loss", patience=config.early_stopping_patience, restore_best_weights=True
+            )
+        self.callbacks = [self.progress] + ([self.early_stopping] if self.early_stopping else [])
         self._ended_early = False
 
     @property
@@ -219,7 +224,7 @@ def _finish(run: TrainingRun, data: PreparedData, progress) -> None:
     if progress.diverged_message:
         run.mark_finished(FAILED, progress.diverged_message)
         return
-    probabilities = run.model.predict(data.x_test, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+    probabilities = progress.predictions.probabilities(data.x_test)
     record_test(run, data.y_test, probabilities, data.num_classes)
     run.set_detail("snapshot", snapshot_weights(run.model))  # numpy copy: pages predict without Keras
     done = run.completed_epochs
