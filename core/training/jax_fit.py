@@ -250,11 +250,11 @@ class JaxFit:
         optimizer = model.optimizer.variables
         return model.trainable_variables, model.non_trainable_variables, optimizer, model.metrics_variables
 
-    def _state(self):
-        return tuple([variable.value for variable in group] for group in self._variables())
+    def _state(self, groups):
+        return tuple([variable.value for variable in group] for group in groups)
 
-    def _write(self, state) -> None:
-        for group, values in zip(self._variables(), state, strict=True):
+    def _write(self, groups, state) -> None:
+        for group, values in zip(groups, state, strict=True):
             for variable, value in zip(group, values, strict=True):
                 variable.assign(value)
 
@@ -278,14 +278,16 @@ class JaxFit:
         model.stop_training = False
         callback_list.on_train_begin()
         logs: dict[str, float] = {}
+        # Listed once a fit: Keras walks the layers for each list, 0.1 ms a chunk that the device waits for.
+        groups = self._variables()
         for epoch in range(initial_epoch, epochs):
             model.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             for begin, chunk, used in self._chunks(self.shuffle.permutation(self.count)):
                 callback_list.on_train_batch_begin(begin)
-                state = self._state()  # read after the callback: it may have set a new learning rate
+                state = self._state(groups)  # read after the callback: it may have set a new learning rate
                 state, step_logs = self._train_chunk(state, chunk, used)
-                self._write(state)
+                self._write(groups, state)
                 logs = {name: float(value) for name, value in step_logs.items()}
                 callback_list.on_train_batch_end(begin + used - 1, logs)
                 if model.stop_training:
