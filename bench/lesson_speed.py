@@ -1,6 +1,6 @@
 """The lesson run on both backends against the hand-written JAX loop and the matmul floor, in one run.
 
-    python bench/lesson_speed.py [--repeat 2] [--seeds 42,43] [--warm]
+    python bench/lesson_speed.py [--repeat 2] [--seeds 42,43] [--warm] [--backends jax] [--batch-size 40]
 
 Fashion-MNIST, 54,000 training images, the lesson's network, batch 32, 5 epochs. Each round runs,
 each in a fresh process and alternating: the engine on TensorFlow, the engine on JAX, and
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     train_speed.add_training_arguments(parser)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--seeds", default=None, help="comma-separated seeds (default: --seed); spread of accuracy")
+    parser.add_argument("--backends", default="tensorflow,jax", help="the engine's backends (the anchor always runs)")
     parser.add_argument(
         "--warm", action="store_true", help="each process trains its variant once, untimed, first (a warm server)"
     )
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             args.seed = seed
             for variant, backend in ROWS:
+                if variant == "engine" and backend not in args.backends.split(","):
+                    continue
                 row = train_speed.run_child(variant, args, env={"KERAS_BACKEND": backend})
                 row["round"], row["seed"], row["label"] = round_number, seed, f"{variant}/{backend}"
                 results.append(row)
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{updates:>10} {row['test_accuracy']:>8.4f}"
         )
     print(f"matmul floor: {floor:.2f} s (the run's matrix products, forward and backward, timed in numpy)")
-    for label in ("engine/tensorflow", "engine/jax"):
+    for label in sorted({r["label"] for r in results if r["label"].startswith("engine/")}):
         rows = [r for r in results if r["label"] == label]
         fits, ratios = [r["fit_seconds"] for r in rows], [r["ratio"] for r in rows]
         print(

@@ -93,9 +93,9 @@ class ForwardPass:
     anew for each model. For the lesson's 6,000 validation images it took 12 ms an epoch, against 3.3 ms
     for a jitted forward pass on images already on the device (thirteenth session). Like the training
     loop, this pass is stateless (the weights are its arguments), so one serves every model of the
-    network's structure, traced once per process. Windows are PREDICT_BATCH_SIZE rows, or the
-    power of two that holds a smaller array, so the validation images, the hidden map's sample and
-    the test images share one or two programs.
+    network's structure, traced once per process. A window is PREDICT_BATCH_SIZE rows, or the power
+    of two that holds a smaller array (DevicePredictions), so the validation images, the hidden map's
+    sample and the test images share one program, or two for the digits.
     """
 
     def __init__(self, model: keras.Model, hidden_layer: str | None) -> None:
@@ -105,11 +105,10 @@ class ForwardPass:
         # weights in the same order (the training loop relies on it too), though not always of the same names.
         self.trainable_places = _places(self.net.trainable_variables, model.trainable_variables)
         self.non_trainable_places = _places(self.net.non_trainable_variables, model.non_trainable_variables)
-        self.window = jax.jit(self._window, static_argnums=(4,))
+        self.window = jax.jit(self._window)
         self.lock = threading.Lock()  # a first call of a window size traces through self.net
 
-    def _window(self, trainable, non_trainable, images, start, size: int):
-        rows = jax.lax.dynamic_slice_in_dim(images, start, size)  # clamped to the array: see DevicePredictions
+    def _window(self, trainable, non_trainable, rows):
         outputs, _ = self.net.stateless_call(trainable, non_trainable, rows)
         return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]  # Keras unwraps a single output
 
@@ -137,7 +136,7 @@ class DevicePredictions:
         self.forward = forward
         self.model = model
         self.hidden_layer = hidden_layer
-        self._on_device: dict[int, tuple[np.ndarray, jax.Array]] = {}
+        self._on_device: dict[int, tuple[np.ndarray, list[jax.Array]]] = {}
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         return self._outputs(images)[0]
@@ -146,38 +145,32 @@ class DevicePredictions:
         """The hidden layer's output for `images` (only when the pass was made with a hidden layer)."""
         return self._outputs(images)[1]
 
-    def _device_images(self, images: np.ndarray) -> jax.Array:
+    def _device_windows(self, images: np.ndarray) -> list[jax.Array]:
+        """`images` on the device in windows of one shape, the last one padded with zeros."""
         kept = self._on_device.get(id(images))
         if kept is not None and kept[0] is images:
             return kept[1]
         rows = max(len(images), 1)
-        window = min(PREDICT_BATCH_SIZE, 1 << (rows - 1).bit_length())
-        if len(images) < window:  # one window, padded: a smaller array reuses the program of its power of two
-            images_padded = np.zeros((window, *images.shape[1:]), images.dtype)
-            images_padded[: len(images)] = images
-        else:
-            images_padded = images
-        device = jax.device_put(images_padded)
+        size = min(PREDICT_BATCH_SIZE, 1 << (rows - 1).bit_length())
+        windows = []
+        for start in range(0, rows, size):
+            window = images[start : start + size]
+            if len(window) < size:
+                window = np.concatenate([window, np.zeros((size - len(window), *images.shape[1:]), images.dtype)])
+            windows.append(jax.device_put(window))
         while len(self._on_device) >= KEPT_IMAGE_ARRAYS:
             del self._on_device[next(iter(self._on_device))]
-        # The array itself is kept with its copy, so its id is not reused while the entry stands.
-        self._on_device[id(images)] = (images, device)
-        return device
+        # The array itself is kept with its windows, so its id is not reused while the entry stands.
+        self._on_device[id(images)] = (images, windows)
+        return windows
 
     def _outputs(self, images: np.ndarray) -> list[np.ndarray]:
-        device = self._device_images(images)
-        rows, size = len(images), min(PREDICT_BATCH_SIZE, len(device))
+        windows = self._device_windows(images)
         trainable, non_trainable = self.forward.values(self.model)
-        starts = range(0, max(rows, 1), size)
         with self.forward.lock:  # dispatched asynchronously: the lock covers tracing, not computing
-            windows = [self.forward.window(trainable, non_trainable, device, np.int32(start), size) for start in starts]
-        parts = []
-        for start, outputs in zip(starts, windows, strict=True):
-            # JAX moves a window that would run past the array back to end at its last row.
-            skip = start - min(start, len(device) - size)
-            take = max(0, min(size, rows - start))
-            parts.append([np.asarray(output)[skip : skip + take] for output in outputs])
-        return [np.concatenate(column) for column in zip(*parts, strict=True)]
+            outputs = [self.forward.window(trainable, non_trainable, window) for window in windows]
+        columns = [np.concatenate([np.asarray(output) for output in column]) for column in zip(*outputs, strict=True)]
+        return [column[: len(images)] for column in columns]
 
 
 def structure_key(model: keras.Model, pixel_max: float) -> str:
