@@ -166,8 +166,11 @@ def _shapes_trained(signature: tuple, planned: Collection[tuple]) -> set[tuple] 
 
 
 # After a run's last epoch, its test images scored and its weights copied, until one that compiled nothing has
-# measured it here (core.training.paces.end_seconds): the digits' runs took 0.04–0.05 s on JAX (ninth session).
-RUN_END_SECONDS = 0.05
+# measured it here (core.training.paces.end_seconds). The digits' runs took 0.04–0.05 s on JAX with Keras's
+# predict (ninth session), 0.0015 s with the kept forward pass (core.training.jax_fit.ForwardPass, thirteenth);
+# Fashion-MNIST's 10,000 test images 0.016–0.025 s. Said at 0.05 s, the digits' first run after the warm-up
+# (0.04 s in all) was said +135 %.
+RUN_END_SECONDS = 0.005
 # Estimate.pace_basis: what its seconds per epoch come from (measured_pace).
 MEASURED, SCALED, MACHINE, COUNTED = "measured", "scaled", "machine", "counted"
 # A run estimated below this is said "under 0.5 s" (run_duration_text): watched on its page, such a run takes up
