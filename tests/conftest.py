@@ -15,6 +15,21 @@ def digits():
     return load_dataset("digits")
 
 
+@pytest.fixture(scope="session")
+def jax_fit():
+    """core.training.jax_fit, the engine's loop on JAX; its tests skip on another backend."""
+    from core import libraries
+
+    libraries.load("keras")
+    import keras
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("the engine's device loop is the JAX backend's (tests/core/test_backends.py covers both backends)")
+    from core.training import jax_fit
+
+    return jax_fit
+
+
 @pytest.fixture
 def quick_config():
     """The lesson's model on the embedded digits: a couple of epochs train in about a second."""

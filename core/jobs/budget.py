@@ -103,7 +103,8 @@ JAX_KEPT_LOOP_COSTS = dataclasses.replace(JAX_COSTS, compile_seconds=0.03, compi
 # one (1,293 images leave the same last batch of 13 as batch 32 does), 0.55–0.66 s in all; Fashion-MNIST's
 # batch 64 two, 1.0–1.4 s. A new split changes the training array, so both: the digits' 1.06–1.13 s.
 JAX_LOOP_PROGRAM_COMPILE_SECONDS = 0.55
-# Keras's validation programs for a size the loop has not validated: a few hundredths.
+# The forward pass's program for a validation window size the loop has not scored (core.training.jax_fit.ForwardPass):
+# a few hundredths.
 JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.05
 # The same, with those shapes' programs in the cache folder (an earlier process compiled them): 0.15–0.4 s.
 JAX_SHAPES_ON_DISK_SECONDS = 0.25

@@ -91,7 +91,7 @@ class ForwardPass:
 
     Keras's `predict` draws every batch through a data adapter in Python, and its programs are traced
     anew for each model. For the lesson's 6,000 validation images it took 12 ms an epoch, against 3.3 ms
-    for a jitted forward pass on images already on the device (thirteenth session). Like the training
+    for a jitted forward pass on images already on the device (twelfth session). Like the training
     loop, this pass is stateless (the weights are its arguments), so one serves every model of the
     network's structure, traced once per process. A window is PREDICT_BATCH_SIZE rows, or the power
     of two that holds a smaller array (DevicePredictions), so the validation images, the hidden map's

@@ -4,20 +4,9 @@ number of images, for every model of a network through one kept forward pass, an
 import numpy as np
 import pytest
 
-from core import libraries
 from core.config import TrainingConfig
 from core.training.evaluation import PREDICT_BATCH_SIZE, cross_entropy
 from core.training.run import TrainingRun
-
-
-@pytest.fixture(scope="module")
-def keras():
-    libraries.load("keras")
-    import keras
-
-    if keras.backend.backend() != "jax":
-        pytest.skip("the device predictions are the JAX backend's (tests/core/test_backends.py covers both backends)")
-    return keras
 
 
 def fitted(config: TrainingConfig, image_shape, signature=None):
@@ -44,7 +33,7 @@ def fitted(config: TrainingConfig, image_shape, signature=None):
 
 
 @pytest.mark.parametrize(("model", "image_shape"), [("dense", (8, 8)), ("cnn", (28, 28))])
-def test_the_device_gives_what_keras_predicts_for_any_number_of_images(keras, model, image_shape):
+def test_the_device_gives_what_keras_predicts_for_any_number_of_images(jax_fit, model, image_shape):
     from core.training.callbacks import KerasPredictions, mapped_layer
 
     network, fit = fitted(TrainingConfig(model=model, dropout=0.2), image_shape)
@@ -64,7 +53,7 @@ def test_the_device_gives_what_keras_predicts_for_any_number_of_images(keras, mo
     assert on_device.probabilities(np.zeros((0, *image_shape), np.float32)).shape == (0, 10)
 
 
-def test_one_kept_forward_pass_serves_every_model_of_the_network_with_its_own_weights(keras):
+def test_one_kept_forward_pass_serves_every_model_of_the_network_with_its_own_weights(jax_fit):
     from core.training.callbacks import KerasPredictions, mapped_layer
     from core.training.kept_loops import forget_loops, step_signature
 
@@ -87,7 +76,7 @@ def test_one_kept_forward_pass_serves_every_model_of_the_network_with_its_own_we
     forget_loops()
 
 
-def test_a_runs_recorded_scores_are_its_models(keras, digits, quick_config):
+def test_a_runs_recorded_scores_are_its_models(jax_fit, digits, quick_config):
     from core.data.splits import prepare_data
     from core.results import hidden_map
     from core.training.callbacks import KerasPredictions

@@ -34,18 +34,6 @@ OTHER_VALUES = {
 STEP = {"model", "hidden_layers", "activation", "dropout", "optimizer", "loss", "metrics"}
 
 
-@pytest.fixture(scope="module")
-def jax_fit():
-    libraries.load("keras")
-    import keras
-
-    if keras.backend.backend() != "jax":
-        pytest.skip("the kept loops are the JAX backend's (tests/core/test_backends.py covers both backends)")
-    from core.training import jax_fit
-
-    return jax_fit
-
-
 def trained(config, dataset) -> tuple[TrainingRun, list[float]]:
     from core.training.engine import train
 
