@@ -41,7 +41,7 @@ def test_the_device_gives_what_keras_predicts_for_any_number_of_images(jax_fit, 
     assert layer is not None
     on_device, by_keras = fit.predictions(layer), KerasPredictions(network, layer)
     rng = np.random.default_rng(1)
-    # Fewer than a window, exactly a window, and more than one with a remainder (a window moved back).
+    # Fewer than a window, exactly a window, and more than one with a remainder (the last window padded).
     for count in (1, 37, PREDICT_BATCH_SIZE, 2 * PREDICT_BATCH_SIZE + 300):
         images = rng.random((count, *image_shape), dtype=np.float32)
         probabilities = on_device.probabilities(images)
@@ -51,6 +51,18 @@ def test_the_device_gives_what_keras_predicts_for_any_number_of_images(jax_fit, 
         assert hidden.shape[0] == count
         assert np.allclose(hidden, by_keras.hidden(images), atol=1e-5)
     assert on_device.probabilities(np.zeros((0, *image_shape), np.float32)).shape == (0, 10)
+
+
+def test_validation_the_maps_sample_and_the_test_images_share_one_program(jax_fit):
+    from core.training.callbacks import mapped_layer
+
+    network, fit = fitted(TrainingConfig(hidden_layers=(16,)), (8, 8))
+    predictions = fit.predictions(mapped_layer(network, 10))
+    rng = np.random.default_rng(3)
+    # The lesson's shapes: 6,000 validation images, a sample of 1,000 of them, 10,000 test images.
+    for count in (6000, 1000, 10_000):
+        predictions.probabilities(rng.random((count, 8, 8), dtype=np.float32))
+    assert predictions.forward.window._cache_size() == 1, "one compiled program for every window"
 
 
 def test_one_kept_forward_pass_serves_every_model_of_the_network_with_its_own_weights(jax_fit):
