@@ -105,8 +105,9 @@ JAX_KEPT_LOOP_COSTS = dataclasses.replace(JAX_COSTS, compile_seconds=0.01, compi
 # one (1,293 images leave the same last batch of 13 as batch 32 does), 0.55–0.66 s in all; Fashion-MNIST's
 # batch 64 two, 1.0–1.4 s. A new split changes the training array, so both: the digits' 1.06–1.13 s.
 JAX_LOOP_PROGRAM_COMPILE_SECONDS = 0.55
-# The forward pass's program for a validation window size the loop has not scored (core.training.jax_fit.ForwardPass):
-# a few hundredths.
+# A validation split the loop has not scored: its forward pass (core.training.jax_fit.ForwardPass) may compile a
+# program for a new window size (the window is 1,024 images, or the power of two that holds fewer): a few hundredths.
+# Counted by the validation images, not the window, so a new split of the same window is a few hundredths over.
 JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.05
 # The same, with those shapes' programs in the cache folder (an earlier process compiled them): 0.15–0.4 s.
 JAX_SHAPES_ON_DISK_SECONDS = 0.25
