@@ -109,6 +109,17 @@ def test_speed_settings_keep_live_updates_in_every_epoch():
     assert speed_settings(3)["steps_per_execution"] == 1
 
 
+def test_a_jax_runs_chunks_are_the_most_steps_that_keep_twenty_updates_an_epoch():
+    from core.training.engine import MIN_UPDATES_PER_EPOCH, steps_per_update
+
+    for images, batch_size in ((54_000, 32), (1_293, 32), (60_000, 16), (70, 32), (5, 32)):
+        steps, per = math.ceil(images / batch_size), steps_per_update(images, batch_size)
+        assert per >= 1 and (steps // per >= MIN_UPDATES_PER_EPOCH or per == 1), (images, batch_size)
+        assert steps // (per + 1) < MIN_UPDATES_PER_EPOCH, "a larger chunk would leave fewer updates"
+    # The lesson: 84 steps a chunk, 20 updates an epoch; TensorFlow's steps_per_execution stays capped.
+    assert steps_per_update(54_000, 32) == 84 > speed_settings(1688, backend="jax")["steps_per_execution"]
+
+
 def test_speed_settings_compile_with_xla_only_where_it_pays_off():
     assert not speed_settings(41, epochs=5)["jit_compile"]  # the embedded digits: compiling costs more
     assert speed_settings(1688, epochs=5)["jit_compile"]  # Fashion-MNIST

@@ -2,11 +2,13 @@
 traced loop, train exactly as with a loop of their own, and a step signature names what the loop computes."""
 
 import dataclasses
+import threading
 
 import pytest
 
 from core import libraries
 from core.config import TrainingConfig
+from core.data.splits import prepare_data
 from core.training import kept_loops
 from core.training.kept_loops import step_signature
 from core.training.run import TrainingRun
@@ -175,3 +177,55 @@ def test_the_loop_is_called_with_the_shapes_the_estimate_counts_as_programs(jax_
         assert calls == counted[batch_size], batch_size
     assert len(counted[64] - counted[32]) == 1, "the digits' last batch is 13 images at 32 and at 64"
     assert len(counted[48] - counted[32]) == 2
+
+
+def test_the_first_epochs_end_is_compiled_in_a_thread_while_its_first_chunks_train(
+    jax_fit, digits, quick_config, monkeypatch
+):
+    """Traced when the epoch reached them, the last, smaller batch's program and the forward pass that scores
+    validation and test kept the device idle (JaxFit._compile_ahead). Traced ahead, in a thread, the epoch's
+    calls find them compiled and trace nothing."""
+    kept_loops.forget_loops()
+    traced = []  # (thread, rows) of every trace of Keras's train_step and of the forward pass
+    step, call = jax_fit.TrainingLoop._step, jax_fit.TrainingLoop.__call__
+    window, predict = jax_fit.ForwardPass._window, jax_fit.ForwardPass.__call__
+
+    def noting_step(loop, state, images, labels, batch):
+        traced.append(("step", threading.current_thread().name, batch.shape[0]))
+        return step(loop, state, images, labels, batch)
+
+    def noting_window(forward, trainable, non_trainable, rows):
+        traced.append(("forward", threading.current_thread().name, rows.shape[0]))
+        return window(forward, trainable, non_trainable, rows)
+
+    def join_compile_ahead():  # the digits' epochs are short: wait for it, as the lesson's need not
+        for thread in threading.enumerate():
+            if thread.name == "compile-ahead":
+                thread.join()
+
+    def last_batch_after_it(loop, state, images, labels, chunk, used):
+        if chunk.shape[1] != quick_config.batch_size:
+            join_compile_ahead()
+        return call(loop, state, images, labels, chunk, used)
+
+    def predicting_after_it(forward, *arguments):
+        join_compile_ahead()
+        return predict(forward, *arguments)
+
+    monkeypatch.setattr(jax_fit.TrainingLoop, "_step", noting_step)
+    monkeypatch.setattr(jax_fit.ForwardPass, "_window", noting_window)
+    monkeypatch.setattr(jax_fit.TrainingLoop, "__call__", last_batch_after_it)
+    monkeypatch.setattr(jax_fit.ForwardPass, "__call__", predicting_after_it)
+    trained(quick_config, digits)
+    data = prepare_data(quick_config, digits)
+    last_batch = len(data.pixels_train) % quick_config.batch_size
+    assert last_batch, "the digits' epoch ends with a smaller batch"
+    windows = {jax_fit.window_rows(len(data.x_val)), jax_fit.window_rows(len(data.x_test))}
+    assert len(windows) == 2, "the digits' validation and test images need two window sizes"
+    main = threading.current_thread().name
+    assert traced[:2] == [("step", main, quick_config.batch_size), ("step", "compile-ahead", last_batch)]
+    assert sorted(traced[2:]) == [("forward", "compile-ahead", rows) for rows in sorted(windows)]
+
+    traced.clear()
+    trained(quick_config.replace(seed=3), digits)
+    assert traced == [], "a kept loop's next run compiles nothing, ahead or not"
