@@ -63,6 +63,8 @@ OTHERS_EPOCHS = 100
 # pages finish opening (in --layout apart, on the server's core), so the read sees a room in its stride.
 SETTLE_SECONDS = 5.0
 EPOCH = re.compile(r"epoch (\d+)/")
+# A run's label and epoch in the progress lines (tests.e2e.browser.progress_text joins them with " | ").
+RUN_EPOCH = re.compile(r"(?:^| \| )([^|]+?): epoch (\d+)/")
 # --others-pages closed: the server cancels a closed page's runs this long after it went
 # (TRAINING_STUDIO_ORPHAN_SECONDS); the fifth page is read well within it.
 ORPHAN_GRACE = 30.0
@@ -121,15 +123,19 @@ def training_page(contexts):
 
 
 def epochs_trained(page, seconds: float) -> int:
-    """Epochs the page's run went through in the next `seconds` (from its progress line)."""
-
-    def epoch() -> int:
-        found = EPOCH.search(progress_text(page))
-        return int(found.group(1)) if found else 0
-
-    before = epoch()
-    page.wait_for_timeout(seconds * 1000)
-    return epoch() - before
+    """Epochs the page's runs went through in the next `seconds`, from their progress lines read four times a
+    second: each run's last epoch seen less its first. (Reading the first line twice, 15 s apart, compared one
+    run's epoch with another's once the lesson run took 2 s: it printed −79 to −91.)"""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    deadline = time.monotonic() + seconds
+    while True:
+        for label, epoch in RUN_EPOCH.findall(progress_text(page)):
+            first.setdefault(label, int(epoch))
+            last[label] = int(epoch)
+        if time.monotonic() >= deadline:
+            return sum(last[label] - first[label] for label in last)
+        page.wait_for_timeout(250)
 
 
 def stop_others(contexts) -> None:

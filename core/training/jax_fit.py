@@ -8,7 +8,9 @@ one call of a jitted `lax.fori_loop` that gathers its batches by index, scales t
 own `model.train_step` (the model's loss, optimizer and metrics, exactly as compiled; max pooling
 and convolutions in the forms of core.training.jax_layers, which XLA runs fast in a loop). Between
 chunks the state is written back to the model's variables, so callbacks see the model as in fit:
-Stop, a new learning rate, early stopping, validation and the hidden-layer map work unchanged.
+Stop, a new learning rate, early stopping, validation and the hidden-layer map work unchanged. The
+programs the first epoch's end needs (its last, smaller batch and the forward pass's windows) are
+compiled in a thread while the device trains its first chunks.
 
 The loop follows `keras.Model.fit`'s order of callbacks: train begin; per epoch metrics reset,
 epoch begin, batch begin/end around every chunk (a batch-end's index is the chunk's last step, as
