@@ -37,3 +37,11 @@ def rerun_until(at, done: Callable[[object], T], timeout: float, message: str) -
         return done(at)
 
     return done(at) or poll_until(rerun_and_check, timeout, message, every=0.5)
+
+
+def stop_at_first(run, kind: str) -> None:
+    """Have `run` (a core.training.run.TrainingRun) stop at its first update of `kind` ("batch" or "epoch").
+
+    Not a timer: a timer of 1 s let a warm JAX run finish all 100 digits epochs first on a fast machine.
+    """
+    run.follow(lambda update: run.request_stop() if update.kind == kind else None)

@@ -4,6 +4,7 @@ import pytest
 
 from core.training.baseline import baseline_settings, train_baseline
 from core.training.run import FINISHED, STOPPED, TrainingRun
+from tests.polling import stop_at_first
 
 ALL_METRICS = ("accuracy", "precision", "recall", "f1")
 
@@ -43,6 +44,6 @@ def test_same_seed_same_baseline_curves(digits, quick_config):
 
 def test_stop_is_honoured_between_slices(digits, quick_config):
     run = TrainingRun(quick_config.replace(epochs=100), "baseline")
-    run.follow(lambda update: run.request_stop() if update.kind == "epoch" else None)  # not a timer: any speed
+    stop_at_first(run, "epoch")
     train_baseline(run, digits)
     assert run.status == STOPPED and 1 <= run.completed_epochs <= 2

@@ -8,6 +8,7 @@ import pytest
 from core.data.splits import prepare_data, run_indices, run_sizes, validation_images
 from core.training.engine import speed_settings, train, training_batches
 from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
+from tests.polling import stop_at_first
 
 
 def test_a_run_records_every_epoch_for_training_and_validation(digits, quick_config):
@@ -48,9 +49,7 @@ def test_same_seed_and_settings_give_the_same_curves(digits, quick_config):
 
 def test_stop_ends_training_at_the_next_batch_and_keeps_the_model(digits, quick_config):
     run = TrainingRun(quick_config.replace(epochs=100, batch_size=16))
-    # Stop once the first epoch has landed, whatever the machine's speed: a timer of 1 s let a warm JAX run
-    # finish all 100 digits epochs first on a fast machine.
-    run.follow(lambda update: run.request_stop() if update.kind == "epoch" else None)
+    stop_at_first(run, "epoch")  # once the first epoch has landed, whatever the machine's speed
     train(run, digits)
     snap = run.snapshot()
     assert snap.status == STOPPED and 1 <= len(snap.epochs) <= 2, [row["epoch"] for row in snap.epochs]
