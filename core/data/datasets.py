@@ -6,9 +6,11 @@ import contextlib
 import gzip
 import math
 import os
+import secrets
 import socket
 import struct
 import threading
+import weakref
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import DATASETS, EMBEDDED_DATASET
+from core.config import DATASETS, EMBEDDED_DATASET, UPLOAD_DATASET
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_DIR_ENV = "TRAINING_STUDIO_FASHION_MNIST_DIR"
@@ -130,6 +132,10 @@ Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _cache: dict[tuple[str, str | None], Dataset] = {}
 _cache_lock = threading.Lock()
 _key_locks: dict[tuple[str, str | None], threading.Lock] = {}
+# Datasets people brought (core.data.uploads), by private key. Held weakly: the session that uploaded
+# one (and any run training on it) keeps it alive, so it leaves memory when they end.
+_private: weakref.WeakValueDictionary[str, Dataset] = weakref.WeakValueDictionary()
+PRIVATE_KEY_PREFIX = "upload-"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,6 +144,8 @@ _key_locks: dict[tuple[str, str | None], threading.Lock] = {}
 
 def load_dataset(name: str, data_dir: str | None = None) -> Dataset:
     """Load a dataset by name, once per process; later calls return the same object."""
+    if name == UPLOAD_DATASET:
+        return _private_dataset(data_dir)
     key = (name, _cache_dir_key(name, data_dir))
     with _cache_lock:
         key_lock = _key_locks.setdefault(key, threading.Lock())
@@ -150,6 +158,33 @@ def load_dataset(name: str, data_dir: str | None = None) -> Dataset:
         with _cache_lock:
             _cache[key] = dataset
         return dataset
+
+
+def keep_private(dataset: Dataset) -> str:
+    """A new private key under which load_dataset("upload", key) finds `dataset`, while anyone holds it.
+
+    The key is unguessable: only whoever is given it (the session, its runs, its room) reaches the data.
+    """
+    key = PRIVATE_KEY_PREFIX + secrets.token_urlsafe(16)
+    with _cache_lock:
+        _private[key] = dataset
+    return key
+
+
+def _private_dataset(key: str | None) -> Dataset:
+    with _cache_lock:
+        dataset = _private.get(key or "")
+    if dataset is not None:
+        return dataset
+    if not (key or "").startswith(PRIVATE_KEY_PREFIX):
+        raise DatasetUnavailable(
+            f"Your own images are found by the key of an upload, and {key!r} is not one.",
+            "Upload them on Train; from the command line, pass the .zip or .npz with --data-dir.",
+        )
+    raise DatasetUnavailable(
+        "Your own images are no longer in this server's memory: they last as long as the session that uploaded them.",
+        "Upload them again on Train, or choose another dataset.",
+    )
 
 
 def clear_dataset_cache() -> None:
