@@ -110,8 +110,8 @@ class OwnData:
 
 
 @dataclass(frozen=True, eq=False)
-class _Labelled:
-    """Images of any origin before the checks: pixels (n, h, w) uint8, labels, and a name for each image."""
+class LabelledImages:
+    """Images with their classes: pixels (n, h, w) uint8, labels into class_names, and a name for each image."""
 
     pixels: np.ndarray
     labels: np.ndarray
@@ -290,11 +290,11 @@ def _from_arrays(arrays: dict[str, np.ndarray], filename: str, source: str) -> O
     labels = np.asarray(given["y_train"], dtype=np.int64)
     count = int(max(labels.max(), given["y_test"].max())) + 1
     class_names = _array_class_names(arrays.get("class_names"), count)
-    train = _Labelled(given["x_train"], labels, class_names, tuple(f"x_train[{i}]" for i in range(len(labels))))
+    train = LabelledImages(given["x_train"], labels, class_names, tuple(f"x_train[{i}]" for i in range(len(labels))))
     test = None
     if test_given:
         y_test = np.asarray(given["y_test"], dtype=np.int64)
-        test = _Labelled(given["x_test"], y_test, class_names, tuple(f"x_test[{i}]" for i in range(len(y_test))))
+        test = LabelledImages(given["x_test"], y_test, class_names, tuple(f"x_test[{i}]" for i in range(len(y_test))))
     return _finish(train, test, filename, source, ())
 
 
@@ -356,6 +356,30 @@ def _gunzip(raw: bytes, name: str) -> bytes:
 
 
 def _from_class_folders(members: Mapping[str, bytes], filename: str) -> OwnData:
+    found, refused = _decode_class_folders(members, filename, IMAGE_SIZE)
+    return _finish(found, None, filename, "class folders", refused)
+
+
+def read_class_folders(
+    path: str | Path, size: tuple[int, int] = IMAGE_SIZE
+) -> tuple[LabelledImages, tuple[Refused, ...]]:
+    """Every readable image of a .zip or folder of class folders at `size`, labelled by folder (no split, no
+    minimum a class): what a model is scored on, with the files left out."""
+    path = Path(path).expanduser()
+    if path.is_file():
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            raise UploadError(f"{path} is larger than {MAX_UPLOAD_BYTES // 2**20} MB.", _limits_text())
+        members = read_zip(path.read_bytes(), path.name)
+    elif path.is_dir():
+        members = read_folder(path)
+    else:
+        raise UploadError(f"{path} does not exist.", "Pass a .zip or a folder of class folders.")
+    return _decode_class_folders(members, path.name, size)
+
+
+def _decode_class_folders(
+    members: Mapping[str, bytes], filename: str, size: tuple[int, int]
+) -> tuple[LabelledImages, tuple[Refused, ...]]:
     files, refused, empty_classes = _class_files(members)
     if len(files) > MAX_IMAGES:
         raise UploadError(f'"{filename}" holds {len(files):,} images; the limit is {MAX_IMAGES:,}.', _limits_text())
@@ -364,16 +388,14 @@ def _from_class_folders(members: Mapping[str, bytes], filename: str) -> OwnData:
     pixels, labels, names = [], [], []
     for name, (label, raw) in files.items():
         try:
-            pixels.append(prepare_image(raw, name))
+            pixels.append(prepare_image(raw, name, size))
         except ImageError as error:
             refused.append(Refused(name, str(error)))
             continue
         labels.append(class_names.index(label))
         names.append(name)
-    shape = (0, *IMAGE_SIZE)
-    images = np.stack(pixels) if pixels else np.zeros(shape, dtype=np.uint8)
-    found = _Labelled(images, np.asarray(labels, dtype=np.int64), class_names, tuple(names))
-    return _finish(found, None, filename, "class folders", tuple(refused))
+    images = np.stack(pixels) if pixels else np.zeros((0, *size), dtype=np.uint8)
+    return LabelledImages(images, np.asarray(labels, dtype=np.int64), class_names, tuple(names)), tuple(refused)
 
 
 def _class_files(members: Mapping[str, bytes]) -> tuple[dict[str, tuple[str, bytes]], list[Refused], set[str]]:
@@ -400,15 +422,15 @@ def _class_files(members: Mapping[str, bytes]) -> tuple[dict[str, tuple[str, byt
     return files, refused, folders - with_files
 
 
-def prepare_image(raw: bytes, name: str) -> np.ndarray:
-    """A file's 28×28 bytes as the model will see them: kept as is when already 28×28 greyscale, else prepared
-    the MNIST way (core.data.images)."""
+def prepare_image(raw: bytes, name: str, size: tuple[int, int] = IMAGE_SIZE) -> np.ndarray:
+    """A file's pixels (bytes) as the model will see them: kept as is when already greyscale at `size`,
+    else prepared the MNIST way (core.data.images)."""
     if not raw:
         raise ImageError(f'"{name}" is empty or damaged inside the archive.')
     grey = decode_image(raw, name)
-    if grey.shape == IMAGE_SIZE and _is_greyscale(raw):
+    if grey.shape == tuple(size) and _is_greyscale(raw):
         return np.round(grey * 255).astype(np.uint8)
-    return np.round(preprocess_digit(grey, IMAGE_SIZE).model_input * 255).astype(np.uint8)
+    return np.round(preprocess_digit(grey, size).model_input * 255).astype(np.uint8)
 
 
 def _is_greyscale(raw: bytes) -> bool:
@@ -433,7 +455,7 @@ def _check_class_count(count: int, filename: str) -> None:
 
 
 def _finish(
-    train: _Labelled, test: _Labelled | None, filename: str, source: str, refused: tuple[Refused, ...]
+    train: LabelledImages, test: LabelledImages | None, filename: str, source: str, refused: tuple[Refused, ...]
 ) -> OwnData:
     total = len(train.labels) + (len(test.labels) if test is not None else 0)
     if total > MAX_IMAGES:
@@ -464,7 +486,7 @@ def _finish(
     dataset = _to_dataset(
         UPLOAD_DATASET,
         f"Your images: {filename}",
-        f"{filename} ({source}, uploaded; kept in this session's memory)",
+        f"{filename} ({source})",
         train.class_names,
         (train.pixels, train.labels, test.pixels, test.labels),
     )
@@ -481,7 +503,7 @@ def _finish(
     return OwnData(dataset, card)
 
 
-def _without_classes(found: _Labelled, dropped: Iterable[int]) -> _Labelled:
+def _without_classes(found: LabelledImages, dropped: Iterable[int]) -> LabelledImages:
     """The images of every class but `dropped`, relabelled 0, 1, … in the kept classes' order."""
     dropped = set(dropped)
     if not dropped:
@@ -490,7 +512,7 @@ def _without_classes(found: _Labelled, dropped: Iterable[int]) -> _Labelled:
     new_label = np.full(len(found.class_names), -1, dtype=np.int64)
     new_label[kept] = np.arange(len(kept))
     keep = new_label[found.labels] >= 0
-    return _Labelled(
+    return LabelledImages(
         found.pixels[keep],
         new_label[found.labels[keep]],
         tuple(found.class_names[index] for index in kept),
@@ -498,7 +520,7 @@ def _without_classes(found: _Labelled, dropped: Iterable[int]) -> _Labelled:
     )
 
 
-def stratified_split(found: _Labelled) -> tuple[_Labelled, _Labelled]:
+def stratified_split(found: LabelledImages) -> tuple[LabelledImages, LabelledImages]:
     """(train, test): TEST_SHARE of each class held out for testing, chosen by a fixed seed."""
     rng = np.random.default_rng(SPLIT_SEED)
     test_rows = []
@@ -510,12 +532,12 @@ def stratified_split(found: _Labelled) -> tuple[_Labelled, _Labelled]:
     return _subset(found, ~is_test), _subset(found, is_test)
 
 
-def _subset(found: _Labelled, rows: np.ndarray) -> _Labelled:
+def _subset(found: LabelledImages, rows: np.ndarray) -> LabelledImages:
     names = tuple(name for name, chosen in zip(found.names, rows, strict=True) if chosen)
-    return _Labelled(found.pixels[rows], found.labels[rows], found.class_names, names)
+    return LabelledImages(found.pixels[rows], found.labels[rows], found.class_names, names)
 
 
-def find_duplicates(train: _Labelled, test: _Labelled | None = None) -> tuple[Duplicate, ...]:
+def find_duplicates(train: LabelledImages, test: LabelledImages | None = None) -> tuple[Duplicate, ...]:
     """Every picture that appears more than once (the same pixels), in one class or across classes."""
     seen: dict[bytes, list[tuple[str, str]]] = defaultdict(list)
     for found in (train, test) if test is not None else (train,):
