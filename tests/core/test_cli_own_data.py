@@ -1,4 +1,4 @@
-"""`python -m core train --data-dir my_digits.zip` and `python -m core evaluate`: your own images on the command line."""
+"""`python -m core train --data-dir my_digits.zip` and `python -m core evaluate`: own images on the command line."""
 
 import io
 import json
