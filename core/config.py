@@ -184,7 +184,7 @@ def validate(config: TrainingConfig) -> None:
     if config.dataset == "folder" and not config.data_dir:
         raise ConfigError("The 'folder' dataset needs data_dir: a folder of MNIST IDX files or an mnist.npz.")
     if config.dataset == UPLOAD_DATASET and not config.data_dir:
-        raise ConfigError("Your own images need data_dir: the key of an upload or the path of a .zip or .npz.")
+        raise ConfigError("Your own images: upload a .zip or .npz on Train first (or pass its path with --data-dir).")
     _check_choice("model", config.model, MODELS)
     _check_choice("activation", config.activation, ACTIVATIONS)
     _check_choice("optimizer", config.optimizer, OPTIMIZERS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import config as settings
 from core import libraries
 from core.jobs.choice import make_job_runner, startup_notice
 from core.jobs.runner import JobRunner, OwnerWatchdog, orphan_seconds_from_environment
@@ -70,8 +71,18 @@ def session_is_connected(session_id: str) -> bool:
     return runtime.get_instance().is_active_session(session_id)
 
 
-@st.cache_resource(ttl=300, show_spinner=False)
 def dataset_or_fallback(name: str, data_dir: str | None):
+    """(dataset, notice) for a page. Your own images come straight from memory, never through the shared
+    cache: they are private to whoever holds their key, and leave memory with the session that uploaded them."""
+    from core.data.datasets import load_dataset_or_fallback
+
+    if name == settings.UPLOAD_DATASET:
+        return load_dataset_or_fallback(name, data_dir)
+    return shared_dataset_or_fallback(name, data_dir)
+
+
+@st.cache_resource(ttl=300, show_spinner=False)
+def shared_dataset_or_fallback(name: str, data_dir: str | None):
     """(dataset, notice): cached, so a failed download is not retried on every rerun for 5 minutes."""
     from core.data.datasets import load_dataset_or_fallback
 

@@ -125,7 +125,9 @@ def participant_view(room: Room) -> None:
         rooms.leave_room()
         st.rerun()
     config = view.presenter_config or TrainingConfig(dataset=settings.EMBEDDED_DATASET)
-    dataset, _ = dataset_or_fallback(config.dataset, None)
+    # The presenter's own images reach the room by their private key; a folder on the server's disk never does.
+    own_images = config.data_dir if config.dataset == settings.UPLOAD_DATASET else None
+    dataset, _ = dataset_or_fallback(config.dataset, own_images)
     presenter_keras = tuple(run for run in view.presenter_runs if run.kind == "keras")  # several: a race
     presenter_run = presenter_keras[0] if presenter_keras else None
     every = viewer_refresh_seconds(view.participants)

@@ -50,6 +50,15 @@ class Keys:
     TRAIN_SETTINGS = tuple(_SIDEBAR.values())
     train_learning_rate = staticmethod(settings.learning_rate_key)
     TRAIN_SETTINGS_KEPT = "train.settings_kept"  # their values, kept while another page is shown
+    # Train: your own images (pages/own_data.py).
+    OWN_DATA = "train.own_data"  # (OwnData, private key) of this session's upload
+    OWN_DATA_UPLOAD = "train.own_data_upload"  # the file uploader
+    OWN_DATA_READ = "train.own_data_read"  # the uploaded file last read, so a rerun does not read it again
+    OWN_DATA_ERROR = "train.own_data_error"  # why the last upload was refused
+    OWN_DATA_SAVE_NAME = "train.own_data_save_name"
+    OWN_DATA_SAVE = "train.own_data_save"
+    OWN_DATA_PICK = "train.own_data_pick"  # a saved dataset's name (single-user machines)
+    OWN_DATA_OPEN = "train.own_data_open"
     # Races (pages/race_view.py): this session's latest race, and the Train page's race controls.
     RACE = "race.current"  # the Race (core.training.race) last started here; None after a Train press
     RACE_PRESET = "race.preset"  # a preset's key, or RACE_OWN_CHOICE

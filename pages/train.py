@@ -13,7 +13,7 @@ from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, layer_markdown, total_parameters
 from core.training.eta import seconds_left
 from core.training.run import FAILED
-from pages import race_view, rooms
+from pages import own_data, race_view, rooms
 from pages.live import live
 from pages.looks import palette
 from pages.resources import dataset_or_fallback, job_runner, show_runner_notice
@@ -50,7 +50,7 @@ def chosen_settings() -> tuple[TrainingConfig | None, str, str | None]:
     try:
         config = TrainingConfig(
             dataset=dataset,
-            data_dir=state[Keys.TRAIN_DATA_DIR] if dataset == "folder" else None,
+            data_dir=own_data.data_dir(dataset, state[Keys.TRAIN_DATA_DIR]),
             model=state[Keys.TRAIN_MODEL],
             hidden_layers=(state[Keys.TRAIN_UNITS],) * state[Keys.TRAIN_HIDDEN_LAYERS],
             activation=state[Keys.TRAIN_ACTIVATION],
@@ -255,6 +255,8 @@ if config is not None:
 # Once there is a run its live curves sit here, under the title, so pressing Train brings them
 # into view in a 1280×720 window; the details and buttons follow them.
 live_area = st.container()
+if st.session_state[Keys.TRAIN_DATASET] == settings.UPLOAD_DATASET:
+    own_data.upload_section()  # before anything trains: the upload and its dataset card
 if config is not None:
     with st.spinner("Loading the dataset…"):
         dataset, notice = dataset_or_fallback(config.dataset, config.data_dir)

@@ -557,3 +557,60 @@ def duplicate_summary(card: DatasetCard) -> str:
         f"{len(card.duplicates)} picture(s) appear more than once ({extra} extra copies); "
         f"{across} of them sit in different classes, which teaches the model two answers for one picture."
     )
+
+
+# --- The card's pictures, and saving by name ------------------------------------------------------
+
+SAVED_SUFFIX = ".npz"
+SAVE_NAME_PATTERN = re.compile(r"^[\w][\w .-]{0,59}$")
+
+
+def sample_strips(dataset: Dataset, per_class: int = 12, gap: int = 2) -> list[tuple[str, int, np.ndarray]]:
+    """(class name, training images, strip): the first `per_class` training images of each class side by side."""
+    height, width = dataset.image_shape
+    strips = []
+    for label, name in enumerate(dataset.class_names):
+        images = dataset.pixels_train[dataset.y_train == label]
+        strip = np.zeros((height, per_class * (width + gap) - gap), dtype=np.uint8)
+        for index, image in enumerate(images[:per_class]):
+            left = index * (width + gap)
+            strip[:, left : left + width] = image
+        strips.append((name, len(images), strip))
+    return strips
+
+
+def save_own_data(dataset: Dataset, name: str, folder: str | Path) -> Path:
+    """Write an upload's prepared images under `name` in `folder`, as an .npz this module reads back."""
+    if not SAVE_NAME_PATTERN.match(name.strip()):
+        raise UploadError(
+            f"{name!r} cannot name a saved dataset.",
+            "Use up to 60 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit.",
+        )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name.strip()}{SAVED_SUFFIX}"
+    with path.open("wb") as file:
+        np.savez_compressed(
+            file,
+            x_train=dataset.pixels_train,
+            y_train=dataset.y_train,
+            x_test=dataset.pixels_test,
+            y_test=dataset.y_test,
+            class_names=np.array(dataset.class_names),
+        )
+    return path
+
+
+def saved_names(folder: str | Path) -> list[str]:
+    """The names of the datasets saved in `folder`, alphabetically."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted((path.stem for path in folder.glob(f"*{SAVED_SUFFIX}")), key=str.casefold)
+
+
+def load_saved(name: str, folder: str | Path) -> OwnData:
+    """A dataset saved by save_own_data, read back through the same checks as an upload."""
+    if name not in saved_names(folder):
+        raise UploadError(f"No dataset is saved as {name!r}.", "Choose one of the saved names, or upload it again.")
+    return load_own_path(Path(folder) / f"{name}{SAVED_SUFFIX}")

@@ -139,7 +139,8 @@ def separation(rows: np.ndarray, labels: np.ndarray) -> float:
     from sklearn.metrics import silhouette_score
 
     rows = np.asarray(rows, dtype=np.float32)
-    if len(np.unique(labels)) < 2 or np.ptp(rows, axis=0).max(initial=0.0) == 0:
+    # A silhouette needs 2 to n - 1 classes among n images: a small upload's validation set may have neither.
+    if not 2 <= len(np.unique(labels)) < len(rows) or np.ptp(rows, axis=0).max(initial=0.0) == 0:
         return 0.0
     return float(silhouette_score(rows, labels))
 

@@ -109,3 +109,10 @@ def test_the_separation_curve_labels_each_epoch_only_while_the_labels_fit():
 def test_the_map_says_its_size_in_kilobytes_or_megabytes():
     assert hidden_map.size_text(147_456) == "144 KB"
     assert hidden_map.size_text(14_746_624) == "14.1 MB"
+
+
+def test_separation_is_zero_when_each_image_is_its_own_class():
+    # A small upload's validation set: two images of two classes leave no silhouette to measure.
+    rows = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    assert hidden_map.separation(rows, np.array([0, 1])) == 0.0
+    assert hidden_map.separation(np.vstack([rows, rows]), np.array([0, 1, 0, 1])) == pytest.approx(1.0)

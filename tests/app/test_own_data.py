@@ -1,0 +1,77 @@
+"""Your own images in AppTest: upload a .zip on Train, read its dataset card, train, and see the run on Evaluate."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from tests.polling import rerun_until
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+TIMEOUT = 120
+UPLOADER = "train.own_data_upload"
+
+
+def animals_zip(per_class: int = 10) -> bytes:
+    """scikit-learn's digits 0, 1 and 7 upscaled to 32×32 PNGs, in folders with odd class names."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, digit in (("cat", 0), ("dög", 1), ("seven sisters", 7)):
+            for index, image in enumerate(digits.images[digits.target == digit][:per_class]):
+                picture = io.BytesIO()
+                Image.fromarray(np.kron(image * 255 / 16, np.ones((4, 4))).astype(np.uint8)).save(picture, "PNG")
+                archive.writestr(f"animals/{name}/{index}.png", picture.getvalue())
+        archive.writestr("animals/dög/broken.png", b"not a picture")
+    return buffer.getvalue()
+
+
+def train_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["train.dataset"] = "upload"
+    at.session_state["train.epochs"] = 2
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_refused_upload_says_why_and_train_waits():
+    at = train_page()
+    train = next(b for b in at.button if b.label == "Train")
+    assert train.disabled
+    at.file_uploader(key=UPLOADER).upload("bad.zip", b"PK\x03\x04 not really a zip").run()
+    assert not at.exception, at.exception
+    assert any("not a readable zip file" in error.value for error in at.error)
+    assert next(b for b in at.button if b.label == "Train").disabled
+
+
+def test_upload_then_train_then_evaluate_shows_the_run():
+    at = train_page()
+    at.file_uploader(key=UPLOADER).upload("animals.zip", animals_zip()).run()
+    assert not at.exception, at.exception
+    card = at.table[0].value
+    assert list(card["class"]) == ["cat", "dög", "seven sisters"]
+    assert list(card["training images"]) == [8, 8, 8] and list(card["test images"]) == [2, 2, 2]
+    assert any("left out" in warning.value for warning in at.warning)
+    assert any("animals/dög/broken.png" in str(table.value["file"].tolist()) for table in at.table[1:])
+    assert len(at.image) == 3  # a row of pictures a class
+
+    next(b for b in at.button if b.label == "Train").click().run()
+    rerun_until(
+        at,
+        lambda at: " ".join(p.proto.text for p in at.get("progress")).count("Finished") == 2,
+        TIMEOUT,
+        "Keras and the baseline have both finished on the uploaded images",
+    )
+    at.switch_page("pages/evaluate.py").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["class"]) == ["cat", "dög", "seven sisters"] and table["support"].sum() == 6
+    accuracy = float(at.metric[0].value.rstrip("%")) / 100
+    assert 0 <= accuracy <= 1
