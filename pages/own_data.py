@@ -15,10 +15,10 @@ from core.data.uploads import (
     MIN_IMAGES_PER_CLASS,
     TEST_SHARE,
     OwnData,
+    class_mosaic,
     duplicate_summary,
     load_own_data,
     load_saved,
-    sample_strips,
     save_own_data,
     saved_names,
 )
@@ -32,6 +32,9 @@ UPLOAD_HELP = (
     f"2 to {MAX_CLASSES} classes of at least {MIN_IMAGES_PER_CLASS} images each."
 )
 SAMPLES_PER_CLASS = 12
+MOSAIC_CAPTION = (
+    f"A row a class, in the table's order: its first {SAMPLES_PER_CLASS} training images as the model sees them."
+)
 
 
 def data_dir(dataset: str, folder: str) -> str | None:
@@ -125,15 +128,15 @@ def dataset_card(own: OwnData, expanded: bool) -> None:
             ["Classes", f"Left out ({len(card.refused)})", f"Repeated pictures ({len(card.duplicates)})"]
         )
         with classes:
-            st.table(
+            counts, pictures = st.columns([2, 3])
+            counts.table(
                 {
                     "class": list(card.class_names),
                     "training images": list(card.train_counts),
                     "test images": list(card.test_counts),
                 }
             )
-            for name, count, strip in sample_strips(dataset, SAMPLES_PER_CLASS):
-                st.image(strip, caption=f"{name}: {count:,} training images", width="content")
+            pictures.image(class_mosaic(dataset, SAMPLES_PER_CLASS), caption=MOSAIC_CAPTION, width="content")
         with left_out:
             if card.refused:
                 st.table({"file": [item.file for item in card.refused], "why": [item.reason for item in card.refused]})

@@ -565,18 +565,17 @@ SAVED_SUFFIX = ".npz"
 SAVE_NAME_PATTERN = re.compile(r"^[\w][\w .-]{0,59}$")
 
 
-def sample_strips(dataset: Dataset, per_class: int = 12, gap: int = 2) -> list[tuple[str, int, np.ndarray]]:
-    """(class name, training images, strip): the first `per_class` training images of each class side by side."""
+def class_mosaic(dataset: Dataset, per_class: int = 12, gap: int = 2) -> np.ndarray:
+    """One picture: a row per class (in class order) of its first `per_class` training images, on black."""
     height, width = dataset.image_shape
-    strips = []
-    for label, name in enumerate(dataset.class_names):
-        images = dataset.pixels_train[dataset.y_train == label]
-        strip = np.zeros((height, per_class * (width + gap) - gap), dtype=np.uint8)
-        for index, image in enumerate(images[:per_class]):
+    rows = dataset.num_classes
+    mosaic = np.zeros((rows * (height + gap) - gap, per_class * (width + gap) - gap), dtype=np.uint8)
+    for label in range(rows):
+        top = label * (height + gap)
+        for index, image in enumerate(dataset.pixels_train[dataset.y_train == label][:per_class]):
             left = index * (width + gap)
-            strip[:, left : left + width] = image
-        strips.append((name, len(images), strip))
-    return strips
+            mosaic[top : top + height, left : left + width] = image
+    return mosaic
 
 
 def save_own_data(dataset: Dataset, name: str, folder: str | Path) -> Path:
