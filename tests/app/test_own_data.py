@@ -8,7 +8,8 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.polling import rerun_until
+from core.training.run import FINISHED
+from tests.polling import poll_until, rerun_until
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 120
@@ -75,3 +76,28 @@ def test_upload_then_train_then_evaluate_shows_the_run():
     assert list(table["class"]) == ["cat", "dög", "seven sisters"] and table["support"].sum() == 6
     accuracy = float(at.metric[0].value.rstrip("%")) / 100
     assert 0 <= accuracy <= 1
+
+
+def test_a_rooms_participants_train_on_the_presenters_upload():
+    from core.results import lesson_texts as texts
+    from pages.resources import room_registry
+    from pages.session import Keys
+
+    room_registry.clear()
+    presenter = train_page()
+    presenter.file_uploader(key=UPLOADER).upload("animals.zip", animals_zip()).run()
+    next(b for b in presenter.button if b.label == texts.START_ROOM).click().run()
+    code, _ = presenter.session_state[Keys.ROOM_PRESENTED]
+    viewer = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    viewer.query_params["code"] = code
+    viewer.run()
+    viewer.switch_page("pages/room.py").run()
+    assert not viewer.exception, viewer.exception
+    # The participant's "try it yourself" trains on the presenter's images, reached through the room alone.
+    next(b for b in viewer.button if b.label == "Train").click().run()
+    assert not viewer.exception, viewer.exception
+    room = room_registry().get(code)
+    (try_run,) = room.active_try(viewer.session_state[Keys.ROOM_PARTICIPANT_ID]) or room.entries()[-1:]
+    poll_until(lambda: try_run.status == FINISHED, TIMEOUT, "the participant's run has finished")
+    assert try_run.config.dataset == "upload" and try_run.snapshot().test_metrics
+    room_registry.clear()
