@@ -41,8 +41,9 @@ MAX_UPLOAD_BYTES = 50 * 2**20
 MAX_IMAGES = 20_000
 MIN_CLASSES, MAX_CLASSES = 2, 20
 MIN_IMAGES_PER_CLASS = 5
-# What the archive may unpack to in memory, in all: a generous bound for 20,000 photos or MNIST-sized IDX files.
-MAX_UNPACKED_BYTES = 400 * 2**20
+# What the archive may unpack to in memory, in all: photos and PNGs hardly compress, so 50 MB packed stays
+# far below this, and 20,000 images in IDX files take 16 MB.
+MAX_UNPACKED_BYTES = 200 * 2**20
 MAX_MEMBERS = 2 * MAX_IMAGES  # entries of any kind, folders included
 # A member that unpacks to more than this many times its packed size is a zip bomb, not data:
 # MNIST's IDX files deflate about 5:1, photos and PNGs hardly at all.
@@ -56,7 +57,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".npz", ".jar")
 # Left out without a word: what file managers add beside the files people chose.
 IGNORED_PARTS = ("__MACOSX",)
-IGNORED_NAMES = ("Thumbs.db", "desktop.ini")
+IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 ZIP_FIX = (
     "Expected a .zip of class folders (one folder per class, e.g. 0/, 1/, … holding its images), "
@@ -404,8 +405,8 @@ def _class_files(members: Mapping[str, bytes]) -> tuple[dict[str, tuple[str, byt
     A file's class is its folder; one folder around all the class folders (my_digits/0/a.png) is looked through.
     """
     paths = {name: PurePosixPath(name).parts for name in members}
-    tops = {parts[0] for parts in paths.values()}
-    wrapped = len(tops) == 1 and all(len(parts) >= 3 for parts in paths.values())
+    pictures = [parts for name, parts in paths.items() if name.lower().endswith(IMAGE_SUFFIXES)] or [()]
+    wrapped = len({parts[:1] for parts in pictures}) == 1 and all(len(parts) >= 3 for parts in pictures)
     files, refused, folders = {}, [], set()
     for name, parts in paths.items():
         parts = parts[1:] if wrapped else parts

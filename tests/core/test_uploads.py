@@ -60,11 +60,14 @@ def class_folders(pictures, classes: dict[str, int], per_class: int = 6, prefix:
 
 def test_class_folders_nested_one_level_down(digit_pictures):
     files = class_folders(digit_pictures, {"0": 0, "1": 1, "2": 2}, prefix="my_digits/")
+    files["my_digits/README.txt"] = b"three classes"
+    files["my_digits/.DS_Store"] = b"\0"
     own = load_own_data(zipped(files), "my_digits.zip")
     assert own.dataset.class_names == ("0", "1", "2")
+    assert [refused.file for refused in own.card.refused] == ["my_digits/README.txt"]
     assert own.dataset.image_shape == (28, 28)
     assert own.card.train_counts == (5, 5, 5) and own.card.test_counts == (1, 1, 1)
-    assert not own.card.test_given and not own.card.refused
+    assert not own.card.test_given
     # Prepared the MNIST way: ink bright on a dark frame.
     assert own.dataset.pixels_train[:, 0, :].max() == 0 and own.dataset.pixels_train.max() > 200
 
