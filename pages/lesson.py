@@ -8,7 +8,7 @@ from core.data.datasets import fallback_label
 from core.results import lesson
 from core.results import lesson_texts as texts
 from core.training.race import RaceError, RaceSpec, new_race
-from pages import rooms
+from pages import own_data, rooms
 from pages.lesson_steps import LESSON_DATASETS, LessonView, draw_step
 from pages.resources import dataset_or_fallback
 from pages.runs import current_race, start_race, start_training
@@ -121,19 +121,22 @@ if presented and presented[0].view().presenter_config and Keys.LESSON_EPOCHS not
 st.session_state.setdefault(
     Keys.LESSON_EPOCHS, TrainingConfig.epochs
 )  # the value lives in session state only (no double value)
+# Images this session uploaded on Train join the lesson's choices.
+own_images = own_data.data_dir(settings.UPLOAD_DATASET, "")
+choices = (*LESSON_DATASETS, settings.UPLOAD_DATASET) if own_images else LESSON_DATASETS
 with st.sidebar:
     dataset_name = st.selectbox(
-        texts.SIDEBAR_DATASET, LESSON_DATASETS, format_func=settings.DATASETS.get, key=Keys.LESSON_DATASET
+        texts.SIDEBAR_DATASET, choices, format_func=settings.DATASETS.get, key=Keys.LESSON_DATASET
     )
     epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, key=Keys.LESSON_EPOCHS)
 
 with st.spinner("Loading the dataset…"):
-    dataset, notice = dataset_or_fallback(dataset_name, None)
+    dataset, notice = dataset_or_fallback(dataset_name, own_data.data_dir(dataset_name, ""))
 if notice:  # one line; what failed and how to fix it, folded away
     with st.expander(fallback_label(dataset_name), icon=":material/cloud_off:"):
         st.warning(notice)
 # The lesson's model and compile settings are TrainingConfig's defaults: Dense(128), Adam, sparse CE, accuracy.
-lesson_config = TrainingConfig(dataset=dataset.name, epochs=epochs)
+lesson_config = TrainingConfig(dataset=dataset.name, data_dir=own_data.data_dir(dataset.name, ""), epochs=epochs)
 room_bar(step, lesson_config)
 
 race_runs = tuple(current_race().runs) if current_race() else ()  # a race started after the last Fit

@@ -101,3 +101,16 @@ def test_a_rooms_participants_train_on_the_presenters_upload():
     poll_until(lambda: try_run.status == FINISHED, TIMEOUT, "the participant's run has finished")
     assert try_run.config.dataset == "upload" and try_run.snapshot().test_metrics
     room_registry.clear()
+
+
+def test_the_lesson_offers_the_sessions_upload():
+    from pages.session import Keys
+
+    at = train_page()
+    at.file_uploader(key=UPLOADER).upload("animals.zip", animals_zip()).run()
+    at.switch_page("pages/lesson.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key=Keys.LESSON_DATASET).set_value("upload").run()
+    assert not at.exception, at.exception
+    shown = " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+    assert "animals.zip" in shown or "seven sisters" in shown
