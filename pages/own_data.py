@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
@@ -19,6 +20,7 @@ from core.data.uploads import (
     duplicate_summary,
     load_own_data,
     load_saved,
+    npz_bytes,
     save_own_data,
     saved_names,
 )
@@ -115,10 +117,19 @@ def dataset_card(own: OwnData, expanded: bool) -> None:
         else f"{TEST_SHARE:.0%} of each class held out as the test set, the same every run"
     )
     with st.expander(f"Dataset card: {dataset.title}", expanded=expanded, icon=":material/badge:"):
-        st.caption(
+        words, download = st.columns([4, 1], vertical_alignment="center")
+        words.caption(
             f"{sum(card.train_counts):,} training and {sum(card.test_counts):,} test images in "
             f"{dataset.num_classes} classes, read from {card.source}; {split}. "
             "Kept in this session's memory only."
+        )
+        download.download_button(
+            "Prepared images (.npz)",
+            lambda: npz_bytes(dataset),
+            f"{Path(dataset.title.split(': ', 1)[-1]).stem}-prepared.npz",
+            "application/octet-stream",
+            key=Keys.OWN_DATA_DOWNLOAD,
+            help="The 28×28 images as the model sees them, split as here: what an exported script reads.",
         )
         if card.refused:
             st.warning(f"{len(card.refused)} file(s) or class(es) left out: see why below.", icon=":material/block:")

@@ -59,6 +59,7 @@ class Keys:
     OWN_DATA_SAVE = "train.own_data_save"
     OWN_DATA_PICK = "train.own_data_pick"  # a saved dataset's name (single-user machines)
     OWN_DATA_OPEN = "train.own_data_open"
+    OWN_DATA_DOWNLOAD = "train.own_data_download"
     # Races (pages/race_view.py): this session's latest race, and the Train page's race controls.
     RACE = "race.current"  # the Race (core.training.race) last started here; None after a Train press
     RACE_PRESET = "race.preset"  # a preset's key, or RACE_OWN_CHOICE

@@ -589,16 +589,23 @@ def save_own_data(dataset: Dataset, name: str, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name.strip()}{SAVED_SUFFIX}"
-    with path.open("wb") as file:
-        np.savez_compressed(
-            file,
-            x_train=dataset.pixels_train,
-            y_train=dataset.y_train,
-            x_test=dataset.pixels_test,
-            y_test=dataset.y_test,
-            class_names=np.array(dataset.class_names),
-        )
+    path.write_bytes(npz_bytes(dataset))
     return path
+
+
+def npz_bytes(dataset: Dataset) -> bytes:
+    """The prepared images as an .npz laid out like Keras's mnist.npz, with the class names: what this module,
+    the "folder" dataset and an exported script read."""
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        x_train=dataset.pixels_train,
+        y_train=dataset.y_train,
+        x_test=dataset.pixels_test,
+        y_test=dataset.y_test,
+        class_names=np.array(dataset.class_names),
+    )
+    return buffer.getvalue()
 
 
 def saved_names(folder: str | Path) -> list[str]:

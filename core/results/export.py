@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from core.config import EMBEDDED_DATASET, OPTIMIZER_TABLE, TrainingConfig
+from core.config import EMBEDDED_DATASET, OPTIMIZER_TABLE, UPLOAD_DATASET, TrainingConfig
 from core.training.architecture import network_layers
 
 DATA_CODE = {
@@ -113,7 +113,7 @@ def imports_code(config: TrainingConfig, digits: bool = False) -> str:
 def data_code(config: TrainingConfig) -> str:
     if config.dataset == "digits":
         return DATA_CODE["digits"]
-    if config.dataset == "folder":
+    if config.dataset in ("folder", UPLOAD_DATASET):
         return DATA_CODE["folder"].format(path="path/to/your/mnist.npz")
     return DATA_CODE["keras"].format(name=config.dataset)
 
