@@ -34,6 +34,7 @@ UPLOAD_HELP = (
     f"2 to {MAX_CLASSES} classes of at least {MIN_IMAGES_PER_CLASS} images each."
 )
 SAMPLES_PER_CLASS = 12
+SAVED_FOLDER = "datasets"  # inside the runs folder (core.results.experiments)
 MOSAIC_CAPTION = (
     f"A row a class, in the table's order: its first {SAMPLES_PER_CLASS} training images as the model sees them."
 )
@@ -84,7 +85,7 @@ def read(load: Callable[[], OwnData]) -> bool:
 
 def saved_section() -> None:
     """On a single-user machine: save the images in use by name in the runs folder, or open a saved set."""
-    folder = default_runs_dir() / "datasets"
+    folder = default_runs_dir() / SAVED_FOLDER
     names = saved_names(folder)
     with st.expander("Saved datasets (this computer only)", icon=":material/save:"):
         if names:

@@ -52,6 +52,7 @@ RATIO_CHECKED_FROM = 2**20  # small members (a blank 28×28 BMP) may pack tighte
 TEST_SHARE = 0.2  # held out as the test set when the upload has none
 SPLIT_SEED = 0  # fixed: the test set stays the same whatever the run's seed
 IMAGE_SIZE = (28, 28)
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"  # a zip with nothing in it starts with its end record
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".npz", ".jar")
@@ -130,7 +131,7 @@ def load_own_data(data: bytes, filename: str) -> OwnData:
             f'"{filename}" is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.',
             "Upload fewer or smaller images (a digit needs only a few hundred pixels a side).",
         )
-    if data[:4] != ZIP_MAGIC:
+    if data[:4] not in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
         raise UploadError(f'"{filename}" is not a .zip or .npz file (it does not start like one).', ZIP_FIX)
     return _own_data_from_members(read_zip(data, filename), filename)
 

@@ -114,3 +114,28 @@ def test_the_lesson_offers_the_sessions_upload():
     assert not at.exception, at.exception
     shown = " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
     assert "animals.zip" in shown or "seven sisters" in shown
+
+
+def test_saved_by_name_then_opened_in_a_new_session():
+    at = train_page()
+    at.file_uploader(key=UPLOADER).upload("animals.zip", animals_zip()).run()
+    at.text_input(key="train.own_data_save_name").input("zoo").run()
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert any("Saved as zoo.npz" in success.value for success in at.success)
+
+    later = train_page()
+    later.selectbox(key="train.own_data_pick").set_value("zoo")
+    next(b for b in later.button if b.label == "Open").click().run()
+    assert not later.exception, later.exception
+    assert list(later.table[0].value["class"]) == ["cat", "dög", "seven sisters"]
+    assert not next(b for b in later.button if b.label == "Train").disabled
+
+
+def test_a_shared_server_offers_no_saving(monkeypatch):
+    from core.results.experiments import SHARED_SERVER_ENV
+
+    monkeypatch.setenv(SHARED_SERVER_ENV, "1")
+    at = train_page()
+    at.file_uploader(key=UPLOADER).upload("animals.zip", animals_zip()).run()
+    assert at.table  # the card is there
+    assert not any(b.label in ("Save", "Open") for b in at.button)
