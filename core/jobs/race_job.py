@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from core.data.datasets import Dataset
 from core.jobs import budget
 from core.jobs.runner import DEFAULT_PRIORITY, JobRunner
-from core.jobs.training_job import TrainingJobSpec, training_job
+from core.jobs.training_job import TrainingJobSpec, job_spec, training_job
 from core.training.race import Race, train_race
 from core.training.run import TrainingRun
 
@@ -25,9 +25,7 @@ class RaceJob:
 
     @property
     def spec(self) -> TrainingJobSpec:
-        config = self.runs[0].config
-        data_dir = config.data_dir if config.dataset == self.dataset.name else None
-        return TrainingJobSpec(self.dataset.name, data_dir)
+        return job_spec(self.dataset, self.runs[0].config)
 
     def __call__(self) -> None:
         train_race(self.runs, self.dataset)
