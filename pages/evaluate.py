@@ -3,7 +3,14 @@
 import streamlit as st
 
 from core import charts
-from core.data.images import FORMAT_NAMES, ImageError, canvas_to_image, prepare_digit_file, preprocess_digit
+from core.data.images import (
+    FORMAT_NAMES,
+    MAX_FILE_BYTES,
+    ImageError,
+    canvas_to_image,
+    prepare_digit_file,
+    preprocess_digit,
+)
 from core.data.splits import validation_images
 from core.results import inspection
 from core.training.inference import predict_probabilities
@@ -301,6 +308,7 @@ def show_uploads(snapshots: dict, image_shape, names) -> None:
         type=UPLOAD_TYPES,
         accept_multiple_files=True,
         key=Keys.EVALUATE_UPLOADS,
+        max_upload_size=MAX_FILE_BYTES // 2**20,  # a photo's own limit, below the server's (a dataset's)
     )
     for file in files or []:
         st.markdown(f"**{file.name}**")

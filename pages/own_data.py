@@ -51,7 +51,11 @@ def data_dir(dataset: str, folder: str) -> str | None:
 def upload_section() -> None:
     """The uploader, why an upload was refused, the saved datasets, and the card of the images in use."""
     upload = st.file_uploader(
-        "Your images (.zip or .npz)", type=["zip", "npz"], key=Keys.OWN_DATA_UPLOAD, help=UPLOAD_HELP
+        "Your images (.zip or .npz)",
+        type=["zip", "npz"],
+        key=Keys.OWN_DATA_UPLOAD,
+        help=UPLOAD_HELP,
+        max_upload_size=MAX_UPLOAD_BYTES // 2**20,
     )
     if upload is not None and st.session_state.get(Keys.OWN_DATA_READ) != upload.file_id:
         st.session_state[Keys.OWN_DATA_READ] = upload.file_id  # read once, not on every rerun

@@ -151,7 +151,7 @@ def test_upload_an_image_and_see_a_prediction(page, server, tmp_path):
 @needs_evaluate
 def test_a_too_large_upload_is_refused_with_a_message(page, server, tmp_path):
     big = tmp_path / "huge.png"
-    big.write_bytes(b"\x89PNG" + bytes(21 * 1024 * 1024))  # over config.toml's maxUploadSize of 20 MB
+    big.write_bytes(b"\x89PNG" + bytes(21 * 1024 * 1024))  # over the Evaluate uploader's 20 MB
     train_quickly(page, server)
     go_to(page, "evaluate")
     page.get_by_role("tab", name="Upload").click()
