@@ -174,10 +174,10 @@ def title_text(snapshot: RunSnapshot) -> str:
         f"{settings.DATASETS.get(config.dataset, config.dataset)}, {config.optimizer}, {len(snapshot.epochs)} epochs "
         f"recorded. Run the cells from the top: the same data, model, compile and fit settings train again.",
     ]
-    if config.dataset == "folder":
+    if config.dataset in ("folder", settings.UPLOAD_DATASET):
         lines += [
             "",
-            "The run trained on a folder of your own, which cannot travel with a notebook: this one uses MNIST.",
+            "The run trained on data of your own, which cannot travel with a notebook: this one uses MNIST.",
         ]
     return "\n".join(lines)
 

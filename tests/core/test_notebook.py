@@ -73,3 +73,9 @@ def test_the_digits_notebook_runs_top_to_bottom_in_a_fresh_kernel(digits_run, tm
     assert any("image/png" in output.get("data", {}) for output in fit_cell.outputs), "the live plot drew nothing"
     last = notebook.cells[-2]  # the recorded curves (the last cell reads the result in words)
     assert any("image/png" in output.get("data", {}) for output in last.outputs), last.outputs
+
+
+def test_an_upload_run_never_shows_its_key_and_says_it_uses_mnist():
+    config = TrainingConfig(dataset="upload", data_dir="upload-private-key")
+    notebook = notebook_json(TrainingRun(config).snapshot())
+    assert "private-key" not in notebook and "data of your own" in notebook
