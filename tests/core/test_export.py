@@ -55,3 +55,9 @@ def test_the_digits_script_trains(tmp_path):
     accuracy = float(re.search(r"Test accuracy: ([0-9.]+)", result.stdout).group(1))
     assert accuracy > 0.8, result.stdout[-2000:]
     assert "Epoch 4/4" in result.stdout
+
+
+def test_an_upload_run_reads_its_prepared_npz_and_never_shows_its_key():
+    script = keras_script(TrainingConfig(dataset="upload", data_dir="upload-private-key"))
+    assert "np.load(" in script and "private-key" not in script
+    ast.parse(script)
