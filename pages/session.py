@@ -60,6 +60,7 @@ class Keys:
     RACE_START = "race.start"
     RACE_STOP = "race.stop"
     RACE_X_AXIS = "race.x_axis"
+    RACE_SHARED = "race.shared."  # prefix: the settings form that shows what every variant shares
     # Rooms: the presenter's room and secret, or the room joined as a participant (see pages/rooms.py).
     ROOM_PRESENTED = "room.presented"  # (code, secret) of the room this session presents
     ROOM_JOINED = "room.joined"  # code of the room this session follows as a participant

@@ -58,6 +58,7 @@ class SettingsForm:
     prefix: str
     offered: tuple[str, ...] = settings.SETTING_NAMES
     fixed: tuple[str, ...] = ()
+    fixed_intro: str = ""  # the words before the fixed settings' line
     columns: int = 1
     sections: bool = False
     learning_rate_per_optimizer: bool = False
@@ -80,7 +81,7 @@ class SettingsForm:
 def form_state(form: SettingsForm, values: Mapping[str, object]) -> dict[str, object]:
     """The form's widget keys and values for settings by name (a link's, a config's); others are left out."""
     state = {form.key(name): value for name, value in values.items() if name in form.offered}
-    if "learning_rate" in state:
+    if form.key("learning_rate") in state:
         optimizer = values.get("optimizer", settings.TrainingConfig.optimizer)
         state[form.learning_rate_key(optimizer)] = state.pop(form.key("learning_rate"))
     return state
@@ -132,13 +133,15 @@ def draw_settings(form: SettingsForm, fixed_values: Mapping[str, object] | None 
             with columns[index % len(columns)]:
                 _draw(form, name)
     if form.fixed and fixed_values is not None:
-        st.caption(" · ".join(f"{LABELS[name]}: {shown(name, fixed_values[name])}" for name in form.fixed))
+        line = " · ".join(f"{LABELS[name]}: {shown(name, fixed_values[name])}" for name in form.fixed)
+        st.caption(f"{form.fixed_intro} {line}".strip())
 
 
 def shown(name: str, value: object) -> str:
     """A setting's value as the form shows it."""
     formats: dict[str, Callable[[object], str]] = {
         "dataset": lambda v: settings.DATASETS[v].split(" (")[0],
+        "model": lambda v: settings.MODELS[v].split(":")[0],
         "optimizer": settings.OPTIMIZERS.get,
         "learning_rate": lambda v: settings.LEARNING_RATE_FORMAT % v,
         "metrics": ", ".join,
