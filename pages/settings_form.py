@@ -144,6 +144,8 @@ def shown(name: str, value: object) -> str:
         "model": lambda v: settings.MODELS[v].split(":")[0],
         "optimizer": settings.OPTIMIZERS.get,
         "learning_rate": lambda v: settings.LEARNING_RATE_FORMAT % v,
+        "dropout": lambda v: f"{v:.2f}",  # as the slider shows it
+        "validation_split": lambda v: f"{v:.2f}",
         "metrics": ", ".join,
         "early_stopping": lambda v: "yes" if v else "no",
         "train": settings.TRAIN_CHOICES.get,
