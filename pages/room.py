@@ -177,15 +177,15 @@ def try_it_yourself(room: Room, me: str, base: TrainingConfig, dataset) -> None:
 
 def forked_config(base: TrainingConfig) -> TrainingConfig | None:
     """The presenter's settings with the participant's changes, once they press Train (None until then)."""
-    presenters = settings.settings_of(base)
-    seed_settings(FORK_FORM, presenters)
+    presenter_settings = settings.settings_of(base)
+    seed_settings(FORK_FORM, presenter_settings)
     with st.form(f"{Keys.ROOM_TRY_FORK}form"):
         st.caption("The presenter's settings: change what you like, then press Train. Your run joins the line.")
         draw_settings(FORK_FORM)
         if not st.form_submit_button("Train", type="primary"):
             return None
     try:
-        return settings.config_from_settings(presenters | read_settings(FORK_FORM))
+        return settings.config_from_settings(presenter_settings | read_settings(FORK_FORM))
     except ConfigError as error:
         st.error(str(error))
         return None

@@ -133,11 +133,11 @@ def draw_settings(form: SettingsForm, fixed_values: Mapping[str, object] | None 
             with columns[index % len(columns)]:
                 _draw(form, name)
     if form.fixed and fixed_values is not None:
-        line = " · ".join(f"{LABELS[name]}: {shown(name, fixed_values[name])}" for name in form.fixed)
+        line = " · ".join(f"{LABELS[name]}: {shown_value(name, fixed_values[name])}" for name in form.fixed)
         st.caption(f"{form.fixed_intro} {line}".strip())
 
 
-def shown(name: str, value: object) -> str:
+def shown_value(name: str, value: object) -> str:
     """A setting's value as the form shows it."""
     formats: dict[str, Callable[[object], str]] = {
         "dataset": lambda v: settings.DATASETS[v].split(" (")[0],

@@ -9,7 +9,7 @@ from core.links import link_params, read_link
 from core.results import lesson_texts as texts
 from pages.resources import job_runner, room_registry
 from pages.session import TRAIN_SIDEBAR, Keys
-from pages.settings_form import SettingsForm, form_state, read_settings, shown
+from pages.settings_form import SettingsForm, form_state, read_settings, shown_value
 from tests.app.test_rooms import button, fresh_rooms, open_page, presenter_with_room  # noqa: F401  (autouse)
 
 CONFIGS = [
@@ -107,5 +107,5 @@ def test_a_race_shows_the_settings_its_variants_share_in_the_forms_words():
     at.selectbox(key=Keys.RACE_PRESET).set_value("batch_sizes").run()
     assert not at.exception, at.exception
     line = next(c.value for c in at.caption if c.value.startswith(texts.RACE_SHARED))
-    assert f"Learning rate: {shown('learning_rate', 0.001)}" in line and "Epochs: 5" in line
+    assert f"Learning rate: {shown_value('learning_rate', 0.001)}" in line and "Epochs: 5" in line
     assert "Batch size" not in line, "the raced setting is not shared"
