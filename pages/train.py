@@ -252,7 +252,7 @@ if keras_run is not None and active:
             min_value=settings.LEARNING_RATE_RANGE[0],
             max_value=settings.LEARNING_RATE_RANGE[1],
             value=keras_run.config.learning_rate,
-            format="%.6f",
+            format=settings.LEARNING_RATE_FORMAT,
             key=Keys.PENDING_LEARNING_RATE,
         )
         if st.button("Apply learning rate"):
