@@ -133,7 +133,7 @@ if notice:  # one line; what failed and how to fix it, folded away
     with st.expander(fallback_label(dataset_name), icon=":material/cloud_off:"):
         st.warning(notice)
 # The lesson's model and compile settings are TrainingConfig's defaults: Dense(128), Adam, sparse CE, accuracy.
-lesson_config = TrainingConfig(dataset=dataset.name, epochs=epochs)
+lesson_config = settings.config_from_settings({"dataset": dataset.name, "epochs": epochs})
 room_bar(step, lesson_config)
 
 race_runs = tuple(current_race().runs) if current_race() else ()  # a race started after the last Fit
