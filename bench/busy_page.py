@@ -26,7 +26,7 @@ fifth visitor. The default, shared, puts the five browsers on the server's cores
 keep an owner's runs ORPHAN_GRACE seconds after the page goes, and the fifth page is read within
 that): what the training alone costs the fifth visitor, without the others' live redraws.
 
-Target (issue 14): the busy page within 1.5× the idle one.
+Target: the busy page within 1.5× the idle one.
 """
 
 from __future__ import annotations

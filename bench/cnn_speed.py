@@ -12,7 +12,7 @@ below that speed (k = 9 or 288 is thin for BLAS).
 The epoch time is the engine's own (a fresh process; epochs after the first, so no compiling), and
 the estimate is core.jobs.budget.estimate's seconds per epoch for the same settings.
 
-Target (issue 14): an epoch within 4× of the floor; until then the estimate says how long it takes.
+Target: an epoch within 4× of the floor; until then the estimate says how long it takes.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ learning rate, two batch sizes, a split, a new network), each twice. The first p
 empty compile cache folder (a fresh deployment); the second finds the first's programs there (a
 restarted server). Each row prints what budget.estimate said before the run, what the run's own clock
 (`elapsed_seconds`, what the page reports) then said, the error, and the page's words for the estimate;
-the summary counts the runs within ±30 % (issue 14, target 7), and those whose words held (a run said
+the summary counts the runs within ±30 % (the target), and those whose words held (a run said
 "under 0.5 s" that took under 0.5 s holds, whatever its error).
 """
 

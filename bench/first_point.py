@@ -22,7 +22,7 @@ hold a point (bench/page_open.py's stamp). The control, alternated with them: th
 (bench/bare_page.py) button, from the click until Streamlit has rerun the script and redrawn: the
 least any Streamlit button can answer in on this machine at this moment.
 
-Target (issue 14): ≤ 1.0 s after reading, and "at once" not waiting for Plotly (no slower).
+Target: ≤ 1.0 s after reading, and "at once" not waiting for Plotly (no slower).
 """
 
 from __future__ import annotations

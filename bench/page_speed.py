@@ -16,7 +16,7 @@ new session). In the page's own clock (performance.now(), from navigation start)
 - from the browser's resource timing (performance.getEntriesByType('resource')), the script bytes
   fetched before the page was interactive, and when the Plotly chunk finished loading.
 
-The target (issue 14): the Train page interactive in ≤ 1.3× the bare page; Plotly loaded after the
+The target: the Train page interactive in ≤ 1.3× the bare page; Plotly loaded after the
 page is usable but before a reader's first point (see bench/first_point.py for Train → first point).
 """
 

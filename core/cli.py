@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from core import config as settings
-from core.config import ConfigError, TrainingConfig
+from core.config import ConfigError, TrainingConfig, config_from_settings
 from core.training.race import PRESETS
 from core.training.run import TrainingRun
 
@@ -82,33 +82,37 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subsample", type=int, help="train on this many training images only")
 
 
-def config_from_args(args: argparse.Namespace) -> TrainingConfig:
+def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
+    """The command line's settings by name, in the terms core.config.config_from_settings takes."""
     try:
         hidden = tuple(int(u) for u in args.hidden_layers.split(",") if u.strip()) if args.hidden_layers else ()
     except ValueError as error:
         raise CommandError(
             f"--hidden-layers takes whole numbers separated by commas; got {args.hidden_layers!r}."
         ) from error
-    learning_rate = args.learning_rate or settings.DEFAULT_LEARNING_RATES[args.optimizer]
-    dataset = args.dataset or default_dataset(args.data_dir)
-    return TrainingConfig(
-        dataset=dataset,
-        data_dir=args.data_dir,
-        model=args.model,
-        hidden_layers=hidden,
-        activation=args.activation,
-        dropout=args.dropout,
-        optimizer=args.optimizer,
-        learning_rate=learning_rate,
-        loss=args.loss,
-        metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        validation_split=args.validation_split,
-        seed=args.seed,
-        early_stopping_patience=args.early_stopping,
-        subsample=args.subsample,
-    )
+    return {
+        "dataset": args.dataset or default_dataset(args.data_dir),
+        "data_dir": args.data_dir,
+        "model": args.model,
+        "hidden_layers": hidden,  # the width of each layer in turn
+        "activation": args.activation,
+        "dropout": args.dropout,
+        "optimizer": args.optimizer,
+        "learning_rate": args.learning_rate,  # None: the optimizer's Keras default
+        "loss": args.loss,
+        "metrics": args.metrics,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "validation_split": args.validation_split,
+        "seed": args.seed,
+        "early_stopping": args.early_stopping is not None,
+        "patience": args.early_stopping,
+        "subsample": args.subsample,
+    }
+
+
+def config_from_args(args: argparse.Namespace) -> TrainingConfig:
+    return config_from_settings(settings_from_args(args))
 
 
 def default_dataset(data_dir: str | None) -> str:

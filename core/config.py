@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # Datasets the app knows by name. "folder" means a user-supplied folder of
@@ -80,13 +81,14 @@ DROPOUT_RANGE = (0.0, 0.9)
 SEED_RANGE = (0, 2**31 - 1)
 BATCH_SIZES = (16, 32, 64, 128, 256, 512)
 
-# The Train page's sidebar (and a link, core.links, which only chooses what the sidebar can): its choices
-# where they are narrower than the bounds above, its steps, and its widgets' session-state keys.
+# The settings form (pages/settings_form.py, wherever a page draws it) and a link (core.links), which only
+# chooses what the form can: their choices where narrower than the bounds above, their steps and formats.
 UNIT_CHOICES = (16, 32, 64, 128, 256, 512)
 SIDEBAR_DROPOUT_RANGE = (0.0, 0.5)
 SIDEBAR_VALIDATION_SPLIT_RANGE = VALIDATION_SPLIT_RANGE
 SLIDER_STEP = 0.05  # dropout and the validation split move in steps of this
 LEARNING_RATE_STEP = 0.0001
+LEARNING_RATE_FORMAT = "%.6f"  # six places, so the smallest rate LEARNING_RATE_RANGE allows still shows
 EARLY_STOPPING_PATIENCE = 2  # epochs without a lower validation loss, when "stop early" is ticked
 # Which models the Train button trains, by name (as in a link's ?train=) with the radio's label.
 TRAIN_CHOICES = {
@@ -95,21 +97,16 @@ TRAIN_CHOICES = {
     "baseline": "The baseline only",
 }
 DEFAULT_TRAIN_CHOICE = "both"
-# Setting name (a link's query parameter) → the sidebar widget's key. The learning rate has one key
-# per optimizer (each optimizer keeps its own value): see learning_rate_key.
-SIDEBAR_KEYS = {
-    name: f"train.{name}"
-    for name in (
-        "dataset", "data_dir", "model", "hidden_layers", "units", "activation", "dropout", "optimizer",
-        "loss", "metrics", "epochs", "batch_size", "validation_split", "seed", "early_stopping",
-    )
-} | {"train": "train.models_to_train"}  # fmt: skip
-LEARNING_RATE_KEY_PREFIX = "train.learning_rate."
-
-
-def learning_rate_key(optimizer: str) -> str:
-    """The sidebar's learning-rate widget key for this optimizer."""
-    return f"{LEARNING_RATE_KEY_PREFIX}{optimizer}"
+# The settings by name, in the form's terms and order: what a link, the form and the command line
+# hand to config_from_settings. hidden_layers is a count with units the width of each; early_stopping
+# a tick box; train which models the Train button trains (not part of a TrainingConfig).
+SETTING_NAMES = (
+    "dataset", "data_dir", "model", "hidden_layers", "units", "activation", "dropout", "optimizer",
+    "learning_rate", "loss", "metrics", "epochs", "batch_size", "validation_split", "seed", "early_stopping",
+    "train",
+)  # fmt: skip
+# Settings only the command line sets: early stopping's patience and a subsample of the training images.
+COMMAND_LINE_SETTINGS = ("patience", "subsample")
 
 
 class ConfigError(ValueError):
@@ -217,24 +214,94 @@ def validate(config: TrainingConfig) -> None:
         _check_range("subsample", config.subsample, (10, 10_000_000))
 
 
-def sidebar_defaults() -> dict[str, object]:
-    """The sidebar's starting values by setting name: TrainingConfig's defaults in the sidebar's terms."""
-    default = TrainingConfig()
-    return {
-        "dataset": default.dataset,
-        "data_dir": "",
-        "model": default.model,
-        "hidden_layers": len(default.hidden_layers),
-        "units": default.hidden_layers[0],
-        "activation": default.activation,
-        "dropout": default.dropout,
-        "optimizer": default.optimizer,
-        "loss": default.loss,
-        "metrics": list(default.metrics),
-        "epochs": default.epochs,
-        "batch_size": default.batch_size,
-        "validation_split": default.validation_split,
-        "seed": default.seed,
-        "early_stopping": default.early_stopping_patience is not None,
-        "train": DEFAULT_TRAIN_CHOICE,
+def settings_of(config: TrainingConfig, train: str = DEFAULT_TRAIN_CHOICE) -> dict[str, object]:
+    """A config as settings by name, in the form's terms: the inverse of config_from_settings.
+
+    Layers of unequal width (only the command line makes them) come back as that many of the first's width.
+    """
+    values = {
+        "dataset": config.dataset,
+        "data_dir": config.data_dir or "",
+        "model": config.model,
+        "hidden_layers": len(config.hidden_layers),
+        "units": config.hidden_layers[0] if config.hidden_layers else TrainingConfig.hidden_layers[0],
+        "activation": config.activation,
+        "dropout": config.dropout,
+        "optimizer": config.optimizer,
+        "learning_rate": config.learning_rate,
+        "loss": config.loss,
+        "metrics": list(config.metrics),
+        "epochs": config.epochs,
+        "batch_size": config.batch_size,
+        "validation_split": config.validation_split,
+        "seed": config.seed,
+        "early_stopping": config.early_stopping_patience is not None,
+        "train": train,
     }
+    if config.early_stopping_patience not in (None, EARLY_STOPPING_PATIENCE):
+        values["patience"] = config.early_stopping_patience
+    if config.subsample is not None:
+        values["subsample"] = config.subsample
+    return values
+
+
+def default_settings() -> dict[str, object]:
+    """Every setting's starting value by name: TrainingConfig's defaults in the form's terms."""
+    return settings_of(TrainingConfig())
+
+
+def config_from_settings(values: Mapping[str, object]) -> TrainingConfig:
+    """The one way settings by name (a link's, the form's, the command line's) become a TrainingConfig.
+
+    A setting left out, or None, takes its default; the learning rate's default is its optimizer's.
+    hidden_layers may also be the width of each layer in turn (the command line's 256,128).
+    Raises ConfigError, naming the setting, when the values make no valid config.
+    """
+    unknown = sorted(set(values) - set(SETTING_NAMES) - set(COMMAND_LINE_SETTINGS))
+    if unknown:
+        raise ConfigError(f"Unknown setting(s): {', '.join(map(str, unknown))}.")
+    chosen = default_settings() | {name: value for name, value in values.items() if value is not None}
+    _check_choice("optimizer", chosen["optimizer"], OPTIMIZERS)
+    if values.get("learning_rate") is None:
+        chosen["learning_rate"] = DEFAULT_LEARNING_RATES[chosen["optimizer"]]
+    patience = chosen.get("patience", EARLY_STOPPING_PATIENCE) if chosen["early_stopping"] else None
+    try:
+        return TrainingConfig(
+            dataset=chosen["dataset"],
+            data_dir=chosen["data_dir"] or None,
+            model=chosen["model"],
+            hidden_layers=_hidden_layers(chosen["hidden_layers"], chosen["units"]),
+            activation=chosen["activation"],
+            dropout=chosen["dropout"],
+            optimizer=chosen["optimizer"],
+            learning_rate=chosen["learning_rate"],
+            loss=chosen["loss"],
+            metrics=_metric_names(chosen["metrics"]),
+            epochs=chosen["epochs"],
+            batch_size=chosen["batch_size"],
+            validation_split=chosen["validation_split"],
+            seed=chosen["seed"],
+            early_stopping_patience=patience,
+            subsample=chosen.get("subsample"),
+        )
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as error:  # e.g. units that are not a number
+        raise ConfigError(f"These settings make no training run: {error}.") from error
+
+
+def _hidden_layers(layers: object, units: object) -> tuple[int, ...]:
+    """A count of layers of `units` each, or already the width of each layer."""
+    if isinstance(layers, (list, tuple)):
+        return tuple(layers)
+    _check_range("number of hidden layers", layers, HIDDEN_LAYERS_RANGE)
+    if int(layers) != layers:
+        raise ConfigError(f"The number of hidden layers must be a whole number; got {layers}.")
+    return (units,) * int(layers)
+
+
+def _metric_names(metrics: object) -> tuple[str, ...]:
+    """Metric names, from a sequence or one comma-separated string."""
+    if isinstance(metrics, str):
+        return tuple(name.strip() for name in metrics.split(",") if name.strip())
+    return tuple(metrics)

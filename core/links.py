@@ -1,8 +1,10 @@
 """Settings in a link: the Train page's settings as URL query parameters and back, clamped, with notes.
 
-A link only ever chooses among the sidebar's own options and bounds. It cannot choose a folder
-(`data_dir`): that would let whoever wrote the link make the server read a path of their choosing,
-and show its name and contents to the person who opened the link. Nothing in a link is evaluated.
+A link speaks setting names (core.config.SETTING_NAMES), as the settings form and the command line do;
+pages map the names onto their widgets. A link only ever chooses among the form's own options and
+bounds. It cannot choose a folder (`data_dir`): that would let whoever wrote the link make the server
+read a path of their choosing, and show its name and contents to the person who opened the link.
+Nothing in a link is evaluated.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from core import config as settings
 from core.config import TrainingConfig
 
-# A link chooses among the sidebar's own choices and bounds, all from core.config.
+# A link chooses among the form's own choices and bounds, all from core.config.
 # Nor can it choose someone's own images: they are private to the session that uploaded them.
 LINK_DATASETS = tuple(name for name in settings.DATASETS if name not in ("folder", settings.UPLOAD_DATASET))
 MAX_VALUE_CHARS = 200
@@ -44,7 +46,7 @@ LINK_KEYS = (*CHOICES, *INTEGERS, *STEPS, *FLOATS, "metrics", "early_stopping")
 
 @dataclass(frozen=True)
 class LinkSettings:
-    """The settings a link chose (by query-parameter name, in the sidebar's own terms) and notes on what was changed."""
+    """The settings a link chose (by setting name, in the form's terms) and notes on what was changed."""
 
     values: dict
     notes: tuple[str, ...]
@@ -169,35 +171,22 @@ def _boolean(key: str, raw: str):
 
 
 def link_params(config: TrainingConfig, train: str = settings.DEFAULT_TRAIN_CHOICE) -> dict[str, str]:
-    """Query parameters that reproduce the sidebar's settings (never a folder path)."""
-    params = {}
-    if config.dataset in LINK_DATASETS:
-        params["dataset"] = config.dataset
-    params.update(
-        model=config.model,
-        hidden_layers=str(len(config.hidden_layers)),
-        units=str(config.hidden_layers[0] if config.hidden_layers else settings.sidebar_defaults()["units"]),
-        activation=config.activation,
-        dropout=f"{config.dropout:g}",
-        optimizer=config.optimizer,
-        learning_rate=repr(float(config.learning_rate)),
-        loss=config.loss,
-        metrics=",".join(config.metrics),
-        epochs=str(config.epochs),
-        batch_size=str(config.batch_size),
-        validation_split=f"{config.validation_split:g}",
-        seed=str(config.seed),
-        early_stopping="1" if config.early_stopping_patience else "0",
-        train=train,
-    )
+    """Query parameters that reproduce these settings (never a folder path)."""
+    values = settings.settings_of(config, train)
+    params = {"dataset": config.dataset} if config.dataset in LINK_DATASETS else {}
+    for key in LINK_KEYS:
+        if key != "dataset":
+            params[key] = _text(key, values[key])
     return params
 
 
-def widget_state(values: Mapping[str, object]) -> dict[str, object]:
-    """The Train page's widget keys (core.config.SIDEBAR_KEYS) and values for a link's settings."""
-    state = {settings.SIDEBAR_KEYS[key]: value for key, value in values.items() if key != "learning_rate"}
-    if "learning_rate" in values:
-        # The learning-rate widget has one key per optimizer (each optimizer keeps its own default).
-        optimizer = values.get("optimizer", TrainingConfig.optimizer)
-        state[settings.learning_rate_key(optimizer)] = values["learning_rate"]
-    return state
+def _text(key: str, value: object) -> str:
+    if key == "learning_rate":
+        return repr(float(value))
+    if key in FLOATS:
+        return f"{value:g}"
+    if key == "metrics":
+        return ",".join(value)
+    if key == "early_stopping":
+        return "1" if value else "0"
+    return str(value)

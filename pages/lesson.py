@@ -122,7 +122,7 @@ st.session_state.setdefault(
     Keys.LESSON_EPOCHS, TrainingConfig.epochs
 )  # the value lives in session state only (no double value)
 # Images this session uploaded on Train join the lesson's choices.
-own_images = own_data.data_dir(settings.UPLOAD_DATASET, "")
+own_images = own_data.upload_key()
 choices = (*LESSON_DATASETS, settings.UPLOAD_DATASET) if own_images else LESSON_DATASETS
 with st.sidebar:
     dataset_name = st.selectbox(
@@ -131,12 +131,15 @@ with st.sidebar:
     epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, key=Keys.LESSON_EPOCHS)
 
 with st.spinner("Loading the dataset…"):
-    dataset, notice = dataset_or_fallback(dataset_name, own_data.data_dir(dataset_name, ""))
+    data_dir = own_images if dataset_name == settings.UPLOAD_DATASET else None
+    dataset, notice = dataset_or_fallback(dataset_name, data_dir)
 if notice:  # one line; what failed and how to fix it, folded away
     with st.expander(fallback_label(dataset_name), icon=":material/cloud_off:"):
         st.warning(notice)
 # The lesson's model and compile settings are TrainingConfig's defaults: Dense(128), Adam, sparse CE, accuracy.
-lesson_config = TrainingConfig(dataset=dataset.name, data_dir=own_data.data_dir(dataset.name, ""), epochs=epochs)
+lesson_config = settings.config_from_settings(
+    {"dataset": dataset.name, "data_dir": data_dir if dataset.name == dataset_name else None, "epochs": epochs}
+)
 room_bar(step, lesson_config)
 
 race_runs = tuple(current_race().runs) if current_race() else ()  # a race started after the last Fit

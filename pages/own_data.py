@@ -7,7 +7,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import config as settings
 from core.data.datasets import DatasetError, keep_private
 from core.data.uploads import (
     MAX_CLASSES,
@@ -40,12 +39,10 @@ MOSAIC_CAPTION = (
 )
 
 
-def data_dir(dataset: str, folder: str) -> str | None:
-    """The config's data_dir: the folder typed in, or the key under which this session's upload is found."""
-    if dataset == settings.UPLOAD_DATASET:
-        kept = st.session_state.get(Keys.OWN_DATA)
-        return kept[1] if kept else None
-    return folder if dataset == "folder" else None
+def upload_key() -> str | None:
+    """The key under which this session's upload is found (a config's data_dir); None before an upload."""
+    kept = st.session_state.get(Keys.OWN_DATA)
+    return kept[1] if kept else None
 
 
 def upload_section() -> None:

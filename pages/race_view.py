@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from core import charts
+from core.config import TrainingConfig, settings_of
 from core.data.datasets import Dataset
 from core.jobs import budget
 from core.jobs.race_job import race_estimate
@@ -22,8 +23,16 @@ from pages.live import live
 from pages.resources import job_runner
 from pages.runs import start_race
 from pages.session import Keys
+from pages.settings_form import SettingsForm, draw_settings
 
 OWN_CHOICE = "own"  # the question chooser's last entry: a setting and values of one's own
+# The settings every variant takes from the sidebar, shown by the settings form under the race's question,
+# less the raced setting and what follows it (a learning rate left at its default follows the optimizer).
+SHARED_SETTINGS = (
+    "dataset", "model", "hidden_layers", "units", "activation", "dropout", "optimizer", "learning_rate", "epochs",
+    "batch_size",
+)  # fmt: skip
+FOLLOWS = {"optimizer": ("learning_rate",), "units": ("hidden_layers",)}
 
 
 # --- setting up a race ----------------------------------------------------------------------------
@@ -39,6 +48,7 @@ def race_controls(base, dataset: Dataset | None, busy: bool, on_fix: Callable[[b
     spec = chosen_spec()
     race = None
     if spec is not None and base is not None:
+        show_shared_settings(spec, base)
         try:
             race = new_race(spec, base)
         except RaceError as error:  # e.g. a value outside the setting's bounds
@@ -50,6 +60,14 @@ def race_controls(base, dataset: Dataset | None, busy: bool, on_fix: Callable[[b
     if st.button(texts.RACE_BUTTON, type="primary", disabled=race is None or busy, key=Keys.RACE_START):
         if start_race(race, dataset) is not None:
             st.rerun()
+
+
+def show_shared_settings(spec: RaceSpec, base: TrainingConfig) -> None:
+    """What every variant shares: the sidebar's settings but the raced one, as the settings form shows them."""
+    varied = (spec.setting, *FOLLOWS.get(spec.setting, ()))
+    shared = tuple(name for name in SHARED_SETTINGS if name not in varied)
+    form = SettingsForm(Keys.RACE_SHARED, offered=(), fixed=shared, fixed_intro=texts.RACE_SHARED)
+    draw_settings(form, settings_of(base))
 
 
 def chosen_spec() -> RaceSpec | None:

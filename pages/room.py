@@ -24,6 +24,7 @@ from pages.looks import palette
 from pages.resources import dataset_or_fallback, job_runner
 from pages.runs import start_training
 from pages.session import Keys
+from pages.settings_form import SettingsForm, draw_settings, read_settings, seed_settings
 from pages.streamlit_patches import route_through_app
 
 route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
@@ -39,6 +40,8 @@ FORK_SETTINGS = (
     "epochs",
     "batch_size",
 )
+# The "Try it yourself" form: those settings, two abreast, each starting at the presenter's value.
+FORK_FORM = SettingsForm(Keys.ROOM_TRY_FORK, FORK_SETTINGS, columns=2)
 
 
 # --- no room yet ---------------------------------------------------------------------------------
@@ -154,66 +157,12 @@ def try_it_yourself(room: Room, me: str, base: TrainingConfig, dataset) -> None:
     if active:
         own_try(active)
         return
-    with st.form(f"{Keys.ROOM_TRY_FORK}form"):
-        st.caption("The presenter's settings: change what you like, then press Train. Your run joins the line.")
-        left, right = st.columns(2)
-        optimizer = left.selectbox(
-            "Optimizer",
-            list(settings.OPTIMIZERS),
-            format_func=settings.OPTIMIZERS.get,
-            index=list(settings.OPTIMIZERS).index(base.optimizer),
-            key=f"{Keys.ROOM_TRY_FORK}optimizer",
-        )
-        learning_rate = right.number_input(
-            "Learning rate",
-            *settings.LEARNING_RATE_RANGE,
-            value=base.learning_rate,
-            format="%.4f",
-            key=f"{Keys.ROOM_TRY_FORK}learning_rate",
-        )
-        layers = left.slider(
-            "Hidden layers",
-            *settings.HIDDEN_LAYERS_RANGE,
-            value=len(base.hidden_layers),
-            key=f"{Keys.ROOM_TRY_FORK}hidden_layers",
-        )
-        units = right.select_slider(
-            "Units per layer",
-            settings.UNIT_CHOICES,
-            value=base.hidden_layers[0] if base.hidden_layers else 128,
-            key=f"{Keys.ROOM_TRY_FORK}units",
-        )
-        activation = left.selectbox(
-            "Activation",
-            settings.ACTIVATIONS,
-            index=settings.ACTIVATIONS.index(base.activation),
-            key=f"{Keys.ROOM_TRY_FORK}activation",
-        )
-        dropout = right.slider(
-            "Dropout",
-            *settings.SIDEBAR_DROPOUT_RANGE,
-            value=float(base.dropout),
-            step=settings.SLIDER_STEP,
-            key=f"{Keys.ROOM_TRY_FORK}dropout",
-        )
-        epochs = left.slider("Epochs", 1, 20, value=min(base.epochs, 20), key=f"{Keys.ROOM_TRY_FORK}epochs")
-        batch_size = right.select_slider(
-            "Batch size", settings.BATCH_SIZES, value=base.batch_size, key=f"{Keys.ROOM_TRY_FORK}batch_size"
-        )
-        if not st.form_submit_button("Train", type="primary"):
-            return
+    config = forked_config(base)
+    if config is None:
+        return
     try:
-        config = base.replace(
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            hidden_layers=(units,) * layers,
-            activation=activation,
-            dropout=dropout,
-            epochs=epochs,
-            batch_size=batch_size,
-        )
         room.check_try(me)
-    except (ConfigError, RoomError) as error:
+    except RoomError as error:
         st.error(str(error))
         return
     runs = start_training(config, dataset, "keras")
@@ -226,6 +175,22 @@ def try_it_yourself(room: Room, me: str, base: TrainingConfig, dataset) -> None:
         st.error(str(error))
         return
     st.rerun()
+
+
+def forked_config(base: TrainingConfig) -> TrainingConfig | None:
+    """The presenter's settings with the participant's changes, once they press Train (None until then)."""
+    presenter_settings = settings.settings_of(base)
+    seed_settings(FORK_FORM, presenter_settings)
+    with st.form(f"{Keys.ROOM_TRY_FORK}form"):
+        st.caption("The presenter's settings: change what you like, then press Train. Your run joins the line.")
+        draw_settings(FORK_FORM)
+        if not st.form_submit_button("Train", type="primary"):
+            return None
+    try:
+        return settings.config_from_settings(presenter_settings | read_settings(FORK_FORM))
+    except ConfigError as error:
+        st.error(str(error))
+        return None
 
 
 def own_try(runs) -> None:

@@ -12,12 +12,14 @@ import streamlit as st
 
 from core import config as settings
 from core.training.run import ACTIVE_STATUSES, TrainingRun
+from pages.settings_form import SettingsForm, seed_settings
 
-_SIDEBAR = settings.SIDEBAR_KEYS
+# The Train page's sidebar: every setting, under headers, each optimizer with a learning rate of its own.
+TRAIN_SIDEBAR = SettingsForm("train.", sections=True, learning_rate_per_optimizer=True)
 
 
 class Keys:
-    """Every st.session_state key, page-prefixed, in one place (the Train sidebar's come from core.config)."""
+    """Every st.session_state key, page-prefixed, in one place (the Train sidebar's from TRAIN_SIDEBAR)."""
 
     # Train: this session's runs and what the page remembers about them.
     KERAS_RUN = "train.keras_run"
@@ -31,24 +33,23 @@ class Keys:
     EXTRA_EPOCHS = "train.extra_epochs"
     CHARTS_SHOWN_AT = "train.empty_charts_at"  # when, by the server's clock, the empty charts may be drawn
     # Train: the sidebar's widgets (the learning rate has one key per optimizer: train_learning_rate).
-    TRAIN_DATASET = _SIDEBAR["dataset"]
-    TRAIN_DATA_DIR = _SIDEBAR["data_dir"]
-    TRAIN_MODEL = _SIDEBAR["model"]
-    TRAIN_HIDDEN_LAYERS = _SIDEBAR["hidden_layers"]
-    TRAIN_UNITS = _SIDEBAR["units"]
-    TRAIN_ACTIVATION = _SIDEBAR["activation"]
-    TRAIN_DROPOUT = _SIDEBAR["dropout"]
-    TRAIN_OPTIMIZER = _SIDEBAR["optimizer"]
-    TRAIN_LOSS = _SIDEBAR["loss"]
-    TRAIN_METRICS = _SIDEBAR["metrics"]
-    TRAIN_EPOCHS = _SIDEBAR["epochs"]
-    TRAIN_BATCH_SIZE = _SIDEBAR["batch_size"]
-    TRAIN_VALIDATION_SPLIT = _SIDEBAR["validation_split"]
-    TRAIN_SEED = _SIDEBAR["seed"]
-    TRAIN_EARLY_STOPPING = _SIDEBAR["early_stopping"]
-    TRAIN_MODELS = _SIDEBAR["train"]
-    TRAIN_SETTINGS = tuple(_SIDEBAR.values())
-    train_learning_rate = staticmethod(settings.learning_rate_key)
+    TRAIN_DATASET = TRAIN_SIDEBAR.key("dataset")
+    TRAIN_DATA_DIR = TRAIN_SIDEBAR.key("data_dir")
+    TRAIN_MODEL = TRAIN_SIDEBAR.key("model")
+    TRAIN_HIDDEN_LAYERS = TRAIN_SIDEBAR.key("hidden_layers")
+    TRAIN_UNITS = TRAIN_SIDEBAR.key("units")
+    TRAIN_ACTIVATION = TRAIN_SIDEBAR.key("activation")
+    TRAIN_DROPOUT = TRAIN_SIDEBAR.key("dropout")
+    TRAIN_OPTIMIZER = TRAIN_SIDEBAR.key("optimizer")
+    TRAIN_LOSS = TRAIN_SIDEBAR.key("loss")
+    TRAIN_METRICS = TRAIN_SIDEBAR.key("metrics")
+    TRAIN_EPOCHS = TRAIN_SIDEBAR.key("epochs")
+    TRAIN_BATCH_SIZE = TRAIN_SIDEBAR.key("batch_size")
+    TRAIN_VALIDATION_SPLIT = TRAIN_SIDEBAR.key("validation_split")
+    TRAIN_SEED = TRAIN_SIDEBAR.key("seed")
+    TRAIN_EARLY_STOPPING = TRAIN_SIDEBAR.key("early_stopping")
+    TRAIN_MODELS = TRAIN_SIDEBAR.key("train")
+    train_learning_rate = staticmethod(TRAIN_SIDEBAR.learning_rate_key)
     TRAIN_SETTINGS_KEPT = "train.settings_kept"  # their values, kept while another page is shown
     # Train: your own images (pages/own_data.py).
     OWN_DATA = "train.own_data"  # (OwnData, private key) of this session's upload
@@ -69,6 +70,7 @@ class Keys:
     RACE_START = "race.start"
     RACE_STOP = "race.stop"
     RACE_X_AXIS = "race.x_axis"
+    RACE_SHARED = "race.shared."  # prefix: the settings form that shows what every variant shares
     # Rooms: the presenter's room and secret, or the room joined as a participant (see pages/rooms.py).
     ROOM_PRESENTED = "room.presented"  # (code, secret) of the room this session presents
     ROOM_JOINED = "room.joined"  # code of the room this session follows as a participant
@@ -128,21 +130,13 @@ def seed_train_settings() -> None:
     (from a link, a budget fix or restore_train_settings) makes Streamlit log a warning with a stack
     trace. Keys already set (by the person, a link or a restore) are left alone.
     """
-    for name, value in settings.sidebar_defaults().items():
-        st.session_state.setdefault(_SIDEBAR[name], value)
-
-
-def seed_learning_rate(optimizer: str) -> str:
-    """The learning-rate widget's key for this optimizer, seeded with that optimizer's Keras default."""
-    key = Keys.train_learning_rate(optimizer)
-    st.session_state.setdefault(key, settings.DEFAULT_LEARNING_RATES[optimizer])
-    return key
+    seed_settings(TRAIN_SIDEBAR, settings.default_settings())
 
 
 def remember_train_settings() -> None:
     """Note the Train page's settings as plain values (call once they are seeded; the widgets may come later)."""
     st.session_state[Keys.TRAIN_SETTINGS_KEPT] = {
-        key: st.session_state[key] for key in st.session_state if _is_train_setting(key)
+        key: st.session_state[key] for key in st.session_state if TRAIN_SIDEBAR.owns(key)
     }
 
 
@@ -156,10 +150,6 @@ def restore_train_settings() -> None:
     for key, value in st.session_state.get(Keys.TRAIN_SETTINGS_KEPT, {}).items():
         if key not in st.session_state:
             st.session_state[key] = value
-
-
-def _is_train_setting(key) -> bool:
-    return key in Keys.TRAIN_SETTINGS or str(key).startswith(settings.LEARNING_RATE_KEY_PREFIX)
 
 
 def current_runs() -> list[TrainingRun]:

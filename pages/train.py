@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import charts, links
 from core import config as settings
-from core.config import ConfigError, TrainingConfig
+from core.config import ConfigError, TrainingConfig, config_from_settings
 from core.data.datasets import fallback_label
 from core.jobs import budget
 from core.results import lesson_texts as texts
@@ -19,14 +19,15 @@ from pages.looks import palette
 from pages.resources import dataset_or_fallback, job_runner, show_runner_notice
 from pages.runs import current_race, start_training, train_more
 from pages.session import (
+    TRAIN_SIDEBAR,
     Keys,
     any_active,
     current_runs,
     remember_train_settings,
     restore_train_settings,
-    seed_learning_rate,
     seed_train_settings,
 )
+from pages.settings_form import draw_settings, form_state, read_settings
 from pages.streamlit_patches import route_through_app
 
 route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
@@ -44,75 +45,18 @@ def chosen_settings() -> tuple[TrainingConfig | None, str, str | None]:
     browser first: every sidebar widget takes its value from session state only, so the values are
     known before the widgets are drawn (bench/page_speed.py; bench/README.md says what it gained).
     """
-    state = st.session_state
-    dataset, optimizer = state[Keys.TRAIN_DATASET], state[Keys.TRAIN_OPTIMIZER]
-    models_to_train = state[Keys.TRAIN_MODELS]
+    values = read_settings(TRAIN_SIDEBAR)
+    if values["dataset"] == settings.UPLOAD_DATASET:
+        values["data_dir"] = own_data.upload_key()  # this session's upload, found by its private key
     try:
-        config = TrainingConfig(
-            dataset=dataset,
-            data_dir=own_data.data_dir(dataset, state[Keys.TRAIN_DATA_DIR]),
-            model=state[Keys.TRAIN_MODEL],
-            hidden_layers=(state[Keys.TRAIN_UNITS],) * state[Keys.TRAIN_HIDDEN_LAYERS],
-            activation=state[Keys.TRAIN_ACTIVATION],
-            dropout=state[Keys.TRAIN_DROPOUT],
-            optimizer=optimizer,
-            learning_rate=state[seed_learning_rate(optimizer)],
-            loss=state[Keys.TRAIN_LOSS],
-            metrics=tuple(state[Keys.TRAIN_METRICS]),
-            epochs=state[Keys.TRAIN_EPOCHS],
-            batch_size=state[Keys.TRAIN_BATCH_SIZE],
-            validation_split=state[Keys.TRAIN_VALIDATION_SPLIT],
-            seed=int(state[Keys.TRAIN_SEED]),
-            early_stopping_patience=settings.EARLY_STOPPING_PATIENCE if state[Keys.TRAIN_EARLY_STOPPING] else None,
-        )
+        return config_from_settings(values), values["train"], None
     except ConfigError as error:
-        return None, models_to_train, str(error)
-    return config, models_to_train, None
+        return None, values["train"], str(error)
 
 
-def settings_sidebar(optimizer: str, error: str | None) -> None:
+def settings_sidebar(error: str | None) -> None:
     """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit."""
-    # Every widget takes its value from session state only (seeded by seed_train_settings), never value=.
-    st.header("Data")
-    dataset = st.selectbox(
-        "Dataset", list(settings.DATASETS), format_func=settings.DATASETS.get, key=Keys.TRAIN_DATASET
-    )
-    if dataset == "folder":
-        st.text_input("Folder (or .npz file)", key=Keys.TRAIN_DATA_DIR, placeholder="/path/to/mnist")
-    st.header("Model")
-    st.radio("Architecture", list(settings.MODELS), format_func=settings.MODELS.get, key=Keys.TRAIN_MODEL)
-    st.slider("Hidden layers", *settings.HIDDEN_LAYERS_RANGE, key=Keys.TRAIN_HIDDEN_LAYERS)
-    st.select_slider("Units per hidden layer", settings.UNIT_CHOICES, key=Keys.TRAIN_UNITS)
-    st.selectbox("Activation", settings.ACTIVATIONS, key=Keys.TRAIN_ACTIVATION)
-    st.slider("Dropout", *settings.SIDEBAR_DROPOUT_RANGE, step=settings.SLIDER_STEP, key=Keys.TRAIN_DROPOUT)
-    st.header("Compile")
-    st.selectbox("Optimizer", list(settings.OPTIMIZERS), format_func=settings.OPTIMIZERS.get, key=Keys.TRAIN_OPTIMIZER)
-    st.number_input(
-        "Learning rate",
-        min_value=settings.LEARNING_RATE_RANGE[0],
-        max_value=settings.LEARNING_RATE_RANGE[1],
-        step=settings.LEARNING_RATE_STEP,
-        format="%.6f",
-        # One key per optimizer: switching optimizer brings back that optimizer's own default.
-        key=seed_learning_rate(optimizer),
-    )
-    loss = st.radio("Loss", list(settings.LOSSES), key=Keys.TRAIN_LOSS)
-    st.caption(settings.LOSSES[loss])
-    st.multiselect("Metrics", list(settings.METRICS), key=Keys.TRAIN_METRICS)
-    st.header("Fit")
-    st.slider("Epochs", *settings.EPOCHS_RANGE, key=Keys.TRAIN_EPOCHS)
-    st.select_slider("Batch size", settings.BATCH_SIZES, key=Keys.TRAIN_BATCH_SIZE)
-    st.slider(
-        "Validation split",
-        *settings.SIDEBAR_VALIDATION_SPLIT_RANGE,
-        step=settings.SLIDER_STEP,
-        key=Keys.TRAIN_VALIDATION_SPLIT,
-    )
-    st.number_input("Random seed", *settings.SEED_RANGE, key=Keys.TRAIN_SEED)
-    st.checkbox("Stop early when validation loss stops falling", key=Keys.TRAIN_EARLY_STOPPING)
-    st.radio(
-        "Models to train", list(settings.TRAIN_CHOICES), format_func=settings.TRAIN_CHOICES.get, key=Keys.TRAIN_MODELS
-    )
+    draw_settings(TRAIN_SIDEBAR)
     if error:
         st.error(error)
 
@@ -239,7 +183,7 @@ show_runner_notice()  # only when a configured Ray cluster could not be reached
 if Keys.LINK_READ not in st.session_state:
     st.session_state[Keys.LINK_READ] = True
     link = links.read_link(st.query_params.to_dict())
-    st.session_state.update(links.widget_state(link.values))
+    st.session_state.update(form_state(TRAIN_SIDEBAR, link.values))
     for note in link.notes:
         st.warning(note, icon=":material/link:")
 
@@ -312,7 +256,7 @@ if keras_run is not None and active:
             min_value=settings.LEARNING_RATE_RANGE[0],
             max_value=settings.LEARNING_RATE_RANGE[1],
             value=keras_run.config.learning_rate,
-            format="%.6f",
+            format=settings.LEARNING_RATE_FORMAT,
             key=Keys.PENDING_LEARNING_RATE,
         )
         if st.button("Apply learning rate"):
@@ -334,4 +278,4 @@ else:
 
 # The sidebar last (see chosen_settings): its widgets' code reaches the browser after the Train button's.
 with st.sidebar:
-    settings_sidebar(st.session_state[Keys.TRAIN_OPTIMIZER], settings_error)
+    settings_sidebar(settings_error)

@@ -218,6 +218,7 @@ RACE_VALUES_EXAMPLE = "e.g. {example}"
 RACE_BUTTON = "Race"
 RACE_STOP = "Stop the race"
 RACE_BUSY = "Training in progress: the race can start when it ends."
+RACE_SHARED = "Shared by every variant, from the sidebar:"
 RACE_ESTIMATE = (
     "Estimated here for the whole race ({variants} variants): {duration} for {epochs} epochs each, "
     "and {memory} of memory."

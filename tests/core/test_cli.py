@@ -58,3 +58,17 @@ def test_bad_arguments_give_one_line_and_a_nonzero_exit(args, message):
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_command_lines_settings_build_the_config_as_a_link_or_the_form_would():
+    from core.cli import build_parser, config_from_args, settings_from_args
+    from core.config import TrainingConfig, config_from_settings
+
+    args = build_parser().parse_args(
+        ["train", "--dataset", "digits", "--hidden-layers", "256,128", "--early-stopping", "3", "--subsample", "200"]
+    )
+    assert settings_from_args(args)["hidden_layers"] == (256, 128)
+    expected = TrainingConfig(dataset="digits", hidden_layers=(256, 128), early_stopping_patience=3, subsample=200)
+    assert config_from_args(args) == config_from_settings(settings_from_args(args)) == expected
+    with pytest.raises(ValueError, match="learning_rate must be between"):
+        config_from_args(build_parser().parse_args(["train", "--learning-rate", "0"]))

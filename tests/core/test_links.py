@@ -2,29 +2,8 @@
 
 import pytest
 
-from core.config import TrainingConfig
-from core.links import link_params, read_link, widget_state
-
-
-def config_from_link(values: dict) -> TrainingConfig:
-    """What the Train page's sidebar builds from the link's values (defaults where the link is silent)."""
-    layers, units = values.get("hidden_layers", 1), values.get("units", 128)
-    return TrainingConfig(
-        dataset=values.get("dataset", "mnist"),
-        model=values.get("model", "dense"),
-        hidden_layers=(units,) * layers,
-        activation=values.get("activation", "relu"),
-        dropout=values.get("dropout", 0.0),
-        optimizer=values.get("optimizer", "adam"),
-        learning_rate=values.get("learning_rate", 0.001),
-        loss=values.get("loss", "sparse_categorical_crossentropy"),
-        metrics=tuple(values.get("metrics", ["accuracy"])),
-        epochs=values.get("epochs", 5),
-        batch_size=values.get("batch_size", 32),
-        validation_split=values.get("validation_split", 0.1),
-        seed=values.get("seed", 42),
-        early_stopping_patience=2 if values.get("early_stopping") else None,
-    )
+from core.config import TrainingConfig, config_from_settings
+from core.links import link_params, read_link
 
 
 @pytest.mark.parametrize(
@@ -50,7 +29,7 @@ def config_from_link(values: dict) -> TrainingConfig:
 def test_a_link_reproduces_the_settings(config):
     link = read_link(link_params(config, "keras"))
     assert link.notes == ()
-    assert config_from_link(link.values) == config
+    assert config_from_settings(link.values) == config
     assert link.values["train"] == "keras"
 
 
@@ -93,11 +72,7 @@ def test_a_link_cannot_name_a_folder_or_smuggle_long_values():
     assert "dataset" not in link_params(TrainingConfig(dataset="folder", data_dir="/home/me/secret"))
 
 
-def test_widget_state_uses_the_train_page_keys():
-    state = widget_state({"optimizer": "sgd", "learning_rate": 0.05, "epochs": 9, "train": "baseline"})
-    assert state == {
-        "train.optimizer": "sgd",
-        "train.learning_rate.sgd": 0.05,
-        "train.epochs": 9,
-        "train.models_to_train": "baseline",
-    }
+def test_a_link_speaks_setting_names_only():
+    link = read_link({"optimizer": "sgd", "learning_rate": "0.05", "epochs": "9", "train": "baseline"})
+    assert link.values == {"optimizer": "sgd", "learning_rate": 0.05, "epochs": 9, "train": "baseline"}
+    assert config_from_settings(link.values) == TrainingConfig(optimizer="sgd", learning_rate=0.05, epochs=9)
