@@ -15,8 +15,8 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from core import config as settings
-from core.charts import DEFAULT_PALETTE
 from core.config import TrainingConfig
+from core.palette import DEFAULT_PALETTE
 from core.results import export, lesson
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
