@@ -62,25 +62,37 @@ SHARE_WORDS = ("accuracy", "precision", "recall", "f1")
 def readable_table(rows: pd.DataFrame | Sequence[dict]) -> Styler:
     """A table as people read it: shares as 97.2%, gains as +1.3 pt, seconds to a tenth, a blank as "—".
 
-    The numbers stay numbers (a column still sorts by value); only their display is rounded.
+    A column of numbers stays numbers (it still sorts by value) and only its display is rounded; a column with
+    blanks is written out as text, since a table shows a blank number as "None" whatever its display says.
     """
     frame = pd.DataFrame(rows)
-    numeric = [column for column in frame.columns if pd.api.types.is_numeric_dtype(frame[column])]
-    formats = {column: _number_format(str(column)) for column in numeric}
-    return frame.style.format(formats, na_rep="—")
+    formats = {}
+    for column in frame.columns:
+        written = _number_format(str(column))
+        if frame[column].isna().any():
+            frame[column] = [_written(value, written) for value in frame[column]]
+        elif pd.api.types.is_numeric_dtype(frame[column]):
+            formats[column] = written
+    return frame.style.format(formats)
 
 
-def _number_format(column: str) -> str | Callable[[float], str]:
+def _written(value: object, written: Callable[[float], str]) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    return written(value) if isinstance(value, int | float | np.number) and not isinstance(value, bool) else value
+
+
+def _number_format(column: str) -> Callable[[float], str]:
     name = column.lower()
     if "gain" in name:
         return lambda value: f"{value * 100:+.1f} pt"
     if any(word in name for word in SHARE_WORDS):
-        return "{:.1%}"
+        return lambda value: f"{value:.1%}"
     if "seconds" in name:
-        return "{:.1f}"
+        return lambda value: f"{value:.1f}"
     if "loss" in name:
-        return "{:.4f}"
-    return "{:g}"
+        return lambda value: f"{value:.4f}"
+    return lambda value: f"{value:g}"
 
 
 def training_curves(
@@ -146,43 +158,61 @@ def _epoch_traces(snap: RunSnapshot, metric: str, x_axis: str, colour: str, name
     return traces
 
 
-# Learning-rate labels sit in rows at the plot's top, the latest change first (the rate in force now); a label
-# moves a row down when a row's label is closer than this share of the epochs shown. Past the last row a change
-# keeps its dotted line, without words.
-LEARNING_RATE_LABEL_GAP = 0.2
-LEARNING_RATE_LABEL_ROWS = 3
+# A learning-rate label's name among a figure's annotations (presenter_style places them again, larger).
+RATE_LABEL = "learning rate"
+RATE_LABEL_ROWS = 3
+RATE_LABEL_FONT_SIZE = 11
+# A phone's plot width in pixels: labels that stand apart there stand apart on any wider plot.
+NARROWEST_PLOT_PIXELS = 300
 
 
 def _mark_learning_rate_changes(figure: go.Figure, snapshots: Sequence[RunSnapshot], palette: Palette) -> None:
+    """A dotted line at each change of the learning rate, and its new value written at the plot's top."""
     changes = [
         (change["progress"], change["learning_rate"], index)
         for index, snap in enumerate(snapshots)
         for change in snap.learning_rate_changes
     ]
-    changes.sort(reverse=True)
-    span = max([1.0, *(snap.config.epochs for snap in snapshots), *(change[0] for change in changes)])
-    rows: list[float] = []  # where each row's leftmost label sits
-    for progress, learning_rate, index in changes:
+    # The latest change first: the rate in force now gets the top row.
+    for progress, learning_rate, index in sorted(changes, reverse=True):
         colour = run_colour(index, palette)
         figure.add_vline(x=progress, line={"color": colour, "dash": "dot", "width": 1})
-        row = next((r for r, last in enumerate(rows) if last - progress >= LEARNING_RATE_LABEL_GAP * span), len(rows))
-        if row >= LEARNING_RATE_LABEL_ROWS:
-            continue
-        if row == len(rows):
-            rows.append(progress)
-        rows[row] = progress
         figure.add_annotation(
             x=progress,
-            y=1 - 0.1 * row,
+            y=1,
             xref="x",
             yref="paper",
-            # Toward the middle, so the label stays inside the plot at either end.
-            xanchor="left" if progress < span / 2 else "right",
             yanchor="top",
             text=f"lr {learning_rate:g}",
             showarrow=False,
-            font={"size": 11, "color": colour},
+            font={"size": RATE_LABEL_FONT_SIZE, "color": colour},
+            name=RATE_LABEL,
         )
+    _stack_rate_labels(figure)
+
+
+def _stack_rate_labels(figure: go.Figure) -> None:
+    """Each learning-rate label in the first row where it overlaps no other at its font size, written toward the
+    plot's middle so it stays inside; past the last row a label hides (its dotted line stays)."""
+    labels = [annotation for annotation in figure.layout.annotations if annotation.name == RATE_LABEL]
+    if not labels:
+        return
+    xs = [x for trace in figure.data if trace.x is not None for x in np.asarray(trace.x, dtype=float)]
+    xs += [label.x for label in labels]
+    low, high = min(xs), max(xs)
+    span = max(high - low, 1e-9)
+    rows: list[list[tuple[float, float]]] = []
+    for label in labels:
+        size = label.font.size or RATE_LABEL_FONT_SIZE
+        width = len(label.text) * size * 0.6 / NARROWEST_PLOT_PIXELS * span
+        left = label.x < low + span / 2
+        extent = (label.x, label.x + width) if left else (label.x - width, label.x)
+        row = next((r for r, taken in enumerate(rows) if all(extent[1] < a or extent[0] > b for a, b in taken)), None)
+        if row is None:
+            row = len(rows)
+            rows.append([])
+        rows[row].append(extent)
+        label.update(xanchor="left" if left else "right", yshift=-1.4 * size * row, visible=row < RATE_LABEL_ROWS)
 
 
 def point_count(figure: go.Figure) -> int:
@@ -454,6 +484,7 @@ def probability_bars(
 
 # Which series colour marks each kind of lesson annotation (the first, the run's own, is left to the curves).
 LESSON_MARK_COLOURS = {"diminishing_returns": 1, "plateau": 4, "best_epoch": 2, "overfitting": 3}
+LESSON_LEGEND = "lesson"  # the legend group of the lesson's marks
 
 
 def annotate_lesson(
@@ -476,21 +507,19 @@ def annotate_lesson(
                 fillcolor=colour,
                 opacity=0.12,
                 line_width=0,
+                name=annotation.label,
+                showlegend=True,
+                legendgroup=LESSON_LEGEND,
             )
-            # The band's entry in the legend: a square of its colour (no point of its own on the chart).
-            marker = {"size": 14, "symbol": "square", "color": colour, "opacity": 0.35}
-            x, y = [], []
-        else:
-            marker = {"size": 18, "color": TRANSPARENT, "line": {"color": colour, "width": 3}}
-            x, y = [annotation.epoch], [annotation.value]
+            continue
         figure.add_trace(
             go.Scatter(
-                x=x,
-                y=y,
+                x=[annotation.epoch],
+                y=[annotation.value],
                 mode="markers",
-                marker=marker,
+                marker={"size": 18, "color": TRANSPARENT, "line": {"color": colour, "width": 3}},
                 name=annotation.label,
-                legendgroup="lesson",
+                legendgroup=LESSON_LEGEND,
                 hovertemplate=f"{annotation.label}<extra></extra>",
             )
         )
@@ -507,6 +536,7 @@ def presenter_style(figure: go.Figure, scale: float = 1.6) -> go.Figure:
     figure.update_yaxes(tickfont={"size": base * 0.9})
     for annotation in figure.layout.annotations:
         annotation.font.size = base
+    _stack_rate_labels(figure)  # larger letters need more room apart
     return figure
 
 
@@ -770,6 +800,9 @@ def _add_epoch_player(figure: go.Figure, epochs: int) -> None:
         updatemenus=[
             {
                 "type": "buttons",
+                "bgcolor": TRANSPARENT,  # the page's own colour under the buttons, light or dark
+                "active": -1,  # no button lit up (a lit one is near-white on a dark page)
+                "bordercolor": GRID,
                 "direction": "left",
                 "x": 0,
                 "y": 0,
