@@ -1,9 +1,11 @@
 """Every chart draws in the palette it is given and keeps a clear background, so it reads in light and dark themes."""
 
+import ast
 import inspect
 import itertools
 import json
 import re
+from pathlib import Path
 
 import altair as alt
 import numpy as np
@@ -285,3 +287,18 @@ def test_no_chart_function_is_over_sixty_lines():
         if function.__module__ == charts.__name__
     }
     assert {name: lines for name, lines in long.items() if lines > 60} == {}
+
+
+def test_the_palette_sits_below_everything_that_colours():
+    """core/palette.py imports nothing of the app; results (notebook, TensorBoard) take colours from it, not charts."""
+    root = Path(charts.__file__).resolve().parent  # core/
+    imported = {
+        str(path.relative_to(root.parent)): {
+            node.module for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ImportFrom)
+        }
+        for path in root.rglob("*.py")
+    }
+    assert not {module for module in imported["core/palette.py"] if module and module.startswith("core")}
+    below_charts = [name for name in imported if name.startswith(("core/results/", "core/training/", "core/data/"))]
+    assert [name for name in below_charts if "core.charts" in imported[name]] == []
+    assert "core.palette" in imported["core/results/notebook.py"] | imported["core/results/tensorboard_export.py"]
