@@ -92,7 +92,7 @@ def _number_format(column: str) -> Callable[[float], str]:
         return lambda value: f"{value:.1f}"
     if "loss" in name:
         return lambda value: f"{value:.4f}"
-    return lambda value: f"{value:g}"
+    return lambda value: f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"  # 101,770 parameters
 
 
 def training_curves(

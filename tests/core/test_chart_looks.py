@@ -263,6 +263,8 @@ def test_numbers_are_rounded_where_people_read_them():
     board = charts.readable_table([{"who": "Ann", "test accuracy": 0.972222, "fit seconds": 3.14159},
                                    {"who": "Bo", "test accuracy": 0.98, "fit seconds": 12.0}]).to_html()  # fmt: skip
     assert "97.2%" in board and "98.0%" in board and "3.1" in board and "0.972222" not in board
+    compared = charts.readable_table([{"model": "Keras", "parameters": 101770, "seconds per epoch": None}]).data
+    assert list(compared.iloc[0]) == ["Keras", 101770, "—"]
 
 
 def test_an_overlay_has_one_legend_entry_per_run_and_explains_the_line_styles_once():
