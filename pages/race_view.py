@@ -181,7 +181,9 @@ def draw_result(snapshots: Sequence[RunSnapshot], key: str, presenter: bool = Fa
         st.subheader(texts.RACE_PARALLEL)
         st.caption(texts.RACE_PARALLEL_HELP)
         figure = charts.race_parallel_coordinates(snapshots, height=480 if presenter else 360, palette=palette())
-        st.plotly_chart(charts.presenter_style(figure) if presenter else figure, key=f"{key}.parallel")
+        # No toolbar: it would cover the axes' names along the top (a parallel plot has nothing to zoom).
+        styled = charts.presenter_style(figure) if presenter else figure
+        st.plotly_chart(styled, key=f"{key}.parallel", config={"displayModeBar": False})
 
 
 def draw_sentences(snapshots: Sequence[RunSnapshot], finished: bool) -> None:
