@@ -233,13 +233,13 @@ def show_activations(run, dataset, probabilities) -> None:
             shape = "×".join(str(side) for side in view.shape)
             shown = f", {view.shown} of {view.total} feature maps" if view.shown < view.total else ""
             st.markdown(f"`{view.layer}` ({view.kind}, output {shape}{shown})")
-            cell = max(2, (96 if len(view.tiles) == 1 else 48) // max(view.tiles.shape[1:]))
+            cell = charts.tile_cell(view.tiles, 2 * charts.TILE_SIDE if len(view.tiles) == 1 else charts.TILE_SIDE)
             picture = charts.tile_grid_picture(
-                view.tiles, columns=16, diverging=False, per_tile=False, cell=cell, palette=palette()
+                view.tiles, columns=8, diverging=False, per_tile=False, cell=cell, palette=palette()
             )
             st.image(picture, width="content")
     st.caption(
-        "Darker means a stronger response. Dense units are laid out in a square, in order; "
+        "A deeper blue means a stronger response. Dense units are laid out in a square, in order; "
         "the last layer's ten units are the class probabilities."
     )
     st.markdown(f"**Why? Test image {index}**")

@@ -24,7 +24,7 @@ from core.training.race import PRESETS, RaceSpec
 from core.training.run import ACTIVE_STATUSES, QUEUED, RUNNING, RunSnapshot, TrainingRun
 from pages import race_view
 from pages.live import live
-from pages.looks import palette
+from pages.looks import palette, palette_for_key
 from pages.resources import dataset_or_fallback
 from pages.session import Keys
 from pages.why import show_hidden_map, show_why
@@ -230,7 +230,7 @@ def draw_curves(snapshot: RunSnapshot, presenter: bool) -> None:
     metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in snapshot.config.metrics]
     for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
         moment = shared_moment(snapshot)
-        figure = lesson_curve(snapshot.run_id, moment, metric, presenter, palette().name, _snapshot=snapshot)
+        figure = lesson_curve(snapshot.run_id, moment, metric, presenter, palette().key, _snapshot=snapshot)
         column.plotly_chart(figure, key=f"lesson.curve.{metric}")
     st.subheader(texts.ANNOTATIONS_HEADER)
     bullets([annotation.sentence for annotation in found] or [texts.NOTHING_YET])
@@ -248,12 +248,12 @@ def shared_moment(snapshot: RunSnapshot) -> tuple:
 
 
 @st.cache_resource(max_entries=64, ttl=60, show_spinner=False)
-def lesson_curve(run_id: str, moment: tuple, metric: str, presenter: bool, palette_name: str, _snapshot: RunSnapshot):
+def lesson_curve(run_id: str, moment: tuple, metric: str, presenter: bool, palette_key: str, _snapshot: RunSnapshot):
     """One lesson curve, built once per run and moment for every screen that shows it (a room's viewers).
 
     Streamlit copies the figure into each page it sends; the figure itself is never changed after this.
     """
-    look = charts.PALETTES[palette_name]
+    look = palette_for_key(palette_key)
     # 280 px: under the title, the step's heading and the progress line, in a 1280×720 window.
     figure = charts.training_curves([_snapshot], metric, height=520 if presenter else 280, palette=look)
     charts.annotate_lesson(figure, lesson.annotations(_snapshot.epochs), metric, look)

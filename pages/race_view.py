@@ -20,6 +20,7 @@ from core.results.race import race_sentences, ranking_table
 from core.training.race import MAX_VARIANTS, PRESETS, SETTINGS, Race, RaceError, RaceSpec, new_race, parse_vary
 from core.training.run import FAILED, QUEUED, RUNNING, RunSnapshot
 from pages.live import live
+from pages.looks import palette
 from pages.resources import job_runner
 from pages.runs import start_race
 from pages.session import Keys
@@ -182,7 +183,9 @@ def draw_curves(snapshots: Sequence[RunSnapshot], key: str, presenter: bool = Fa
     first = snapshots[0].config
     metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in first.metrics]
     for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
-        figure = charts.race_curves(snapshots, metric, x_axis=x_axis, height=520 if presenter else 360)
+        figure = charts.race_curves(
+            snapshots, metric, x_axis=x_axis, height=520 if presenter else 360, palette=palette()
+        )
         column.plotly_chart(charts.presenter_style(figure) if presenter else figure, key=f"{key}.curve.{metric}")
 
 
@@ -190,14 +193,15 @@ def draw_result(snapshots: Sequence[RunSnapshot], key: str, presenter: bool = Fa
     """The ranking, the sentences computed from the race, and setting against score."""
     rows = ranking_table(snapshots)
     st.subheader(texts.RACE_RANKING)
-    percent = {name: st.column_config.NumberColumn(format="percent") for name in rows[0] if "accuracy" in name}
-    st.dataframe(rows, hide_index=True, width="stretch", column_config=percent)
+    st.dataframe(charts.readable_table(rows), hide_index=True, width="stretch")
     draw_sentences(snapshots, finished=True)
     if any(snap.test_metrics.get("accuracy") is not None for snap in snapshots):
         st.subheader(texts.RACE_PARALLEL)
         st.caption(texts.RACE_PARALLEL_HELP)
-        figure = charts.race_parallel_coordinates(snapshots, height=480 if presenter else 360)
-        st.plotly_chart(charts.presenter_style(figure) if presenter else figure, key=f"{key}.parallel")
+        figure = charts.race_parallel_coordinates(snapshots, height=480 if presenter else 360, palette=palette())
+        # No toolbar: it would cover the axes' names along the top (a parallel plot has nothing to zoom).
+        styled = charts.presenter_style(figure) if presenter else figure
+        st.plotly_chart(styled, key=f"{key}.parallel", config={"displayModeBar": False})
 
 
 def draw_sentences(snapshots: Sequence[RunSnapshot], finished: bool) -> None:

@@ -232,19 +232,11 @@ def board(room: Room, big: bool) -> None:
         }
         for row in rows
     ]
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "test accuracy": st.column_config.NumberColumn(format="percent"),
-            "fit seconds": st.column_config.NumberColumn(format="%.1f"),
-        },
-    )
+    st.dataframe(charts.readable_table(table), hide_index=True, width="stretch")
     entries = {entry.run.run_id: entry for entry in room.entries()}
     snapshots = [
         dataclasses.replace(entries[row.run_id].run.snapshot(), label=chart_safe(f"{row.place}. {row.nickname}"))
-        for row in rows[: len(charts.PALETTE)]  # one colour each
+        for row in rows[: len(palette().series)]  # one colour each
     ]
     figure = charts.training_curves(
         snapshots, "accuracy", show_batches=False, height=520 if big else 340, palette=palette()

@@ -84,7 +84,7 @@ class Keys:
     ROOM_LEAVE = "room.leave"
     ROOM_TRY_FORK = "room.fork."  # prefix: the "try it yourself" form's widgets
     # Looks.
-    LOOKS_PALETTE = "looks.palette"  # the chart palette's name (core.charts.PALETTES), chosen in the sidebar
+    LOOKS_PALETTE = "looks.palette"  # the chart palette's name (core.palette.PALETTES), chosen in the sidebar
     # Compare.
     COMPARE_X_AXIS = "compare.x_axis"
     # Lesson.

@@ -1,11 +1,13 @@
 """The notebook export: the lesson's steps in the run's own sentences, and code that runs top to bottom in a kernel."""
 
+import json
 import os
 
 import nbformat
 import pytest
 
 from core.config import TrainingConfig
+from core.data.datasets import DEBIAN_FASHION_MNIST, FASHION_MNIST_DIR_ENV
 from core.results import lesson
 from core.results.notebook import notebook_json, run_notebook
 from core.training.engine import train
@@ -49,9 +51,20 @@ def test_a_mnist_notebook_downloads_mnist_and_falls_back_to_the_digits():
     assert "keras.datasets.mnist.load_data()" in code and "except Exception" in code and "load_digits()" in code
 
 
-def test_a_folder_run_never_shows_its_path():
-    notebook = notebook_json(TrainingRun(TrainingConfig(dataset="folder", data_dir="/home/someone/secret")).snapshot())
-    assert "secret" not in notebook and "keras.datasets.mnist" in notebook
+def test_a_folder_runs_notebook_trains_on_its_own_data_named_at_the_top():
+    notebook = run_notebook(TrainingRun(TrainingConfig(dataset="folder", data_dir="/home/someone/my-data")).snapshot())
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    assert 'DATA_DIR = "/home/someone/my-data"' in code[1]  # the parameters, first after the install cell
+    assert "load_data(DATA_DIR)" in "\n".join(code) and "keras.datasets" not in "\n".join(code)
+    assert "load_digits" not in "\n".join(code[2:])  # never the digits in its place
+
+
+def test_a_fashion_mnist_notebook_reads_the_local_files_first(tmp_path, monkeypatch):
+    monkeypatch.setenv(FASHION_MNIST_DIR_ENV, str(tmp_path))
+    notebook = run_notebook(TrainingRun(TrainingConfig(dataset="fashion_mnist")).snapshot())
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert f"DATA_DIR = {json.dumps(str(DEBIAN_FASHION_MNIST))}" in code  # tmp_path holds no IDX files
+    assert code.index("load_data(DATA_DIR)") < code.index("keras.datasets.fashion_mnist.load_data()")
 
 
 def test_the_digits_notebook_runs_top_to_bottom_in_a_fresh_kernel(digits_run, tmp_path, monkeypatch):
@@ -75,7 +88,7 @@ def test_the_digits_notebook_runs_top_to_bottom_in_a_fresh_kernel(digits_run, tm
     assert any("image/png" in output.get("data", {}) for output in last.outputs), last.outputs
 
 
-def test_an_upload_run_never_shows_its_key_and_says_it_uses_mnist():
+def test_an_upload_run_never_shows_its_key_and_asks_where_its_data_is():
     config = TrainingConfig(dataset="upload", data_dir="upload-private-key")
     notebook = notebook_json(TrainingRun(config).snapshot())
-    assert "private-key" not in notebook and "data of your own" in notebook
+    assert "private-key" not in notebook and "set `DATA_DIR`" in notebook

@@ -2,8 +2,9 @@
 
 import pytest
 
-from core.charts import PALETTE, race_curves, race_parallel_coordinates
+from core.charts import race_curves, race_parallel_coordinates
 from core.config import TrainingConfig
+from core.palette import DEFAULT_PALETTE
 from core.results.race import (
     default_target,
     race_sentences,
@@ -93,10 +94,10 @@ def test_race_curves_overlay_the_variants_in_their_own_colours_solid_and_dashed(
     figure = race_curves(snaps, "accuracy")
     lines = [trace for trace in figure.data if trace.mode == "lines+markers"]
     assert [(t.name, t.line.color, t.line.dash) for t in lines] == [
-        ("A training", PALETTE[0], "solid"),
-        ("A validation", PALETTE[0], "dash"),
-        ("B training", PALETTE[1], "solid"),
-        ("B validation", PALETTE[1], "dash"),
+        ("A", DEFAULT_PALETTE.series[0], "solid"),
+        ("A validation", DEFAULT_PALETTE.series[0], "dash"),
+        ("B", DEFAULT_PALETTE.series[1], "solid"),
+        ("B validation", DEFAULT_PALETTE.series[1], "dash"),
     ]
     by_seconds = race_curves(snaps, "accuracy", x_axis="seconds")
     assert list(by_seconds.data[0].x) == pytest.approx([1.0, 2.0]) and list(by_seconds.data[2].x) == [0.5, 1.0]
