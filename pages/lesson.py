@@ -10,6 +10,7 @@ from core.results import lesson_texts as texts
 from core.training.race import RaceError, RaceSpec, new_race
 from pages import rooms
 from pages.lesson_steps import LESSON_DATASETS, LessonView, draw_step
+from pages.live import stop_button
 from pages.resources import dataset_or_fallback
 from pages.runs import current_race, start_race, start_training
 from pages.session import Keys, any_active
@@ -153,13 +154,16 @@ back_column.button(
     shortcut="Left" if presenter else None,
 )
 if presenter:
-    # Never disabled: a run ends inside the live fragment, without rerunning this part; the click checks the run.
+    # Train is never disabled: the click checks the run. Stop looks at the runs after the step's live
+    # area has (a run only ever goes from active to ended, so the live area's timer outlasts Stop's state).
     live_run = st.session_state.get(Keys.KERAS_RUN)
-    training = live_run is not None and any_active([live_run])
+    shown = race_runs or ((live_run,) if live_run is not None else ())
+    training = any_active(shown)
     if train_column.button(texts.TRAIN_KEY, width="stretch", shortcut="T", key=Keys.LESSON_TRAIN_KEY) and not training:
         fit(lesson_config, dataset)
-    if stop_column.button(texts.STOP_KEY, width="stretch", shortcut="S", key=Keys.LESSON_STOP_KEY) and training:
-        live_run.request_stop()
+    with stop_column:
+        snapshots = [run.snapshot() for run in shown]
+        stop_button(shown, snapshots, texts.STOP_KEY, Keys.LESSON_STOP_KEY, width="stretch", shortcut="S")
 next_column.button(
     texts.NEXT,
     on_click=go_to,

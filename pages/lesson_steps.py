@@ -207,7 +207,11 @@ def chosen_replay() -> replay.Replay | None:
 def live_status(snapshot: RunSnapshot) -> None:
     if snapshot.label == replay.REPLAY_LABEL:
         return
-    if snapshot.status == QUEUED:
+    if snapshot.stopping:
+        text = texts.LIVE_STOPPING.format(
+            dataset=snapshot.dataset_title, epoch=snapshot.current_epoch, epochs=snapshot.total_epochs
+        )
+    elif snapshot.status == QUEUED:
         text = texts.LIVE_QUEUED.format(message=snapshot.message)
     elif snapshot.status == RUNNING:
         text = texts.LIVE_RUNNING.format(

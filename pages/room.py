@@ -7,6 +7,7 @@ import streamlit as st
 from core import charts
 from core import config as settings
 from core.config import ConfigError, TrainingConfig
+from core.results import lesson_texts as texts
 from core.rooms import (
     CODE_LENGTH,
     FOLLOW_SECONDS,
@@ -19,7 +20,7 @@ from core.rooms import (
 from core.training.run import QUEUED
 from pages import rooms
 from pages.lesson_steps import LessonView, draw_step
-from pages.live import live, rerun_when
+from pages.live import live, rerun_when, stop_button
 from pages.looks import palette
 from pages.resources import dataset_or_fallback, job_runner
 from pages.runs import start_training
@@ -107,9 +108,20 @@ def presenter_view(room: Room, secret: str) -> None:
 
 
 def presenter_run_status(room: Room) -> None:
-    for run in room.view().presenter_runs:
-        snap = run.snapshot()
-        st.progress(snap.progress, text=f"Your {snap.label} run: {snap.message}")
+    """The presenter's runs as the room sees them, and their Stop while one trains."""
+    runs = room.view().presenter_runs
+    snapshots = [run.snapshot() for run in runs]
+    for snap in snapshots:
+        owner = f"Your {snap.label} run"
+        text = (
+            texts.STOPPING_PROGRESS.format(label=owner, epoch=snap.current_epoch, epochs=snap.total_epochs)
+            if snap.stopping
+            else f"{owner}: {snap.message}"
+        )
+        st.progress(snap.progress, text=text)
+    if any(snap.is_active for snap in snapshots):
+        # The page reruns when a run ends (the room's follow_key holds each run's status).
+        stop_button(runs, snapshots, texts.STOP_KEY, Keys.ROOM_STOP)
 
 
 # --- a participant -------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ class Keys:
     TRAIN_SETTINGS = tuple(_SIDEBAR.values())
     train_learning_rate = staticmethod(settings.learning_rate_key)
     TRAIN_SETTINGS_KEPT = "train.settings_kept"  # their values, kept while another page is shown
+    TRAIN_STOP = "train.stop"
     # Races (pages/race_view.py): this session's latest race, and the Train page's race controls.
     RACE = "race.current"  # the Race (core.training.race) last started here; None after a Train press
     RACE_PRESET = "race.preset"  # a preset's key, or RACE_OWN_CHOICE
@@ -69,6 +70,7 @@ class Keys:
     ROOM_START_LESSON = "lesson.start_room"
     ROOM_START_TRAIN = "train.start_room"
     ROOM_END = "room.end"
+    ROOM_STOP = "room.stop"  # the presenter's Stop for the run the room watches
     ROOM_LEAVE = "room.leave"
     ROOM_TRY_FORK = "room.fork."  # prefix: the "try it yourself" form's widgets
     # Looks.

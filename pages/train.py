@@ -14,13 +14,12 @@ from core.training.architecture import describe_model, layer_markdown, total_par
 from core.training.eta import seconds_left
 from core.training.run import FAILED
 from pages import race_view, rooms
-from pages.live import live
+from pages.live import live, stop_button
 from pages.looks import palette
-from pages.resources import dataset_or_fallback, job_runner, show_runner_notice
+from pages.resources import dataset_or_fallback, show_runner_notice
 from pages.runs import current_race, start_training, train_more
 from pages.session import (
     Keys,
-    any_active,
     current_runs,
     remember_train_settings,
     restore_train_settings,
@@ -217,6 +216,8 @@ def empty_curves_soon(metrics: tuple[str, ...]) -> None:
 def progress_text(snap) -> str:
     if snap.status == "queued":
         return f"{snap.label}: {snap.message}"
+    if snap.stopping:
+        return texts.STOPPING_PROGRESS.format(label=snap.label, epoch=snap.current_epoch, epochs=snap.total_epochs)
     if snap.status != "running":
         return f"{snap.label}: {snap.message} ({snap.elapsed_seconds:.1f} s)"
     left = seconds_left(snap)
@@ -275,9 +276,13 @@ if config is not None:
     config = show_budget(config, dataset)
 
 runs = current_runs()
-active = any_active(runs)
 race = current_race()  # started after the last Train: the page shows it instead of the runs
-racing = race is not None and race.is_active
+# One look at the runs decides every button and the live area's timer (see pages.live.live's drawn):
+# a run that ends after this look still reruns the page, which then enables Train.
+run_snapshots = [run.snapshot() for run in runs]
+race_snapshots = race.snapshots() if race is not None else []
+active = any(snap.is_active for snap in run_snapshots)
+racing = any(snap.is_active for snap in race_snapshots)
 train_column, stop_column, more_column = st.columns([1, 1, 2])
 # Train is a form's submit button, a form holding nothing else: Streamlit's frontend loads every other
 # button's code lazily, and React then holds a lazily loaded element back for 0.5 s after the page's
@@ -289,10 +294,8 @@ with train_column, st.form("train.form", border=False, enter_to_submit=False):
 if pressed:
     if start_training(config, dataset, models_to_train) is not None:
         st.rerun()
-if stop_column.button("Stop", disabled=not active, width="stretch"):
-    # Stops at the next batch; the model trained so far is kept.
-    job_runner().cancel(runs)
-    st.rerun()
+with stop_column:
+    stop_button(runs, run_snapshots, "Stop", Keys.TRAIN_STOP, width="stretch")
 with more_column:
     finished_with_model = bool(runs) and not active and race is None and all(run.model is not None for run in runs)
     extra = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 5, key=Keys.EXTRA_EPOCHS)
@@ -322,10 +325,10 @@ with st.expander(texts.RACE_SECTION):
 
 if race is not None:
     with live_area:
-        race_view.race_on_train_page(race)
+        race_view.race_on_train_page(race, race_snapshots)
 elif runs:
     with live_area:
-        live(runs, draw_progress)
+        live(runs, draw_progress, drawn=run_snapshots)
 else:
     st.info("Press **Train** to start. The curves appear here after the first batches.")
     empty_curves_soon(("loss", *config.metrics) if config is not None else ("loss",))

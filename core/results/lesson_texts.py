@@ -25,6 +25,9 @@ PRESENTER_HELP = (
 )
 TRAIN_KEY = "Train"
 STOP_KEY = "Stop"
+# Stop pressed, the run not ended yet (it ends at its next batch): the button and the progress lines say so.
+STOPPING_LABEL = "Stopping…"
+STOPPING_PROGRESS = "{label}: stopping at the next batch (epoch {epoch}/{epochs}); the model trained so far is kept…"
 SIDEBAR_DATASET = "Dataset"
 SIDEBAR_EPOCHS = "Epochs"
 
@@ -123,6 +126,7 @@ REPLAY_MISSING_NOTE = (
 REPLAY_BROKEN = "The recorded run {path} cannot be shown: {error}"
 LIVE_QUEUED = "Live run: {message}"
 LIVE_RUNNING = "Live run on {dataset}: epoch {epoch}/{epochs}, {seconds:.0f} s"
+LIVE_STOPPING = "Live run on {dataset}: stopping at the next batch (epoch {epoch}/{epochs})…"
 LIVE_DONE = "Live run on {dataset}: {message} ({seconds:.1f} s)"
 ANNOTATIONS_HEADER = "What the curves say so far"
 NOTHING_YET = "The first epoch has not ended yet."
@@ -233,6 +237,7 @@ RACE_PARALLEL_HELP = "Each line is one variant, from its setting to its scores; 
 RACE_NO_EPOCH_YET = "No variant has finished an epoch yet."
 RACE_VARIANT_QUEUED = "{label}: {message}"
 RACE_VARIANT_RUNNING = "{label}: epoch {epoch}/{epochs}"
+RACE_VARIANT_STOPPING = "{label}: stopping at the next batch (epoch {epoch}/{epochs})…"
 RACE_VARIANT_DONE = "{label}: {message}"
 # The lesson's step 6 asks the workshop's next question with a preset race.
 LESSON_RACE_QUESTION = "What if we used another optimizer?"

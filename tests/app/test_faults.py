@@ -110,6 +110,7 @@ def test_the_worker_raising_mid_epoch_shows_the_error_and_the_app_goes_on(monkey
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.radio(key="train.models_to_train").set_value("keras").run()
     button(at, "Train").click().run()
+    # One script run shows both: the page reruns itself when a run ends while it draws (pages/live.py).
     rerun_until(at, lambda at: "Training failed" in errors(at), TIMEOUT, "the page says the training failed")
     assert not at.exception
     assert "RuntimeError: the disk is full" in errors(at)
