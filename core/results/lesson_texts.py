@@ -175,6 +175,13 @@ EARLY_STOPPING_MORE = (
     "No overfitting in these {epochs} epochs. With early stopping you can ask for more epochs safely: "
     "Keras stops when validation loss has not improved for {patience} epochs and keeps the best weights."
 )
+EARLY_STOPPING_SO_FAR = (
+    "No overfitting in the {epochs} epochs so far. Early stopping would watch validation loss and stop "
+    "once it has not improved for {patience} epochs, keeping the best weights."
+)
+# While the run trains, every screen says which moment its sentences read: two screens that redraw a
+# moment apart then tell two moments of one story, not two stories.
+READING_SO_FAR = "So far, {epochs} of {total} epochs: these sentences follow the run as its epochs end."
 EARLY_STOPPING_BUTTON = "Re-run with early stopping (up to {epochs} epochs, patience {patience})"
 RESULT_FROM_REPLAY = "These sentences read the recorded run shown at step 5."
 
