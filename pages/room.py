@@ -22,7 +22,7 @@ from pages import rooms
 from pages.lesson_steps import LessonView, draw_step
 from pages.live import live, rerun_when, stop_button
 from pages.looks import palette
-from pages.resources import dataset_or_fallback, job_runner
+from pages.resources import dataset_choice, job_runner
 from pages.runs import start_training
 from pages.session import Keys
 from pages.streamlit_patches import route_through_app
@@ -137,7 +137,12 @@ def participant_view(room: Room) -> None:
         rooms.leave_room()
         st.rerun()
     config = view.presenter_config or TrainingConfig(dataset=settings.EMBEDDED_DATASET)
-    dataset, _ = dataset_or_fallback(config.dataset, None)
+    choice = dataset_choice(config.dataset, config.data_dir)
+    if choice.error is not None:  # the presenter's data cannot be read here: say so, and keep following
+        st.error(str(choice.error))
+        rerun_when(following(room, me), FOLLOW_SECONDS)
+        return
+    dataset = choice.dataset
     presenter_keras = tuple(run for run in view.presenter_runs if run.kind == "keras")  # several: a race
     presenter_run = presenter_keras[0] if presenter_keras else None
     every = viewer_refresh_seconds(view.participants)

@@ -51,6 +51,8 @@ class Keys:
     train_learning_rate = staticmethod(settings.learning_rate_key)
     TRAIN_SETTINGS_KEPT = "train.settings_kept"  # their values, kept while another page is shown
     TRAIN_STOP = "train.stop"
+    LINK_NOTES = "train.link_notes"  # what a shared link's settings became, shown until dismissed
+    LINK_NOTES_DISMISS = "train.link_notes_dismiss"
     # Races (pages/race_view.py): this session's latest race, and the Train page's race controls.
     RACE = "race.current"  # the Race (core.training.race) last started here; None after a Train press
     RACE_PRESET = "race.preset"  # a preset's key, or RACE_OWN_CHOICE

@@ -7,7 +7,7 @@ import streamlit as st
 from core import charts, links
 from core import config as settings
 from core.config import ConfigError, TrainingConfig
-from core.data.datasets import fallback_label
+from core.data.datasets import DatasetError, fallback_label
 from core.jobs import budget
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, layer_markdown, total_parameters
@@ -16,7 +16,7 @@ from core.training.run import FAILED
 from pages import race_view, rooms
 from pages.live import live, stop_button
 from pages.looks import palette
-from pages.resources import dataset_or_fallback, show_runner_notice
+from pages.resources import dataset_choice, show_runner_notice
 from pages.runs import current_race, start_training, train_more
 from pages.session import (
     Keys,
@@ -69,13 +69,18 @@ def chosen_settings() -> tuple[TrainingConfig | None, str, str | None]:
     return config, models_to_train, None
 
 
-def settings_sidebar(optimizer: str, error: str | None) -> None:
-    """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit."""
+def settings_sidebar(optimizer: str, error: str | None, dataset_note: str | None = None) -> None:
+    """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit.
+
+    dataset_note: said right under the dataset box when the data used is not the data it names.
+    """
     # Every widget takes its value from session state only (seeded by seed_train_settings), never value=.
     st.header("Data")
     dataset = st.selectbox(
         "Dataset", list(settings.DATASETS), format_func=settings.DATASETS.get, key=Keys.TRAIN_DATASET
     )
+    if dataset_note:
+        st.caption(dataset_note)
     if dataset == "folder":
         st.text_input("Folder (or .npz file)", key=Keys.TRAIN_DATA_DIR, placeholder="/path/to/mnist")
     st.header("Model")
@@ -186,9 +191,28 @@ def draw_curves(snapshots, metrics: tuple[str, ...]) -> None:
 
 
 def show_dataset_notice(chosen: str, notice: str) -> None:
-    """One line saying which data the run uses instead; what failed and how to fix it, folded away."""
-    with st.expander(fallback_label(chosen), icon=":material/cloud_off:"):
-        st.warning(notice)
+    """One line saying which data the run uses instead, and under it what failed and how to fix it."""
+    st.warning(fallback_label(chosen), icon=":material/cloud_off:")
+    st.caption(notice)
+
+
+def show_dataset_error(error: DatasetError) -> None:
+    """The chosen data cannot be loaded: why and what to do. Nothing trains on other data instead."""
+    st.error(texts.DATASET_ERROR.format(problem=error.problem, fix=error.fix), icon=":material/error:")
+
+
+def show_link_notes() -> None:
+    """What the link's settings became (clamped, ignored), kept on every rerun until the person dismisses it."""
+    notes = st.session_state.get(Keys.LINK_NOTES)
+    if not notes:
+        return
+    for note in notes:
+        st.warning(note, icon=":material/link:")
+    st.button(texts.LINK_NOTES_DISMISS, key=Keys.LINK_NOTES_DISMISS, on_click=dismiss_link_notes)
+
+
+def dismiss_link_notes() -> None:
+    st.session_state.pop(Keys.LINK_NOTES, None)
 
 
 def empty_curves_soon(metrics: tuple[str, ...]) -> None:
@@ -241,8 +265,8 @@ if Keys.LINK_READ not in st.session_state:
     st.session_state[Keys.LINK_READ] = True
     link = links.read_link(st.query_params.to_dict())
     st.session_state.update(links.widget_state(link.values))
-    for note in link.notes:
-        st.warning(note, icon=":material/link:")
+    st.session_state[Keys.LINK_NOTES] = list(link.notes)
+show_link_notes()
 
 restore_train_settings()  # as they were before a visit to another page
 seed_train_settings()  # the defaults, for whatever neither the person, a link nor a restore has set
@@ -256,13 +280,21 @@ if config is not None:
 # Once there is a run its live curves sit here, under the title, so pressing Train brings them
 # into view in a 1280×720 window; the details and buttons follow them.
 live_area = st.container()
+dataset_note = None  # said under the dataset box when the data used is not the data it names
 if config is not None:
     with st.spinner("Loading the dataset…"):
-        dataset, notice = dataset_or_fallback(config.dataset, config.data_dir)
-    if notice:
+        choice = dataset_choice(config.dataset, config.data_dir)
+    if choice.error is not None:
+        with live_area:  # under the title, next to Train, which stays disabled until the data loads
+            show_dataset_error(choice.error)
+        config = None
+    elif choice.notice:
         with live_area:
-            show_dataset_notice(config.dataset, notice)
-        config = config.replace(dataset=dataset.name, data_dir=None)
+            show_dataset_notice(config.dataset, choice.notice)
+        dataset_note = texts.DATASET_STAND_IN.format(title=settings.DATASETS[choice.dataset.name])
+        config = config.replace(dataset=choice.dataset.name, data_dir=None)
+if config is not None:
+    dataset = choice.dataset
     st.caption(
         f"**{dataset.title}**: {len(dataset.pixels_train):,} training images "
         f"({config.validation_split:.0%} held out for validation), {len(dataset.pixels_test):,} test images, "
@@ -335,4 +367,4 @@ else:
 
 # The sidebar last (see chosen_settings): its widgets' code reaches the browser after the Train button's.
 with st.sidebar:
-    settings_sidebar(st.session_state[Keys.TRAIN_OPTIMIZER], settings_error)
+    settings_sidebar(st.session_state[Keys.TRAIN_OPTIMIZER], settings_error, dataset_note)

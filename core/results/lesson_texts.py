@@ -28,6 +28,11 @@ STOP_KEY = "Stop"
 # Stop pressed, the run not ended yet (it ends at its next batch): the button and the progress lines say so.
 STOPPING_LABEL = "Stopping…"
 STOPPING_PROGRESS = "{label}: stopping at the next batch (epoch {epoch}/{epochs}); the model trained so far is kept…"
+# A chosen dataset that cannot be loaded: why, and what to do; nothing trains on other data instead.
+DATASET_ERROR = "This dataset cannot be loaded, so nothing can train on it. {problem} {fix}"
+# Under the dataset box, when the bundled digits stand in for MNIST (no network here).
+DATASET_STAND_IN = "Used here instead: {title}."
+LINK_NOTES_DISMISS = "Got it"
 SIDEBAR_DATASET = "Dataset"
 SIDEBAR_EPOCHS = "Epochs"
 

@@ -63,8 +63,13 @@ def test_the_default_mnist_loads_or_falls_back_visibly(mnist_cached, tmp_path, m
         assert "Could not" not in warnings, warnings
         assert "**MNIST" in caption and "200 training images" in caption and "28×28 pixels" in caption, caption
     else:
-        assert "Could not download MNIST" in warnings and "digits" in warnings, warnings
+        # One line says so, out in the open; under it why and what to do; under the dataset box, what is used.
+        assert "cannot be downloaded here" in warnings and "8×8 scikit-learn digits" in warnings, warnings
+        assert "Could not download MNIST" in caption and "Connect to the internet" in caption, caption
+        assert "Used here instead: scikit-learn digits (8×8" in caption, caption
         assert "digits" in caption and "8×8 pixels" in caption, caption
+        assert not at.expander or all("digits" not in e.label for e in at.expander)
+        assert not button(at, "Train").disabled
 
 
 def write_small_mnist(path: Path) -> None:
