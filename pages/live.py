@@ -148,15 +148,12 @@ def stop_button(
     `snapshots` are the ones the page draws with, so the button agrees with the live area's timer.
     """
     active = any(snap.is_active for snap in snapshots)
-    stopping = is_stopping(snapshots)
-    st.button(
-        STOPPING_LABEL if stopping else label,
-        disabled=not active or stopping,
-        on_click=stop_runs,
-        args=(tuple(runs),),
-        key=key,
-        **button_options,
-    )
+    if is_stopping(snapshots):
+        # Under a key of its own: a new element that replaces Stop in the browser, whatever the frontend
+        # keeps of a keyed widget from one script run to the next.
+        st.button(STOPPING_LABEL, disabled=True, key=f"{key}.stopping", **button_options)
+        return
+    st.button(label, disabled=not active, on_click=stop_runs, args=(tuple(runs),), key=key, **button_options)
 
 
 def rerun_when(changed: Callable[[], bool], every: float) -> None:
