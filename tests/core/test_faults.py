@@ -24,7 +24,7 @@ from core.jobs.runner import (
     orphan_seconds_from_environment,
 )
 from core.jobs.training_job import training_job
-from core.training.run import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingRun
+from core.training.run import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingRun, stopped_message
 from tests.polling import poll_until
 
 
@@ -213,7 +213,7 @@ def test_a_closed_session_cancels_its_queued_and_its_running_training():
             started.set()
             while not run.stop_requested:
                 time.sleep(0.01)
-            run.mark_finished(STOPPED, "Stopped after 0 epoch(s) on request.")
+            run.mark_finished(STOPPED, stopped_message(0))
 
         return job
 
