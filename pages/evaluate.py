@@ -17,7 +17,7 @@ from core.training.inference import predict_probabilities
 from core.training.run import FAILED
 from pages.live import live
 from pages.looks import palette
-from pages.resources import dataset_or_fallback
+from pages.resources import dataset_choice, dataset_or_fallback
 from pages.session import Keys, any_active, current_runs
 from pages.streamlit_patches import route_through_app
 from pages.why import WHY_MISTAKE_KEY, show_hidden_map, show_why
@@ -351,7 +351,8 @@ label = st.radio("Model to evaluate", list(scored), horizontal=True, key=Keys.EV
 run = scored[label]
 snap = run.snapshot()
 probabilities = run.test_probabilities
-dataset, notice = dataset_or_fallback(snap.config.dataset, snap.config.data_dir)
+choice = dataset_choice(snap.config.dataset, snap.config.data_dir)
+dataset, notice = choice.dataset, choice.notice or (choice.error and str(choice.error))
 if notice or len(dataset.x_test) != len(probabilities):
     st.error(f"The test images of {snap.dataset_title} cannot be loaded again. {notice or ''} Train again to evaluate.")
     st.stop()

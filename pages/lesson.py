@@ -10,7 +10,8 @@ from core.results import lesson_texts as texts
 from core.training.race import RaceError, RaceSpec, new_race
 from pages import own_data, rooms
 from pages.lesson_steps import LESSON_DATASETS, LessonView, draw_step
-from pages.resources import dataset_or_fallback
+from pages.live import stop_button
+from pages.resources import dataset_choice
 from pages.runs import current_race, start_race, start_training
 from pages.session import Keys, any_active
 from pages.streamlit_patches import route_through_app
@@ -128,14 +129,20 @@ with st.sidebar:
     dataset_name = st.selectbox(
         texts.SIDEBAR_DATASET, choices, format_func=settings.DATASETS.get, key=Keys.LESSON_DATASET
     )
+    dataset_note = st.empty()  # right under the box: the data used, when it is not the data the box names
     epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, key=Keys.LESSON_EPOCHS)
 
 with st.spinner("Loading the dataset…"):
     data_dir = own_images if dataset_name == settings.UPLOAD_DATASET else None
-    dataset, notice = dataset_or_fallback(dataset_name, data_dir)
-if notice:  # one line; what failed and how to fix it, folded away
-    with st.expander(fallback_label(dataset_name), icon=":material/cloud_off:"):
-        st.warning(notice)
+    choice = dataset_choice(dataset_name, data_dir)
+if choice.error is not None:  # nothing to teach with: say why and what to do, and wait for another choice
+    st.error(texts.DATASET_ERROR.format(problem=choice.error.problem, fix=choice.error.fix), icon=":material/error:")
+    st.stop()
+dataset = choice.dataset
+if choice.notice:  # one line, and under it what failed and how to fix it
+    st.warning(fallback_label(dataset_name), icon=":material/cloud_off:")
+    st.caption(choice.notice)
+    dataset_note.caption(texts.DATASET_STAND_IN.format(title=settings.DATASETS[dataset.name]))
 # The lesson's model and compile settings are TrainingConfig's defaults: Dense(128), Adam, sparse CE, accuracy.
 lesson_config = settings.config_from_settings(
     {"dataset": dataset.name, "data_dir": data_dir if dataset.name == dataset_name else None, "epochs": epochs}
@@ -159,13 +166,16 @@ back_column.button(
     shortcut="Left" if presenter else None,
 )
 if presenter:
-    # Never disabled: a run ends inside the live fragment, without rerunning this part; the click checks the run.
+    # Train is never disabled: the click checks the run. Stop looks at the runs after the step's live
+    # area has (a run only ever goes from active to ended, so the live area's timer outlasts Stop's state).
     live_run = st.session_state.get(Keys.KERAS_RUN)
-    training = live_run is not None and any_active([live_run])
+    shown = race_runs or ((live_run,) if live_run is not None else ())
+    training = any_active(shown)
     if train_column.button(texts.TRAIN_KEY, width="stretch", shortcut="T", key=Keys.LESSON_TRAIN_KEY) and not training:
         fit(lesson_config, dataset)
-    if stop_column.button(texts.STOP_KEY, width="stretch", shortcut="S", key=Keys.LESSON_STOP_KEY) and training:
-        live_run.request_stop()
+    with stop_column:
+        snapshots = [run.snapshot() for run in shown]
+        stop_button(shown, snapshots, texts.STOP_KEY, Keys.LESSON_STOP_KEY, width="stretch", shortcut="S")
 next_column.button(
     texts.NEXT,
     on_click=go_to,

@@ -153,7 +153,11 @@ def step_watch(view: LessonView) -> None:
 
 def step_read(view: LessonView) -> None:
     if view.race:
-        live(view.race, lambda snaps: race_view.draw_reading(snaps, "lesson.race", view.presenter), **view.live_options)
+
+        def draw_race_reading(snapshots: list[RunSnapshot]) -> None:
+            race_view.draw_reading([shared_snapshot(snap) for snap in snapshots], "lesson.race", view.presenter)
+
+        live(view.race, draw_race_reading, **view.live_options)
         return
     show_run_or_replay(view, lambda snapshot: draw_reading(snapshot, view))
 
@@ -167,7 +171,7 @@ STEPS = (step_data, step_model, step_compile, step_fit, step_watch, step_read)
 def show_run_or_replay(view: LessonView, draw) -> None:
     """The lesson's run, redrawn live while it trains; without one, a labelled replay."""
     if view.run is not None:
-        live([view.run], lambda snapshots: draw(snapshots[0]), **view.live_options)
+        live([view.run], lambda snapshots: draw(shared_snapshot(snapshots[0])), **view.live_options)
         return
     recorded = chosen_replay()
     if recorded is None:
@@ -207,7 +211,11 @@ def chosen_replay() -> replay.Replay | None:
 def live_status(snapshot: RunSnapshot) -> None:
     if snapshot.label == replay.REPLAY_LABEL:
         return
-    if snapshot.status == QUEUED:
+    if snapshot.stopping:
+        text = texts.LIVE_STOPPING.format(
+            dataset=snapshot.dataset_title, epoch=snapshot.current_epoch, epochs=snapshot.total_epochs
+        )
+    elif snapshot.status == QUEUED:
         text = texts.LIVE_QUEUED.format(message=snapshot.message)
     elif snapshot.status == RUNNING:
         text = texts.LIVE_RUNNING.format(
@@ -236,7 +244,7 @@ def draw_curves(snapshot: RunSnapshot, presenter: bool) -> None:
     bullets([annotation.sentence for annotation in found] or [texts.NOTHING_YET])
 
 
-# A room's screens all draw the presenter's run: within this many seconds they share one figure.
+# A room's screens all draw the presenter's run: within this many seconds they share one snapshot and figure.
 SHARED_FIGURE_SECONDS = 1.0
 
 
@@ -245,6 +253,18 @@ def shared_moment(snapshot: RunSnapshot) -> tuple:
     if snapshot.is_active:
         return ("live", int(time.monotonic() / SHARED_FIGURE_SECONDS))
     return ("done", snapshot.version)
+
+
+def shared_snapshot(snapshot: RunSnapshot) -> RunSnapshot:
+    """The one snapshot every screen draws this moment of the run from, its figures and its sentences
+    alike: a room's presenter and participants redrawing within the same moment show the same epochs."""
+    return moment_snapshot(snapshot.run_id, shared_moment(snapshot), _snapshot=snapshot)
+
+
+@st.cache_resource(max_entries=64, ttl=60, show_spinner=False)
+def moment_snapshot(run_id: str, moment: tuple, _snapshot: RunSnapshot) -> RunSnapshot:
+    """The first snapshot of this run drawn at this moment (see shared_moment); later screens reuse it."""
+    return _snapshot
 
 
 @st.cache_resource(max_entries=64, ttl=60, show_spinner=False)

@@ -19,9 +19,8 @@ from core.results import lesson_texts as texts
 from core.results.race import race_sentences, ranking_table
 from core.training.race import MAX_VARIANTS, PRESETS, SETTINGS, Race, RaceError, RaceSpec, new_race, parse_vary
 from core.training.run import FAILED, QUEUED, RUNNING, RunSnapshot
-from pages.live import live
+from pages.live import live, stop_button
 from pages.looks import palette
-from pages.resources import job_runner
 from pages.runs import start_race
 from pages.session import Keys
 from pages.settings_form import SettingsForm, draw_settings
@@ -137,13 +136,15 @@ def show_race_budget(race: Race, dataset: Dataset, on_fix: Callable[[budget.Fix]
 # --- a race, live ---------------------------------------------------------------------------------
 
 
-def race_on_train_page(race: Race) -> None:
-    """Stop, the curves' axis, and the race drawn live; its result once every variant has ended."""
+def race_on_train_page(race: Race, snapshots: Sequence[RunSnapshot]) -> None:
+    """Stop, the curves' axis, and the race drawn live; its result once every variant has ended.
+
+    `snapshots`: the race as the page saw it when it decided its buttons (see pages.live.live's drawn).
+    """
     stop_column, axis_column = st.columns([1, 3])
-    if stop_column.button(texts.RACE_STOP, disabled=not race.is_active, key=Keys.RACE_STOP):
+    with stop_column:
         # Every variant stops at its next batch and keeps what it learned; one still in line is cancelled.
-        job_runner().cancel(race.runs)
-        st.rerun()
+        stop_button(race.runs, snapshots, texts.RACE_STOP, Keys.RACE_STOP)
     x_axis = axis_column.radio(
         texts.RACE_X_AXIS,
         list(texts.RACE_X_AXES),
@@ -158,7 +159,7 @@ def race_on_train_page(race: Race) -> None:
         if not any(snap.is_active for snap in snapshots):
             draw_result(snapshots, key="race")
 
-    live(race.runs, draw)
+    live(race.runs, draw, drawn=snapshots)
 
 
 def draw_progress(snapshots: Sequence[RunSnapshot]) -> None:
@@ -170,6 +171,8 @@ def draw_progress(snapshots: Sequence[RunSnapshot]) -> None:
 
 
 def variant_text(snap: RunSnapshot) -> str:
+    if snap.stopping:
+        return texts.RACE_VARIANT_STOPPING.format(label=snap.label, epoch=snap.current_epoch, epochs=snap.total_epochs)
     if snap.status == RUNNING:
         return texts.RACE_VARIANT_RUNNING.format(label=snap.label, epoch=snap.current_epoch, epochs=snap.total_epochs)
     if snap.status == QUEUED:

@@ -7,6 +7,7 @@ import streamlit as st
 from core import charts
 from core import config as settings
 from core.config import ConfigError, TrainingConfig
+from core.results import lesson_texts as texts
 from core.rooms import (
     CODE_LENGTH,
     FOLLOW_SECONDS,
@@ -19,9 +20,9 @@ from core.rooms import (
 from core.training.run import QUEUED
 from pages import rooms
 from pages.lesson_steps import LessonView, draw_step
-from pages.live import live, rerun_when
+from pages.live import live, rerun_when, stop_button
 from pages.looks import palette
-from pages.resources import dataset_or_fallback, job_runner
+from pages.resources import dataset_choice, job_runner
 from pages.runs import start_training
 from pages.session import Keys
 from pages.settings_form import SettingsForm, draw_settings, read_settings, seed_settings
@@ -110,9 +111,20 @@ def presenter_view(room: Room, secret: str) -> None:
 
 
 def presenter_run_status(room: Room) -> None:
-    for run in room.view().presenter_runs:
-        snap = run.snapshot()
-        st.progress(snap.progress, text=f"Your {snap.label} run: {snap.message}")
+    """The presenter's runs as the room sees them, and their Stop while one trains."""
+    runs = room.view().presenter_runs
+    snapshots = [run.snapshot() for run in runs]
+    for snap in snapshots:
+        owner = f"Your {snap.label} run"
+        text = (
+            texts.STOPPING_PROGRESS.format(label=owner, epoch=snap.current_epoch, epochs=snap.total_epochs)
+            if snap.stopping
+            else f"{owner}: {snap.message}"
+        )
+        st.progress(snap.progress, text=text)
+    if any(snap.is_active for snap in snapshots):
+        # The page reruns when a run ends (the room's follow_key holds each run's status).
+        stop_button(runs, snapshots, texts.STOP_KEY, Keys.ROOM_STOP)
 
 
 # --- a participant -------------------------------------------------------------------------------
@@ -128,9 +140,12 @@ def participant_view(room: Room) -> None:
         rooms.leave_room()
         st.rerun()
     config = view.presenter_config or TrainingConfig(dataset=settings.EMBEDDED_DATASET)
-    # The presenter's own images reach the room by their private key; a folder on the server's disk never does.
-    own_images = config.data_dir if config.dataset == settings.UPLOAD_DATASET else None
-    dataset, _ = dataset_or_fallback(config.dataset, own_images)
+    choice = dataset_choice(config.dataset, config.data_dir)
+    if choice.error is not None:  # the presenter's data cannot be read here: say so, and keep following
+        st.error(str(choice.error))
+        rerun_when(following(room, me), FOLLOW_SECONDS)
+        return
+    dataset = choice.dataset
     presenter_keras = tuple(run for run in view.presenter_runs if run.kind == "keras")  # several: a race
     presenter_run = presenter_keras[0] if presenter_keras else None
     every = viewer_refresh_seconds(view.participants)

@@ -61,6 +61,9 @@ class Keys:
     OWN_DATA_PICK = "train.own_data_pick"  # a saved dataset's name (single-user machines)
     OWN_DATA_OPEN = "train.own_data_open"
     OWN_DATA_DOWNLOAD = "train.own_data_download"
+    TRAIN_STOP = "train.stop"
+    LINK_NOTES = "train.link_notes"  # what a shared link's settings became, shown until dismissed
+    LINK_NOTES_DISMISS = "train.link_notes_dismiss"
     # Races (pages/race_view.py): this session's latest race, and the Train page's race controls.
     RACE = "race.current"  # the Race (core.training.race) last started here; None after a Train press
     RACE_PRESET = "race.preset"  # a preset's key, or RACE_OWN_CHOICE
@@ -81,6 +84,7 @@ class Keys:
     ROOM_START_LESSON = "lesson.start_room"
     ROOM_START_TRAIN = "train.start_room"
     ROOM_END = "room.end"
+    ROOM_STOP = "room.stop"  # the presenter's Stop for the run the room watches
     ROOM_LEAVE = "room.leave"
     ROOM_TRY_FORK = "room.fork."  # prefix: the "try it yourself" form's widgets
     # Looks.

@@ -7,21 +7,20 @@ import streamlit as st
 from core import charts, links
 from core import config as settings
 from core.config import ConfigError, TrainingConfig, config_from_settings
-from core.data.datasets import fallback_label
+from core.data.datasets import DatasetError, fallback_label
 from core.jobs import budget
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, layer_markdown, total_parameters
 from core.training.eta import seconds_left
 from core.training.run import FAILED
 from pages import own_data, race_view, rooms
-from pages.live import live
+from pages.live import live, stop_button
 from pages.looks import palette
-from pages.resources import dataset_or_fallback, job_runner, show_runner_notice
+from pages.resources import dataset_choice, show_runner_notice
 from pages.runs import current_race, start_training, train_more
 from pages.session import (
     TRAIN_SIDEBAR,
     Keys,
-    any_active,
     current_runs,
     remember_train_settings,
     restore_train_settings,
@@ -54,9 +53,12 @@ def chosen_settings() -> tuple[TrainingConfig | None, str, str | None]:
         return None, values["train"], str(error)
 
 
-def settings_sidebar(error: str | None) -> None:
-    """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit."""
-    draw_settings(TRAIN_SIDEBAR)
+def settings_sidebar(error: str | None, dataset_note: str | None = None) -> None:
+    """The settings widgets, top to bottom as the lesson goes: data, model, compile, fit.
+
+    dataset_note: said right under the dataset box when the data used is not the data it names.
+    """
+    draw_settings(TRAIN_SIDEBAR, notes={"dataset": dataset_note} if dataset_note else None)
     if error:
         st.error(error)
 
@@ -131,9 +133,28 @@ def draw_curves(snapshots, metrics: tuple[str, ...]) -> None:
 
 
 def show_dataset_notice(chosen: str, notice: str) -> None:
-    """One line saying which data the run uses instead; what failed and how to fix it, folded away."""
-    with st.expander(fallback_label(chosen), icon=":material/cloud_off:"):
-        st.warning(notice)
+    """One line saying which data the run uses instead, and under it what failed and how to fix it."""
+    st.warning(fallback_label(chosen), icon=":material/cloud_off:")
+    st.caption(notice)
+
+
+def show_dataset_error(error: DatasetError) -> None:
+    """The chosen data cannot be loaded: why and what to do. Nothing trains on other data instead."""
+    st.error(texts.DATASET_ERROR.format(problem=error.problem, fix=error.fix), icon=":material/error:")
+
+
+def show_link_notes() -> None:
+    """What the link's settings became (clamped, ignored), kept on every rerun until the person dismisses it."""
+    notes = st.session_state.get(Keys.LINK_NOTES)
+    if not notes:
+        return
+    for note in notes:
+        st.warning(note, icon=":material/link:")
+    st.button(texts.LINK_NOTES_DISMISS, key=Keys.LINK_NOTES_DISMISS, on_click=dismiss_link_notes)
+
+
+def dismiss_link_notes() -> None:
+    st.session_state.pop(Keys.LINK_NOTES, None)
 
 
 def empty_curves_soon(metrics: tuple[str, ...]) -> None:
@@ -161,6 +182,8 @@ def empty_curves_soon(metrics: tuple[str, ...]) -> None:
 def progress_text(snap) -> str:
     if snap.status == "queued":
         return f"{snap.label}: {snap.message}"
+    if snap.stopping:
+        return texts.STOPPING_PROGRESS.format(label=snap.label, epoch=snap.current_epoch, epochs=snap.total_epochs)
     if snap.status != "running":
         return f"{snap.label}: {snap.message} ({snap.elapsed_seconds:.1f} s)"
     left = seconds_left(snap)
@@ -184,8 +207,8 @@ if Keys.LINK_READ not in st.session_state:
     st.session_state[Keys.LINK_READ] = True
     link = links.read_link(st.query_params.to_dict())
     st.session_state.update(form_state(TRAIN_SIDEBAR, link.values))
-    for note in link.notes:
-        st.warning(note, icon=":material/link:")
+    st.session_state[Keys.LINK_NOTES] = list(link.notes)
+show_link_notes()
 
 restore_train_settings()  # as they were before a visit to another page
 seed_train_settings()  # the defaults, for whatever neither the person, a link nor a restore has set
@@ -201,13 +224,21 @@ if config is not None:
 live_area = st.container()
 if st.session_state[Keys.TRAIN_DATASET] == settings.UPLOAD_DATASET:
     own_data.upload_section()  # before anything trains: the upload and its dataset card
+dataset_note = None  # said under the dataset box when the data used is not the data it names
 if config is not None:
     with st.spinner("Loading the dataset…"):
-        dataset, notice = dataset_or_fallback(config.dataset, config.data_dir)
-    if notice:
+        choice = dataset_choice(config.dataset, config.data_dir)
+    if choice.error is not None:
+        with live_area:  # under the title, next to Train, which stays disabled until the data loads
+            show_dataset_error(choice.error)
+        config = None
+    elif choice.notice:
         with live_area:
-            show_dataset_notice(config.dataset, notice)
-        config = config.replace(dataset=dataset.name, data_dir=None)
+            show_dataset_notice(config.dataset, choice.notice)
+        dataset_note = texts.DATASET_STAND_IN.format(title=settings.DATASETS[choice.dataset.name])
+        config = config.replace(dataset=choice.dataset.name, data_dir=None)
+if config is not None:
+    dataset = choice.dataset
     st.caption(
         f"**{dataset.title}**: {len(dataset.pixels_train):,} training images "
         f"({config.validation_split:.0%} held out for validation), {len(dataset.pixels_test):,} test images, "
@@ -221,9 +252,13 @@ if config is not None:
     config = show_budget(config, dataset)
 
 runs = current_runs()
-active = any_active(runs)
 race = current_race()  # started after the last Train: the page shows it instead of the runs
-racing = race is not None and race.is_active
+# One look at the runs decides every button and the live area's timer (see pages.live.live's drawn):
+# a run that ends after this look still reruns the page, which then enables Train.
+run_snapshots = [run.snapshot() for run in runs]
+race_snapshots = race.snapshots() if race is not None else []
+active = any(snap.is_active for snap in run_snapshots)
+racing = any(snap.is_active for snap in race_snapshots)
 train_column, stop_column, more_column = st.columns([1, 1, 2])
 # Train is a form's submit button, a form holding nothing else: Streamlit's frontend loads every other
 # button's code lazily, and React then holds a lazily loaded element back for 0.5 s after the page's
@@ -235,10 +270,8 @@ with train_column, st.form("train.form", border=False, enter_to_submit=False):
 if pressed:
     if start_training(config, dataset, models_to_train) is not None:
         st.rerun()
-if stop_column.button("Stop", disabled=not active, width="stretch"):
-    # Stops at the next batch; the model trained so far is kept.
-    job_runner().cancel(runs)
-    st.rerun()
+with stop_column:
+    stop_button(runs, run_snapshots, "Stop", Keys.TRAIN_STOP, width="stretch")
 with more_column:
     finished_with_model = bool(runs) and not active and race is None and all(run.model is not None for run in runs)
     extra = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 5, key=Keys.EXTRA_EPOCHS)
@@ -268,14 +301,14 @@ with st.expander(texts.RACE_SECTION):
 
 if race is not None:
     with live_area:
-        race_view.race_on_train_page(race)
+        race_view.race_on_train_page(race, race_snapshots)
 elif runs:
     with live_area:
-        live(runs, draw_progress)
+        live(runs, draw_progress, drawn=run_snapshots)
 else:
     st.info("Press **Train** to start. The curves appear here after the first batches.")
     empty_curves_soon(("loss", *config.metrics) if config is not None else ("loss",))
 
 # The sidebar last (see chosen_settings): its widgets' code reaches the browser after the Train button's.
 with st.sidebar:
-    settings_sidebar(settings_error)
+    settings_sidebar(settings_error, dataset_note)

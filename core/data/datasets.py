@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import DATASETS, EMBEDDED_DATASET, UPLOAD_DATASET
+from core.config import DATASETS, DEFAULT_DATASET, EMBEDDED_DATASET, UPLOAD_DATASET
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_DIR_ENV = "TRAINING_STUDIO_FASHION_MNIST_DIR"
@@ -86,8 +86,24 @@ class DatasetUnavailable(DatasetError):
     """The dataset cannot be had here: no network and no cache, or a folder or file is missing."""
 
 
+class DatasetOffline(DatasetUnavailable):
+    """A named dataset has no copy here and could not be downloaded (no network)."""
+
+
 class DatasetFileError(DatasetError):
     """A file exists but is corrupt, truncated or of the wrong shape; the message names the file."""
+
+
+@dataclass(frozen=True, eq=False)
+class DatasetChoice:
+    """What a chosen dataset gives a page: the data to train on, or why there is none and what to do.
+
+    `notice` is set when the bundled digits stand in for the default MNIST (see choose_dataset).
+    """
+
+    dataset: Dataset | None
+    notice: str | None = None
+    error: DatasetError | None = None
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays have no single truth value; compare by identity
@@ -193,24 +209,37 @@ def clear_dataset_cache() -> None:
         _key_locks.clear()
 
 
-def load_dataset_or_fallback(name: str, data_dir: str | None = None) -> tuple[Dataset, str | None]:
-    """Load `name`, or the embedded digits with a notice saying what failed and what to do."""
-    if name == EMBEDDED_DATASET:
-        return load_dataset(name), None
+def choose_dataset(name: str, data_dir: str | None = None) -> DatasetChoice:
+    """Load the dataset a person chose; never a silent substitute.
+
+    Only the default MNIST, when it has no copy here and cannot be downloaded, falls back to the
+    bundled digits, with a notice: an app opened offline must still train. Anything else that cannot
+    be loaded (a missing folder, a corrupt file, Fashion-MNIST offline) is an error saying why and what
+    to do, and nothing trains until it is fixed.
+    """
     try:
-        return load_dataset(name, data_dir), None
+        return DatasetChoice(load_dataset(name, data_dir))
+    except DatasetOffline as error:
+        if name == DEFAULT_DATASET and not data_dir:
+            notice = " ".join(part for part in (error.problem, error.fix) if part)
+            return DatasetChoice(load_dataset(EMBEDDED_DATASET), notice=notice)
+        return DatasetChoice(None, error=error)
     except DatasetError as error:
-        fallback = "Using the embedded scikit-learn digits instead."
-        notice = " ".join(part for part in (error.problem, fallback, error.fix) if part)
-        return load_dataset(EMBEDDED_DATASET), notice
+        return DatasetChoice(None, error=error)
+
+
+def load_dataset_or_fallback(name: str, data_dir: str | None = None) -> tuple[Dataset, str | None]:
+    """choose_dataset's dataset and notice; raises its DatasetError when there is no dataset to train on."""
+    choice = choose_dataset(name, data_dir)
+    if choice.error is not None:
+        raise choice.error
+    return choice.dataset, choice.notice
 
 
 def fallback_label(name: str) -> str:
-    """The notice of load_dataset_or_fallback in one line, for a page to show with the details folded away."""
-    from core.config import DATASETS
-
+    """The one line a page shows when the bundled digits stand in for `name` (choose_dataset's notice)."""
     title = DATASETS.get(name, name).split(" (")[0]
-    return f"{title} could not be loaded: using the embedded scikit-learn digits instead"
+    return f"{title} cannot be downloaded here: training on the bundled 8×8 scikit-learn digits instead"
 
 
 def scale_pixels(pixels: np.ndarray, pixel_max_raw: int) -> np.ndarray:
@@ -413,7 +442,7 @@ def _download(name: str) -> Arrays:
         (x_train, y_train), (x_test, y_test) = _download_with_keras(name)
     except Exception as error:  # no network shows up as URLError, OSError, timeouts, Keras's own Exception…
         title = "MNIST" if name == "mnist" else "Fashion-MNIST"
-        raise DatasetUnavailable(
+        raise DatasetOffline(
             f"Could not download {title} ({_short(error)}).",
             f"Connect to the internet once so Keras can cache it in {_display(_keras_datasets_dir())}, " + FOLDER_FIX,
         ) from error

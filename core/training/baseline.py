@@ -14,7 +14,7 @@ from core.data.splits import prepare_data
 from core.results import hidden_map
 from core.training.evaluation import record_test, record_validation, scores_with_loss
 from core.training.inference import snapshot_mlp
-from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
+from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun, stopped_message
 
 LESSON_HIDDEN_LAYERS = (128,)
 # Live updates per epoch: partial_fit is called on this many slices of the shuffled epoch.
@@ -135,7 +135,7 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
     run.set_detail("snapshot", snapshot_mlp(run.model, data.image_shape))  # a copy, safe while it trains on
     done = run.completed_epochs
     if run.stop_requested:
-        run.mark_finished(STOPPED, f"Stopped after {done} epoch(s) on request; the model trained so far is kept.")
+        run.mark_finished(STOPPED, stopped_message(done))
     else:
         run.mark_finished(FINISHED, f"Finished {done} epochs.")
 

@@ -13,7 +13,7 @@ from core.training.evaluation import record_test
 from core.training.inference import snapshot_weights
 from core.training.kept_loops import note_trained, run_shapes, step_signature
 from core.training.paces import note_run
-from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
+from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun, stopped_message
 
 # Batch updates reach the page at least this often per epoch, whatever steps_per_execution is.
 MIN_UPDATES_PER_EPOCH = 20
@@ -237,7 +237,7 @@ def _finish(run: TrainingRun, data: PreparedData, progress) -> None:
     run.set_detail("snapshot", snapshot_weights(run.model))  # numpy copy: pages predict without Keras
     done = run.completed_epochs
     if run.stop_requested:
-        run.mark_finished(STOPPED, f"Stopped after {done} epoch(s) on request; the model trained so far is kept.")
+        run.mark_finished(STOPPED, stopped_message(done))
     elif done < run.snapshot().total_epochs:
         run.mark_finished(FINISHED, f"Early stopping ended training after {done} epochs (best weights kept).")
     else:

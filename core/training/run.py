@@ -39,9 +39,22 @@ LEARNING_RATE = "learning_rate"  # the learning rate changed mid-run
 DETAIL = "detail"  # extra results for later pages (per-class scores, confusion matrices, weights)
 TEST_METRICS = "test_metrics"
 MESSAGE = "message"
+STOPPING = "stopping"  # Stop was pressed: the run ends at its next batch
 ENDED = "ended"  # finished, stopped, failed or cancelled, with the fit time
 REQUEUED = "requeued"  # queued again to train more epochs
-UPDATE_KINDS = (DESCRIBED, STARTED, BATCH, EPOCH, LEARNING_RATE, DETAIL, TEST_METRICS, MESSAGE, ENDED, REQUEUED)
+UPDATE_KINDS = (
+    DESCRIBED,
+    STARTED,
+    BATCH,
+    EPOCH,
+    LEARNING_RATE,
+    DETAIL,
+    TEST_METRICS,
+    MESSAGE,
+    STOPPING,
+    ENDED,
+    REQUEUED,
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,8 @@ class RunSnapshot:
     details: dict = field(default_factory=dict)
     # How many updates the run had had: equal versions of one run are equal snapshots (but for the clock).
     version: int = 0
+    # Stop was pressed and the run has not ended yet: it ends at its next batch.
+    stopping: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -126,6 +141,7 @@ class TrainingRun:
         self._version = 0
         self._snapshot: RunSnapshot | None = None  # the last one made, shared until the next update
         self._status = QUEUED
+        self._stopping = False
         self._message = "Waiting to start."
         self._epochs: list[dict] = []
         self._batches: list[dict] = []
@@ -253,7 +269,15 @@ class TrainingRun:
 
     # --- requested by the page -------------------------------------------------------------
     def request_stop(self) -> None:
-        self._stop.set()
+        """Ask the worker to stop at its next batch; an active run says at once that it is stopping.
+
+        The request itself travels to the worker; the STOPPING update lets every page that draws the
+        run (and every record that follows it) show "Stopping…" before the worker has seen it.
+        """
+        with self._lock:
+            self._stop.set()
+            if self._status in ACTIVE_STATUSES and not self._stopping:
+                self._emit(STOPPING)
 
     def request_learning_rate(self, learning_rate: float) -> None:
         with self._lock:
@@ -312,6 +336,7 @@ class TrainingRun:
                     parameter_count=self._parameter_count,
                     details=dict(self._details),
                     version=self._version,
+                    stopping=self._stopping,
                 )
             elif self._started is not None:
                 self._snapshot = dataclasses.replace(self._snapshot, elapsed_seconds=self._elapsed())
@@ -353,19 +378,26 @@ class TrainingRun:
             self._test_metrics = dict(data["metrics"])
         elif update.kind == MESSAGE:
             self._message = data["message"]
+        elif update.kind == STOPPING:
+            self._stopping = self._status in ACTIVE_STATUSES
         elif update.kind == ENDED:
-            self._status, self._message = data["status"], data["message"]
+            self._status, self._message, self._stopping = data["status"], data["message"], False
             if data["fit_seconds"] is not None:
                 self._time_before_resume = self._fit_seconds = data["fit_seconds"]
             self._started = None
         elif update.kind == REQUEUED:
-            self._status, self._message = QUEUED, data["message"]
+            self._status, self._message, self._stopping = QUEUED, data["message"], False
             self._total_epochs = data["total_epochs"]
 
     def _elapsed(self) -> float:
         if self._started is None:
             return self._time_before_resume
         return self._time_before_resume + (time.monotonic() - self._started)
+
+
+def stopped_message(epochs: int) -> str:
+    """What a run stopped by request says once it has ended (every engine says it the same way)."""
+    return f"Stopped after {epochs} {'epoch' if epochs == 1 else 'epochs'}; the model is kept."
 
 
 def replay_updates(run: TrainingRun, updates: Iterable[RunUpdate]) -> TrainingRun:

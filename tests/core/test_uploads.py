@@ -191,23 +191,9 @@ def test_an_upload_resolves_by_its_private_key_while_held(digit_pictures):
     own = load_own_data(zipped(class_folders(digit_pictures, {"0": 0, "1": 1})), "two.zip")
     key = keep_private(own.dataset)
     assert load_dataset("upload", key) is own.dataset
-    from core.data.datasets import DatasetUnavailable, load_dataset_or_fallback
+    from core.data.datasets import DatasetUnavailable, choose_dataset
 
     with pytest.raises(DatasetUnavailable, match="no longer in this server's memory"):
         load_dataset("upload", key[:-2] + "xx")
-    fallback, notice = load_dataset_or_fallback("upload", "/etc/passwd")
-    assert fallback.name == "digits" and "key of an upload" in notice
-
-
-def test_saved_by_name_and_opened_again(digit_pictures, tmp_path):
-    from core.data.uploads import load_saved, save_own_data, saved_names
-
-    own = load_own_data(zipped(class_folders(digit_pictures, {"cat": 0, "dog": 1})), "pets.zip")
-    save_own_data(own.dataset, "my pets", tmp_path)
-    assert saved_names(tmp_path) == ["my pets"]
-    again = load_saved("my pets", tmp_path)
-    assert again.dataset.class_names == ("cat", "dog") and again.card.test_given
-    assert np.array_equal(again.dataset.pixels_train, own.dataset.pixels_train)
-    with pytest.raises(UploadError, match="cannot name a saved dataset"):
-        save_own_data(own.dataset, "../escape", tmp_path)
-    assert saved_names(tmp_path) == ["my pets"]
+    choice = choose_dataset("upload", "/etc/passwd")  # a path is no key: nothing is read, nothing stands in
+    assert choice.dataset is None and "key of an upload" in str(choice.error)

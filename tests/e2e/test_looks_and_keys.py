@@ -72,7 +72,7 @@ def test_presenter_keys_change_step_train_and_stop(page, server):
     key(page, "t", lambda: step_in_url(page) == "5")  # trains, and shows step 5 to watch it
     wait_until(lambda: re.search(r"epoch \d+/", progress_text(page)), seconds=120)  # training: "epoch 1/20, …"
     key(page, "s", lambda: "Stopped after" in progress_text(page))
-    wait_until(lambda: "on request" in progress_text(page), seconds=10)  # read as it settles, not at one instant
+    wait_until(lambda: "the model is kept" in progress_text(page), seconds=10)  # read as it settles, not at one instant
 
 
 def test_without_presenter_mode_the_arrows_do_nothing(page, server):
