@@ -30,6 +30,10 @@ from pages.session import Keys
 from pages.why import show_hidden_map, show_why
 
 LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
+# The lesson's curves, under the title, the step's buttons and heading, and the progress line (or the
+# recorded run's label), inside a 1280×720 window; presenter mode's larger text leaves them less height.
+LESSON_CHART_HEIGHT = 280
+LESSON_CHART_HEIGHT_PRESENTER = 320
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,12 @@ def step_fit(view: LessonView) -> None:
 
 
 def step_watch(view: LessonView) -> None:
-    st.write(texts.WATCH_INTRO)
+    # The curves right under the step's heading (in view in a 1280×720 window); what their lines are, under them.
     if view.race:
         live(view.race, lambda snapshots: draw_race_curves(snapshots, view.presenter), **view.live_options)
-        return
-    show_run_or_replay(view, lambda snapshot: draw_curves(snapshot, view.presenter))
+    else:
+        show_run_or_replay(view, lambda snapshot: draw_curves(snapshot, view.presenter))
+    st.write(texts.WATCH_INTRO)
 
 
 def step_read(view: LessonView) -> None:
@@ -169,18 +174,20 @@ def show_run_or_replay(view: LessonView, draw) -> None:
     if view.run is not None:
         live([view.run], lambda snapshots: draw(snapshots[0]), **view.live_options)
         return
+    recorded_area = st.container()  # the recorded run first, in view; the chooser and its notes under it
     recorded = chosen_replay()
     if recorded is None:
         st.info(texts.WATCH_NO_REPLAY)
         return
     machine = texts.REPLAY_MACHINE.format(**recorded.machine)
-    st.warning(
-        texts.REPLAY_LABEL.format(dataset=recorded.snapshot.dataset_title, machine=machine, date=recorded.date),
-        icon=":material/replay:",
-    )
+    with recorded_area:
+        st.warning(
+            texts.REPLAY_LABEL.format(dataset=recorded.snapshot.dataset_title, machine=machine, date=recorded.date),
+            icon=":material/replay:",
+        )
+        draw(recorded.snapshot)
     if not view.presenter:
         st.caption(texts.WATCH_NO_RUN)
-    draw(recorded.snapshot)
 
 
 def chosen_replay() -> replay.Replay | None:
@@ -254,8 +261,8 @@ def lesson_curve(run_id: str, moment: tuple, metric: str, presenter: bool, palet
     Streamlit copies the figure into each page it sends; the figure itself is never changed after this.
     """
     look = charts.PALETTES[palette_name]
-    # 280 px: under the title, the step's heading and the progress line, in a 1280×720 window.
-    figure = charts.training_curves([_snapshot], metric, height=520 if presenter else 280, palette=look)
+    height = LESSON_CHART_HEIGHT_PRESENTER if presenter else LESSON_CHART_HEIGHT
+    figure = charts.training_curves([_snapshot], metric, height=height, palette=look)
     charts.annotate_lesson(figure, lesson.annotations(_snapshot.epochs), metric, look)
     return styled(figure, presenter)
 

@@ -24,6 +24,10 @@ from pages.runs import start_race
 from pages.session import Keys
 
 OWN_CHOICE = "own"  # the question chooser's last entry: a setting and values of one's own
+# The race's charts, under its Stop and one line of progress, inside a 1280×720 window (presenter mode's
+# larger text needs the same room on the Lesson's step).
+RACE_CHART_HEIGHT = 300
+RACE_CHART_HEIGHT_PRESENTER = 320
 
 
 # --- setting up a race ----------------------------------------------------------------------------
@@ -120,7 +124,7 @@ def show_race_budget(race: Race, dataset: Dataset, on_fix: Callable[[budget.Fix]
 
 def race_on_train_page(race: Race) -> None:
     """Stop, the curves' axis, and the race drawn live; its result once every variant has ended."""
-    stop_column, axis_column = st.columns([1, 3])
+    stop_column, axis_column = st.columns([1, 3], vertical_alignment="bottom")
     if stop_column.button(texts.RACE_STOP, disabled=not race.is_active, key=Keys.RACE_STOP):
         # Every variant stops at its next batch and keeps what it learned; one still in line is cancelled.
         job_runner().cancel(race.runs)
@@ -143,11 +147,11 @@ def race_on_train_page(race: Race) -> None:
 
 
 def draw_progress(snapshots: Sequence[RunSnapshot]) -> None:
-    """One bar per variant; a variant that failed (diverged) says so on its own."""
-    for snap in snapshots:
-        st.progress(snap.progress, text=variant_text(snap))
+    """One bar per variant, side by side (one line above the curves); a variant that failed says so on its own."""
+    for column, snap in zip(st.columns(len(snapshots)), snapshots, strict=True):
+        column.progress(snap.progress, text=variant_text(snap))
         if snap.status == FAILED:
-            st.error(f"{snap.label}: {snap.message}")
+            column.error(f"{snap.label}: {snap.message}")
 
 
 def variant_text(snap: RunSnapshot) -> str:
@@ -159,13 +163,14 @@ def variant_text(snap: RunSnapshot) -> str:
 
 
 def draw_curves(snapshots: Sequence[RunSnapshot], key: str, presenter: bool = False, x_axis: str = "epoch") -> None:
-    """Loss and accuracy, every variant overlaid in its own colour."""
-    st.caption(texts.RACE_CURVES_INTRO.format(labels=", ".join(snap.label for snap in snapshots)))
+    """Loss and accuracy, every variant overlaid in its own colour; what the lines are, under them."""
     first = snapshots[0].config
     metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in first.metrics]
     for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
-        figure = charts.race_curves(snapshots, metric, x_axis=x_axis, height=520 if presenter else 360)
+        height = RACE_CHART_HEIGHT_PRESENTER if presenter else RACE_CHART_HEIGHT
+        figure = charts.race_curves(snapshots, metric, x_axis=x_axis, height=height)
         column.plotly_chart(charts.presenter_style(figure) if presenter else figure, key=f"{key}.curve.{metric}")
+    st.caption(texts.RACE_CURVES_INTRO.format(labels=", ".join(snap.label for snap in snapshots)))
 
 
 def draw_result(snapshots: Sequence[RunSnapshot], key: str, presenter: bool = False) -> None:

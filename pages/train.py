@@ -252,8 +252,11 @@ if config is not None:
     if st.query_params.to_dict() != shared:
         st.query_params.from_dict(shared)
 
-# Once there is a run its live curves sit here, under the title, so pressing Train brings them
-# into view in a 1280×720 window; the details and buttons follow them.
+# Train and Stop sit right under the title, a race's setup under them, and the live curves under those,
+# so a 1280×720 window shows the curves with the Stop that stops them; the dataset, the model, the
+# budget and the room follow. The page fills these areas further down, once it knows the settings.
+buttons_area = st.container()
+race_setup_area = st.container()
 live_area = st.container()
 if config is not None:
     with st.spinner("Loading the dataset…"):
@@ -278,7 +281,7 @@ runs = current_runs()
 active = any_active(runs)
 race = current_race()  # started after the last Train: the page shows it instead of the runs
 racing = race is not None and race.is_active
-train_column, stop_column, more_column = st.columns([1, 1, 2])
+train_column, stop_column, extra_column, more_column = buttons_area.columns([1, 1, 1, 1.4], vertical_alignment="bottom")
 # Train is a form's submit button, a form holding nothing else: Streamlit's frontend loads every other
 # button's code lazily, and React then holds a lazily loaded element back for 0.5 s after the page's
 # first paint (its Suspense throttle), while a submit button is drawn in that first paint (bench/README.md).
@@ -293,12 +296,14 @@ if stop_column.button("Stop", disabled=not active, width="stretch"):
     # Stops at the next batch; the model trained so far is kept.
     job_runner().cancel(runs)
     st.rerun()
-with more_column:
-    finished_with_model = bool(runs) and not active and race is None and all(run.model is not None for run in runs)
-    extra = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 5, key=Keys.EXTRA_EPOCHS)
-    if st.button(f"Train {extra} more epochs", disabled=not finished_with_model):
-        train_more(runs, int(extra))
-        st.rerun()
+finished_with_model = bool(runs) and not active and race is None and all(run.model is not None for run in runs)
+# One row: the number's label is the button beside it ("Train 5 more epochs").
+extra = extra_column.number_input(
+    "More epochs", 1, settings.EPOCHS_RANGE[1], 5, key=Keys.EXTRA_EPOCHS, label_visibility="collapsed"
+)
+if more_column.button(f"Train {extra} more epochs", disabled=not finished_with_model, width="stretch"):
+    train_more(runs, int(extra))
+    st.rerun()
 
 room_bar(config)
 
@@ -316,9 +321,12 @@ if keras_run is not None and active:
         if st.button("Apply learning rate"):
             keras_run.request_learning_rate(new_rate)
 
-# Races: one setting varied, the variants trained side by side (pages/race_view.py); folded away until wanted.
-with st.expander(texts.RACE_SECTION):
-    race_view.race_controls(config, dataset if config is not None else None, active or racing, apply_fix)
+# Races: one setting varied, the variants trained side by side (pages/race_view.py); folded away until
+# wanted, above the curves, so the Race button and the race it starts share the window. While a race
+# runs its own Stop is above its curves, and the setup steps aside.
+if not racing:
+    with race_setup_area, st.expander(texts.RACE_SECTION):
+        race_view.race_controls(config, dataset if config is not None else None, active, apply_fix)
 
 if race is not None:
     with live_area:

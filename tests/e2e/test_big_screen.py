@@ -1,0 +1,228 @@
+"""The big screen's rules, in Chromium at the sizes a workshop uses: a 1280×720 projector and a 390×844 phone.
+
+Rules, not pixel positions: any layout that meets them passes.
+- While a run is live, each live chart is at least MIN_VISIBLE of its box inside the window, and the
+  Stop that stops it is inside the window too, with the page as it is (nobody scrolled).
+- Before a run, the Lesson's recorded chart is at least MIN_VISIBLE in view.
+- On a phone no legend or class label sits under a chart's toolbar.
+
+Every run here is Fashion-MNIST (LONG_RUN_DATASET), long enough to be measured while it trains.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.results import lesson_texts as texts
+from tests.e2e.browser import (
+    LONG_RUN_DATASET,
+    choose_digits,
+    open_app,
+    point_count,
+    press,
+    press_until,
+    progress_text,
+    screenshot,
+    wait_ready,
+    wait_until,
+)
+
+PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+MIN_VISIBLE = 0.8
+# Long enough that a loaded two-core machine still measures the run while it trains.
+EPOCHS = 20
+CODE = re.compile(r"Room code:\s*([A-Z0-9]{5})")
+# The live curves: Plotly charts whose element key names a curve (train.chart.loss, lesson.curve.loss,
+# race.curve.accuracy, lesson.race.curve.loss); Streamlit puts each key in an st-key-… class, dots as dashes.
+LIVE_CHART_KEY = r"st-key-\S*-(curve|chart)-"
+# Each live chart's visible fraction: the part of its box inside the window, over its box.
+VISIBLE_FRACTIONS_JS = """(pattern) => {
+    const key = new RegExp(pattern); const width = window.innerWidth, height = window.innerHeight;
+    return Array.from(document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")).filter(chart => {
+        const holder = chart.closest("[class*='st-key-']"); return holder && key.test(holder.className); })
+    .map(chart => { const box = chart.getBoundingClientRect();
+        const seen = Math.max(0, Math.min(box.right, width) - Math.max(box.left, 0))
+            * Math.max(0, Math.min(box.bottom, height) - Math.max(box.top, 0));
+        return box.width * box.height > 0 ? seen / (box.width * box.height) : 0; }); }"""
+# A button of the page inside the window (not Streamlit's own header "Stop").
+BUTTON_IN_VIEW_JS = """(label) => Array.from(document.querySelectorAll("[data-testid='stMain'] button")).some(button => {
+    const box = button.getBoundingClientRect();
+    return button.innerText.trim() === label && box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight
+        && box.left >= 0 && box.right <= window.innerWidth; })"""
+# Labels (legend entries, annotations, titles) whose box meets a chart's toolbar (Plotly's modebar, or
+# Streamlit's element toolbar): their texts, with the chart they sit in.
+LABELS_UNDER_TOOLBAR_JS = """() => {
+    const meets = (a, b) => a.width > 0 && b.width > 0 && a.left < b.right && b.left < a.right
+        && a.top < b.bottom && b.top < a.bottom;
+    const hits = [];
+    document.querySelectorAll("[data-testid='stMain'] .stPlotlyChart").forEach(chart => {
+        const holder = chart.closest(".stElementContainer") || chart;
+        const bars = [...holder.querySelectorAll(".modebar, [data-testid='stElementToolbar']")]
+            .map(bar => bar.getBoundingClientRect());
+        chart.querySelectorAll(".legend text, .annotation-text, .g-gtitle text, .infolayer text").forEach(label => {
+            const box = label.getBoundingClientRect();
+            if (bars.some(bar => meets(box, bar))) hits.push(label.textContent); }); });
+    return hits; }"""
+
+
+def new_page(browser, size: dict):
+    context = browser.new_context(**size)
+    return context, context.new_page()
+
+
+def visible_fractions(page) -> list[float]:
+    return page.evaluate(VISIBLE_FRACTIONS_JS, LIVE_CHART_KEY)
+
+
+def assert_in_view(page, stop: str | None, name: str) -> None:
+    """Rule 1, as the page is now: every live chart at least MIN_VISIBLE in the window, and Stop in it."""
+    fractions = visible_fractions(page)
+    stop_seen = stop is None or page.evaluate(BUTTON_IN_VIEW_JS, stop)
+    screenshot(page, name)
+    assert fractions, f"{name}: no live chart on the page"
+    assert min(fractions) >= MIN_VISIBLE, f"{name}: the live charts are {fractions} in view (at least {MIN_VISIBLE})"
+    assert stop_seen, f"{name}: {stop!r} is not inside the window"
+
+
+def training_now(page) -> bool:
+    """The run has drawn its first points and still trains (its progress line names an epoch, not Finished)."""
+    text = progress_text(page)
+    return point_count(page) > 0 and "epoch" in text and "Finished" not in text and "Stopped" not in text
+
+
+def stop_the_run(page, label: str) -> None:
+    press(page, label)
+    wait_until(lambda: not training_now(page), seconds=60)
+
+
+def long_run_settings(page, server, path: str) -> None:
+    open_app(page, server, path)
+    choose_digits(page, epochs=EPOCHS, dataset=LONG_RUN_DATASET)
+
+
+@pytest.mark.parametrize("size", ["projector", "phone"])
+def test_train_keeps_its_live_curves_and_stop_in_view(browser, server, size):
+    context, page = new_page(browser, PROJECTOR if size == "projector" else PHONE)
+    try:
+        long_run_settings(page, server, "train")
+        choose_keras_only(page)
+        press_until(page, "Train", lambda: training_now(page), seconds=60)
+        if size == "projector":
+            assert_in_view(page, "Stop", "big-screen-train")
+        else:
+            assert_phone_readable(page, "big-screen-train-phone")
+        stop_the_run(page, "Stop")
+    finally:
+        context.close()
+
+
+def choose_keras_only(page) -> None:
+    page.get_by_test_id("stSidebar").get_by_text("Keras only").click()
+    wait_ready(page)
+
+
+@pytest.mark.parametrize("presenter", [True, False], ids=["presenter", "plain"])
+def test_the_lessons_training_step_keeps_its_curves_and_stop_in_view(browser, server, presenter):
+    context, page = new_page(browser, PROJECTOR)
+    try:
+        long_run_settings(page, server, "lesson?step=4")
+        if presenter:
+            turn_presenter_mode_on(page)
+        press_until(page, texts.FIT_BUTTON, lambda: training_now(page), seconds=60)
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        assert_in_view(page, texts.STOP_KEY, f"big-screen-lesson-live-{'presenter' if presenter else 'plain'}")
+        stop_the_run(page, texts.STOP_KEY)
+    finally:
+        context.close()
+
+
+def turn_presenter_mode_on(page) -> None:
+    page.get_by_test_id("stMain").get_by_text(texts.PRESENTER).click()
+    wait_until(
+        lambda: page.get_by_test_id("stSidebar").count() == 0 or not page.get_by_test_id("stSidebar").is_visible()
+    )
+    wait_ready(page)
+
+
+@pytest.mark.parametrize("presenter", [True, False], ids=["presenter", "plain"])
+def test_the_lessons_recorded_run_is_in_view_before_a_run(browser, server, presenter):
+    context, page = new_page(browser, PROJECTOR)
+    try:
+        open_app(page, server, "lesson?step=5" + ("&presenter=1" if presenter else ""))
+        wait_until(lambda: len(visible_fractions(page)) >= 1 and point_count(page) > 0, seconds=60)
+        page.wait_for_timeout(500)  # the second chart lands beside the first
+        assert_in_view(page, None, f"big-screen-lesson-recorded-{'presenter' if presenter else 'plain'}")
+    finally:
+        context.close()
+
+
+def test_a_race_runs_in_view_with_its_stop(browser, server):
+    context, page = new_page(browser, PROJECTOR)
+    try:
+        long_run_settings(page, server, "train")
+        wait_until(lambda: page.locator(".js-plotly-plot").count() >= 2, seconds=30)  # the empty charts landed
+        wait_ready(page)
+        page.get_by_test_id("stExpander").filter(has_text=texts.RACE_SECTION).locator("summary").click()
+        wait_until(lambda: page.get_by_test_id("stMain").get_by_role("button", name=texts.RACE_BUTTON).count() == 1)
+        press_until(page, texts.RACE_BUTTON, lambda: training_now(page) and len(visible_fractions(page)) >= 2)
+        assert_in_view(page, texts.RACE_STOP, "big-screen-race")
+        assert texts.RACE_BUSY not in page.get_by_test_id("stMain").inner_text(), "the race is told to wait for itself"
+        stop_the_run(page, texts.RACE_STOP)
+    finally:
+        context.close()
+
+
+def test_a_rooms_screens_keep_the_presenters_run_in_view(browser, server):
+    contexts = []
+    try:
+        contexts.append(new_page(browser, PROJECTOR))
+        presenter = contexts[-1][1]
+        code = start_room(presenter, server)
+        contexts.append(new_page(browser, PROJECTOR))
+        laptop = contexts[-1][1]
+        contexts.append(new_page(browser, PHONE))
+        phone = contexts[-1][1]
+        for participant in (laptop, phone):
+            open_app(participant, server, f"room?code={code}")
+        presenter.get_by_test_id("stMain").get_by_role("link", name="Present the lesson").click()
+        presenter.wait_for_url(re.compile(r"/lesson"))
+        wait_ready(presenter)
+        press_until(presenter, texts.FIT_BUTTON, lambda: training_now(presenter), seconds=60)
+        assert_in_view(presenter, texts.STOP_KEY, "big-screen-room-presenter")
+        wait_until(lambda: training_now(laptop), seconds=60)
+        assert_in_view(laptop, None, "big-screen-room-participant")
+        wait_until(lambda: training_now(phone), seconds=60)
+        assert_phone_readable(phone, "big-screen-room-phone")
+        stop_the_run(presenter, texts.STOP_KEY)
+    finally:
+        for context, _ in contexts:
+            context.close()
+
+
+def start_room(presenter, server) -> str:
+    """The presenter opens the Lesson (Fashion-MNIST, many epochs), presses "Start a room" and reads the code."""
+    long_run_settings(presenter, server, "lesson?step=4")
+    press(presenter, texts.START_ROOM)
+    presenter.wait_for_url(re.compile(r"/room"))
+    wait_ready(presenter)
+    return wait_until(lambda: CODE.search(presenter.get_by_test_id("stMain").inner_text())).group(1)
+
+
+def assert_phone_readable(page, name: str) -> None:
+    """On a phone: the live charts span the screen's width, and no label sits under a chart's toolbar."""
+    wait_until(lambda: len(visible_fractions(page)) >= 1)
+    page.wait_for_timeout(500)
+    screenshot(page, name)
+    widths = page.evaluate(
+        "() => Array.from(document.querySelectorAll('[data-testid=stMain] .js-plotly-plot'))"
+        ".map(chart => chart.getBoundingClientRect().width)"
+    )
+    assert widths and min(widths) >= 300, f"{name}: charts too narrow to read on a phone: {widths} px"
+    for chart in page.get_by_test_id("stPlotlyChart").all():
+        chart.scroll_into_view_if_needed()
+        chart.hover()  # the toolbars show while a finger (or the mouse) is on the chart
+        hits = page.evaluate(LABELS_UNDER_TOOLBAR_JS)
+        assert not hits, f"{name}: labels under a chart's toolbar: {hits}"
