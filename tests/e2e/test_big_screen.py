@@ -47,11 +47,14 @@ VISIBLE_FRACTIONS_JS = """(pattern) => {
         const seen = Math.max(0, Math.min(box.right, width) - Math.max(box.left, 0))
             * Math.max(0, Math.min(box.bottom, height) - Math.max(box.top, 0));
         return box.width * box.height > 0 ? seen / (box.width * box.height) : 0; }); }"""
-# A button of the page inside the window (not Streamlit's own header "Stop").
-BUTTON_IN_VIEW_JS = """(label) => Array.from(document.querySelectorAll("[data-testid='stMain'] button")).some(button => {
+# A button of the page inside the window, by its label (not Streamlit's own header "Stop"; a shortcut's
+# key hint beside the label is not part of it).
+BUTTON_IN_VIEW_JS = """(label) => Array.from(document.querySelectorAll("[data-testid='stMain'] button"))
+    .some(button => {
+    const text = button.querySelector("[data-testid='stMarkdownContainer']") || button;
     const box = button.getBoundingClientRect();
-    return button.innerText.trim() === label && box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight
-        && box.left >= 0 && box.right <= window.innerWidth; })"""
+    return text.innerText.trim() === label && box.height > 0 && box.top >= 0
+        && box.bottom <= window.innerHeight && box.left >= 0 && box.right <= window.innerWidth; })"""
 # Labels (legend entries, annotations, titles) whose box meets a chart's toolbar (Plotly's modebar, or
 # Streamlit's element toolbar): their texts, with the chart they sit in.
 LABELS_UNDER_TOOLBAR_JS = """() => {
