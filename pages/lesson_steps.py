@@ -125,6 +125,8 @@ def step_compile(view: LessonView) -> None:
 
 def step_fit(view: LessonView) -> None:
     dataset, config = view.dataset, view.config
+    # Fit first, in the window as the step opens: the run it starts is watched at step 5, from the page's top.
+    fit_button(view)
     st.markdown(texts.FIT_INTRO)
     numbers = lesson.fit_numbers(config, len(dataset.pixels_train))
     st.write(
@@ -138,11 +140,15 @@ def step_fit(view: LessonView) -> None:
         )
     )
     st.code(texts.FIT_CODE.format(epochs=config.epochs, batch_size=config.batch_size), language="python")
+
+
+def fit_button(view: LessonView) -> None:
+    """Step 4's "Fit: start training", where this screen may start a run; while one trains, why it waits."""
     if view.start is None:
         return
     busy = any(run.status in ACTIVE_STATUSES for run in (view.run, *view.runs) if run is not None)
     if st.button(texts.FIT_BUTTON, type="primary", disabled=busy, key=Keys.LESSON_FIT):
-        view.start(config, dataset)
+        view.start(view.config, view.dataset)
     if busy:
         st.info(texts.FIT_BUSY)
 

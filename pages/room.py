@@ -69,11 +69,11 @@ def join_or_start() -> None:
 
 def join(code: str | None, nickname: str | None = None) -> None:
     try:
-        rooms.join_room(code, nickname)
+        room = rooms.join_room(code, nickname)
     except RoomError as error:
         st.error(str(error))
         return
-    st.query_params.clear()
+    st.query_params.from_dict(rooms.rejoin_params(room.code))  # only these: a link's other parameters go
     st.rerun()
 
 
@@ -123,6 +123,7 @@ def participant_view(room: Room) -> None:
     name_column.text(f"Room {room.code} · you are {room.nickname_of(me)} · {view.participants} following")
     if leave_column.button("Leave", key=Keys.ROOM_LEAVE):
         rooms.leave_room()
+        st.query_params.clear()  # the room's code in the URL would join again
         st.rerun()
     config = view.presenter_config or TrainingConfig(dataset=settings.EMBEDDED_DATASET)
     dataset, _ = dataset_or_fallback(config.dataset, None)

@@ -97,7 +97,8 @@ def training_now(page) -> bool:
 
 
 def stop_the_run(page, label: str) -> None:
-    press(page, label)
+    # Exactly the label, or the label and its shortcut's key hint ("Stop S" in presenter mode).
+    page.get_by_test_id("stMain").get_by_role("button", name=re.compile(rf"^{re.escape(label)}(\s+\S)?$")).click()
     wait_until(lambda: not training_now(page), seconds=60)
 
 
