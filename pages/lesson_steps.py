@@ -34,6 +34,9 @@ LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
 # recorded run's label), inside a 1280×720 window; presenter mode's larger text leaves them less height.
 LESSON_CHART_HEIGHT = 280
 LESSON_CHART_HEIGHT_PRESENTER = 320
+# The model diagram's text, in pixels: room-sized in presenter mode.
+DIAGRAM_FONT_SIZE = 12
+DIAGRAM_FONT_SIZE_PRESENTER = 20
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,10 @@ def step_model(view: LessonView) -> None:
             classes=dataset.num_classes, height=height, width=width, pixels=height * width, parameters=parameters
         )
     )
-    st.graphviz_chart(lesson.model_diagram_dot(layers, font_size=20 if presenter else 12))
+    font_size = DIAGRAM_FONT_SIZE_PRESENTER if presenter else DIAGRAM_FONT_SIZE
+    st.graphviz_chart(lesson.model_diagram_dot(layers, font_size=font_size))
+    # Streamlit's CSS sizes the diagram's text over DOT's own: back to the size its boxes were laid out for.
+    st.html(f"<style>[data-testid='stGraphVizChart'] svg text {{ font-size: {font_size}px; }}</style>")
     with st.expander(texts.MODEL_TABLE):
         st.dataframe(layers, width="stretch", hide_index=True)
 
