@@ -33,7 +33,7 @@ LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
 # The lesson's curves, under the title, the step's buttons and heading, and the progress line (or the
 # recorded run's label), inside a 1280×720 window; presenter mode's larger text leaves them less height.
 LESSON_CHART_HEIGHT = 280
-LESSON_CHART_HEIGHT_PRESENTER = 320
+LESSON_CHART_HEIGHT_PRESENTER = 360
 # The model diagram's text, in pixels: room-sized in presenter mode.
 DIAGRAM_FONT_SIZE = 12
 DIAGRAM_FONT_SIZE_PRESENTER = 20

@@ -38,7 +38,8 @@ CODE = re.compile(r"Room code:\s*([A-Z0-9]{5})")
 # The live curves: Plotly charts whose element key names a curve (train.chart.loss, lesson.curve.loss,
 # race.curve.accuracy, lesson.race.curve.loss); Streamlit puts each key in an st-key-… class, dots as dashes.
 LIVE_CHART_KEY = r"st-key-\S*-(curve|chart)-"
-# Each live chart's visible fraction: the part of its box inside the window, over its box.
+# Each live chart's visible fraction: the part of its box inside the window, over its box. A chart with no
+# box is on its way out of a redraw (the live fragment's previous drawing) and is not counted.
 VISIBLE_FRACTIONS_JS = """(pattern) => {
     const key = new RegExp(pattern); const width = window.innerWidth, height = window.innerHeight;
     return Array.from(document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot")).filter(chart => {
@@ -46,7 +47,8 @@ VISIBLE_FRACTIONS_JS = """(pattern) => {
     .map(chart => { const box = chart.getBoundingClientRect();
         const seen = Math.max(0, Math.min(box.right, width) - Math.max(box.left, 0))
             * Math.max(0, Math.min(box.bottom, height) - Math.max(box.top, 0));
-        return box.width * box.height > 0 ? seen / (box.width * box.height) : 0; }); }"""
+        return box.width * box.height > 0 ? seen / (box.width * box.height) : null; })
+    .filter(fraction => fraction !== null); }"""
 # A button of the page inside the window, by its label (not Streamlit's own header "Stop"; a shortcut's
 # key hint beside the label is not part of it).
 BUTTON_IN_VIEW_JS = """(label) => Array.from(document.querySelectorAll("[data-testid='stMain'] button"))
@@ -96,9 +98,14 @@ def training_now(page) -> bool:
     return point_count(page) > 0 and "epoch" in text and "Finished" not in text and "Stopped" not in text
 
 
+def showing_the_run(page) -> bool:
+    return point_count(page) > 0 and "epoch" in progress_text(page)
+
+
 def stop_the_run(page, label: str) -> None:
-    # Exactly the label, or the label and its shortcut's key hint ("Stop S" in presenter mode).
-    page.get_by_test_id("stMain").get_by_role("button", name=re.compile(rf"^{re.escape(label)}(\s+\S)?$")).click()
+    # By its label's own text: in presenter mode the button also shows its shortcut's key.
+    label_text = page.get_by_test_id("stMarkdownContainer").get_by_text(label, exact=True)
+    page.get_by_test_id("stMain").locator("button").filter(has=label_text).first.click()
     wait_until(lambda: not training_now(page), seconds=60)
 
 
@@ -191,9 +198,9 @@ def test_a_rooms_screens_keep_the_presenters_run_in_view(browser, server):
         wait_ready(presenter)
         press_until(presenter, texts.FIT_BUTTON, lambda: training_now(presenter), seconds=60)
         assert_in_view(presenter, texts.STOP_KEY, "big-screen-room-presenter")
-        wait_until(lambda: training_now(laptop), seconds=60)
+        # A participant's screen follows within seconds; the run may have ended by then, and the layout is the same.
+        wait_until(lambda: showing_the_run(laptop) and showing_the_run(phone), seconds=60)
         assert_in_view(laptop, None, "big-screen-room-participant")
-        wait_until(lambda: training_now(phone), seconds=60)
         assert_phone_readable(phone, "big-screen-room-phone")
         stop_the_run(presenter, texts.STOP_KEY)
     finally:
@@ -220,8 +227,6 @@ def assert_phone_readable(page, name: str) -> None:
         ".map(chart => chart.getBoundingClientRect().width)"
     )
     assert widths and min(widths) >= 300, f"{name}: charts too narrow to read on a phone: {widths} px"
-    for chart in page.get_by_test_id("stPlotlyChart").all():
-        chart.scroll_into_view_if_needed()
-        chart.hover()  # the toolbars show while a finger (or the mouse) is on the chart
-        hits = page.evaluate(LABELS_UNDER_TOOLBAR_JS)
-        assert not hits, f"{name}: labels under a chart's toolbar: {hits}"
+    # Plotly's modebar is on the page, transparent, until a finger (or the mouse) is on the chart: its box counts.
+    hits = page.evaluate(LABELS_UNDER_TOOLBAR_JS)
+    assert not hits, f"{name}: labels under a chart's toolbar: {hits}"
