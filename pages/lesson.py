@@ -9,6 +9,7 @@ from core.results import lesson
 from core.results import lesson_texts as texts
 from core.training.race import RaceError, RaceSpec, new_race
 from pages import rooms
+from pages.chrome import open_at_the_top
 from pages.lesson_steps import LESSON_DATASETS, LessonView, draw_step
 from pages.resources import dataset_or_fallback, job_runner
 from pages.runs import current_race, start_race, start_training
@@ -119,6 +120,8 @@ st.query_params["step"] = str(step)
 # The title with the presenter-mode switch beside it; Back, Train, Stop and Next right under them, then the step.
 title_column, presenter_column = st.columns([4, 1], vertical_alignment="center")
 title_column.title(texts.TITLE)
+with title_column:  # a place that stays put across reruns: only a new step scrolls
+    open_at_the_top(f"lesson step {step}")
 presenter = presenter_column.toggle(
     texts.PRESENTER, key=Keys.LESSON_PRESENTER, on_change=presenter_changed, help=texts.PRESENTER_HELP
 )

@@ -18,6 +18,7 @@ from core.rooms import (
 )
 from core.training.run import QUEUED
 from pages import rooms
+from pages.chrome import open_at_the_top
 from pages.lesson_steps import LessonView, draw_step
 from pages.live import live, rerun_when
 from pages.looks import palette
@@ -138,6 +139,8 @@ def participant_view(room: Room) -> None:
         live_options={"owned": False, "every": every, "changed": following(room, me)},
         runs=presenter_keras,
     )
+    with name_column:  # a place that stays put across reruns: only the presenter's next step scrolls
+        open_at_the_top(f"room step {view.step}")
     draw_step(view.step, lesson_view)
     watching_live = view.step >= 5 and any(run.snapshot().is_active for run in presenter_keras)
     if not watching_live:
