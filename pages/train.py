@@ -253,11 +253,13 @@ if config is not None:
         st.query_params.from_dict(shared)
 
 # Train and Stop sit right under the title, a race's setup under them, and the live curves under those,
-# so a 1280×720 window shows the curves with the Stop that stops them; the dataset, the model, the
-# budget and the room follow. The page fills these areas further down, once it knows the settings.
+# so a 1280×720 window shows the curves with the Stop that stops them; the learning-rate control, then
+# the dataset, the model, the budget and the room follow. The page fills these areas further down, once
+# it knows the settings.
 buttons_area = st.container()
 race_setup_area = st.container()
 live_area = st.container()
+learning_rate_area = st.container()
 if config is not None:
     with st.spinner("Loading the dataset…"):
         dataset, notice = dataset_or_fallback(config.dataset, config.data_dir)
@@ -309,7 +311,7 @@ room_bar(config)
 
 keras_run = st.session_state.get(Keys.KERAS_RUN)
 if keras_run is not None and active:
-    with st.expander("Change the learning rate while it trains"):
+    with learning_rate_area, st.expander("Change the learning rate while it trains"):
         new_rate = st.number_input(
             "Learning rate (applies at the next batch, marked on the charts)",
             min_value=settings.LEARNING_RATE_RANGE[0],
