@@ -337,8 +337,9 @@ elif runs:
     with live_area:
         live(runs, draw_progress)
 else:
-    st.info("Press **Train** to start. The curves appear here after the first batches.")
-    empty_curves_soon(("loss", *config.metrics) if config is not None else ("loss",))
+    with live_area:  # where the curves will be
+        st.info("Press **Train** to start. The curves appear here after the first batches.")
+        empty_curves_soon(("loss", *config.metrics) if config is not None else ("loss",))
 
 # The sidebar last (see chosen_settings): its widgets' code reaches the browser after the Train button's.
 with st.sidebar:
