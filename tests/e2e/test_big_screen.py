@@ -103,9 +103,14 @@ def showing_the_run(page) -> bool:
 
 
 def stop_the_run(page, label: str) -> None:
-    # By its label's own text: in presenter mode the button also shows its shortcut's key.
+    """Stop a run still going, so the next test's run does not wait in line behind it.
+
+    The button is found by its label's own text: in presenter mode it also shows its shortcut's key.
+    """
     label_text = page.get_by_test_id("stMarkdownContainer").get_by_text(label, exact=True)
-    page.get_by_test_id("stMain").locator("button").filter(has=label_text).first.click()
+    button = page.get_by_test_id("stMain").locator("button").filter(has=label_text).first
+    if training_now(page) and button.is_enabled():
+        button.click()
     wait_until(lambda: not training_now(page), seconds=60)
 
 
