@@ -6,11 +6,15 @@ import streamlit.components.v1 as components
 # The status widget (the running man and its "Stop") shows during every redraw: on a participant's
 # screen it looks like a stop for the presenter's run, and it stops only that screen's redraw.
 # The main area starts right under the top bar, so a 720-pixel-high projector keeps its height for the curves.
+# A zero-height component frame (open_at_the_top) takes no room. On a phone-wide screen Plotly's toolbar is
+# always shown, over the charts' top row of labels (a picture grid's class names): fingers zoom the page
+# instead, and Streamlit's own full-screen button stays.
 CHROME_CSS = """
 <style>
 [data-testid="stStatusWidget"] { display: none; }
 [data-testid="stMainBlockContainer"] { padding-top: 4.5rem; }
 [data-testid="stElementContainer"][height="0px"]:has([data-testid="stIFrame"]) { display: none; }
+@media (max-width: 640px) { .js-plotly-plot .modebar-container { display: none; } }
 </style>
 """
 # The page's scrolling area back to its top. It runs in a component's frame, which shares the app's origin.
