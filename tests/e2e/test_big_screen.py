@@ -34,6 +34,8 @@ from tests.e2e.browser import (
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 MIN_VISIBLE = 0.8
+# Narrower than this, a curve is not readable on a phone (390 px wide, less the page's margins).
+MIN_PHONE_CHART_PX = 300
 # Long enough that a loaded two-core machine still measures the run while it trains.
 EPOCHS = 20
 CODE = re.compile(r"Room code:\s*([A-Z0-9]{5})")
@@ -240,10 +242,9 @@ def test_a_phone_shows_no_class_label_under_a_toolbar(browser, server):
 def assert_no_label_under_a_toolbar(page, name: str) -> None:
     # Plotly adds its toolbar once a chart is drawn; give every chart its moment first.
     charts = page.locator("[data-testid='stMain'] .js-plotly-plot")
+    toolbars = charts.locator(".modebar")
     with contextlib.suppress(AssertionError):
-        wait_until(
-            lambda: page.locator("[data-testid='stMain'] .js-plotly-plot .modebar").count() >= charts.count(), 10
-        )
+        wait_until(lambda: toolbars.count() >= charts.count(), seconds=10)
     page.wait_for_timeout(500)
     screenshot(page, name)
     # Plotly's toolbar is on the page, transparent, until a finger (or the mouse) is on the chart: its box counts.
@@ -258,5 +259,5 @@ def assert_phone_readable(page, name: str) -> None:
         "() => Array.from(document.querySelectorAll('[data-testid=stMain] .js-plotly-plot'))"
         ".map(chart => chart.getBoundingClientRect().width)"
     )
-    assert widths and min(widths) >= 300, f"{name}: charts too narrow to read on a phone: {widths} px"
+    assert widths and min(widths) >= MIN_PHONE_CHART_PX, f"{name}: charts too narrow to read on a phone: {widths} px"
     assert_no_label_under_a_toolbar(page, name)
