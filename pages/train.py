@@ -165,10 +165,11 @@ def room_bar(config: TrainingConfig | None) -> None:
 
 def draw_progress(snapshots) -> None:
     """Progress bars, live curves and the epoch table: redrawn every second while training."""
-    for snap in snapshots:
-        st.progress(snap.progress, text=progress_text(snap))
+    # Keras's and the baseline's progress side by side: one line above the curves, not two.
+    for column, snap in zip(st.columns(len(snapshots)), snapshots, strict=True):
+        column.progress(snap.progress, text=progress_text(snap))
         if snap.status == FAILED:
-            st.error(f"{snap.label}: {snap.message}")
+            column.error(f"{snap.label}: {snap.message}")
     keras_snaps = [snap for snap in snapshots if snap.kind == "keras"] or snapshots[:1]
     snap = keras_snaps[0]
     draw_curves([snap], ("loss", *snap.config.metrics))
