@@ -129,7 +129,8 @@ def test_train_keeps_its_live_curves_and_stop_in_view(browser, server, size):
     context, page = new_page(browser, PROJECTOR if size == "projector" else PHONE)
     try:
         # The settings by link (the Train page reads them from its URL): a phone's sidebar starts folded away.
-        open_app(page, server, f"train?dataset=fashion_mnist&epochs={EPOCHS}&train=keras")
+        # Both models, as a press trains by default: two progress lines above the curves.
+        open_app(page, server, f"train?dataset=fashion_mnist&epochs={EPOCHS}&train=both")
         press_until(page, "Train", lambda: training_now(page), seconds=60)
         if size == "projector":
             assert_in_view(page, "Stop", "big-screen-train")
