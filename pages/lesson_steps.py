@@ -30,6 +30,13 @@ from pages.session import Keys
 from pages.why import show_hidden_map, show_why
 
 LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
+# The lesson's curves, under the title, the step's buttons and heading, and the progress line (or the
+# recorded run's label), inside a 1280×720 window; presenter mode's larger text leaves them less height.
+LESSON_CHART_HEIGHT = 280
+LESSON_CHART_HEIGHT_PRESENTER = 360
+# The model diagram's text, in pixels: room-sized in presenter mode.
+DIAGRAM_FONT_SIZE = 12
+DIAGRAM_FONT_SIZE_PRESENTER = 20
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,10 @@ def step_model(view: LessonView) -> None:
             classes=dataset.num_classes, height=height, width=width, pixels=height * width, parameters=parameters
         )
     )
-    st.graphviz_chart(lesson.model_diagram_dot(layers, font_size=20 if presenter else 12))
+    font_size = DIAGRAM_FONT_SIZE_PRESENTER if presenter else DIAGRAM_FONT_SIZE
+    st.graphviz_chart(lesson.model_diagram_dot(layers, font_size=font_size))
+    # Streamlit's CSS sizes the diagram's text over DOT's own: back to the size its boxes were laid out for.
+    st.html(f"<style>[data-testid='stGraphVizChart'] svg text {{ font-size: {font_size}px; }}</style>")
     with st.expander(texts.MODEL_TABLE):
         st.dataframe(layers, width="stretch", hide_index=True)
 
@@ -121,6 +131,8 @@ def step_compile(view: LessonView) -> None:
 
 def step_fit(view: LessonView) -> None:
     dataset, config = view.dataset, view.config
+    # Fit first, in the window as the step opens: the run it starts is watched at step 5, from the page's top.
+    fit_button(view)
     st.markdown(texts.FIT_INTRO)
     numbers = lesson.fit_numbers(config, len(dataset.pixels_train))
     st.write(
@@ -134,21 +146,26 @@ def step_fit(view: LessonView) -> None:
         )
     )
     st.code(texts.FIT_CODE.format(epochs=config.epochs, batch_size=config.batch_size), language="python")
+
+
+def fit_button(view: LessonView) -> None:
+    """Step 4's "Fit: start training", where this screen may start a run; while one trains, why it waits."""
     if view.start is None:
         return
     busy = any(run.status in ACTIVE_STATUSES for run in (view.run, *view.runs) if run is not None)
     if st.button(texts.FIT_BUTTON, type="primary", disabled=busy, key=Keys.LESSON_FIT):
-        view.start(config, dataset)
+        view.start(view.config, view.dataset)
     if busy:
         st.info(texts.FIT_BUSY)
 
 
 def step_watch(view: LessonView) -> None:
-    st.write(texts.WATCH_INTRO)
+    # The curves right under the step's heading (in view in a 1280×720 window); what their lines are, under them.
     if view.race:
         live(view.race, lambda snapshots: draw_race_curves(snapshots, view.presenter), **view.live_options)
-        return
-    show_run_or_replay(view, lambda snapshot: draw_curves(snapshot, view.presenter))
+    else:
+        show_run_or_replay(view, lambda snapshot: draw_curves(snapshot, view.presenter))
+    st.write(texts.WATCH_INTRO)
 
 
 def step_read(view: LessonView) -> None:
@@ -173,18 +190,20 @@ def show_run_or_replay(view: LessonView, draw) -> None:
     if view.run is not None:
         live([view.run], lambda snapshots: draw(shared_snapshot(snapshots[0])), **view.live_options)
         return
+    recorded_area = st.container()  # the recorded run first, in view; the chooser and its notes under it
     recorded = chosen_replay()
     if recorded is None:
         st.info(texts.WATCH_NO_REPLAY)
         return
     machine = texts.REPLAY_MACHINE.format(**recorded.machine)
-    st.warning(
-        texts.REPLAY_LABEL.format(dataset=recorded.snapshot.dataset_title, machine=machine, date=recorded.date),
-        icon=":material/replay:",
-    )
+    with recorded_area:
+        st.warning(
+            texts.REPLAY_LABEL.format(dataset=recorded.snapshot.dataset_title, machine=machine, date=recorded.date),
+            icon=":material/replay:",
+        )
+        draw(recorded.snapshot)
     if not view.presenter:
         st.caption(texts.WATCH_NO_RUN)
-    draw(recorded.snapshot)
 
 
 def chosen_replay() -> replay.Replay | None:
@@ -274,8 +293,8 @@ def lesson_curve(run_id: str, moment: tuple, metric: str, presenter: bool, palet
     Streamlit copies the figure into each page it sends; the figure itself is never changed after this.
     """
     look = palette_for_key(palette_key)
-    # 280 px: under the title, the step's heading and the progress line, in a 1280×720 window.
-    figure = charts.training_curves([_snapshot], metric, height=520 if presenter else 280, palette=look)
+    height = LESSON_CHART_HEIGHT_PRESENTER if presenter else LESSON_CHART_HEIGHT
+    figure = charts.training_curves([_snapshot], metric, height=height, palette=look)
     charts.annotate_lesson(figure, lesson.annotations(_snapshot.epochs), metric, look)
     return styled(figure, presenter)
 

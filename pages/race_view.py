@@ -33,6 +33,10 @@ SHARED_SETTINGS = (
     "batch_size",
 )  # fmt: skip
 FOLLOWS = {"optimizer": ("learning_rate",), "units": ("hidden_layers",)}
+# The race's charts, under its Stop and one line of progress, inside a 1280×720 window (presenter mode's
+# larger text needs the same room on the Lesson's step).
+RACE_CHART_HEIGHT = 300
+RACE_CHART_HEIGHT_PRESENTER = 320
 
 
 # --- setting up a race ----------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def race_on_train_page(race: Race, snapshots: Sequence[RunSnapshot]) -> None:
 
     `snapshots`: the race as the page saw it when it decided its buttons (see pages.live.live's drawn).
     """
-    stop_column, axis_column = st.columns([1, 3])
+    stop_column, axis_column = st.columns([1, 3], vertical_alignment="bottom")
     with stop_column:
         # Every variant stops at its next batch and keeps what it learned; one still in line is cancelled.
         stop_button(race.runs, snapshots, texts.RACE_STOP, Keys.RACE_STOP)
@@ -163,11 +167,11 @@ def race_on_train_page(race: Race, snapshots: Sequence[RunSnapshot]) -> None:
 
 
 def draw_progress(snapshots: Sequence[RunSnapshot]) -> None:
-    """One bar per variant; a variant that failed (diverged) says so on its own."""
-    for snap in snapshots:
-        st.progress(snap.progress, text=variant_text(snap))
+    """One bar per variant, side by side (one line above the curves); a variant that failed says so on its own."""
+    for column, snap in zip(st.columns(len(snapshots)), snapshots, strict=True):
+        column.progress(snap.progress, text=variant_text(snap))
         if snap.status == FAILED:
-            st.error(f"{snap.label}: {snap.message}")
+            column.error(f"{snap.label}: {snap.message}")
 
 
 def variant_text(snap: RunSnapshot) -> str:
@@ -181,15 +185,14 @@ def variant_text(snap: RunSnapshot) -> str:
 
 
 def draw_curves(snapshots: Sequence[RunSnapshot], key: str, presenter: bool = False, x_axis: str = "epoch") -> None:
-    """Loss and accuracy, every variant overlaid in its own colour."""
-    st.caption(texts.RACE_CURVES_INTRO.format(labels=", ".join(snap.label for snap in snapshots)))
+    """Loss and accuracy, every variant overlaid in its own colour; what the lines are, under them."""
     first = snapshots[0].config
     metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in first.metrics]
     for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
-        figure = charts.race_curves(
-            snapshots, metric, x_axis=x_axis, height=520 if presenter else 360, palette=palette()
-        )
+        height = RACE_CHART_HEIGHT_PRESENTER if presenter else RACE_CHART_HEIGHT
+        figure = charts.race_curves(snapshots, metric, x_axis=x_axis, height=height, palette=palette())
         column.plotly_chart(charts.presenter_style(figure) if presenter else figure, key=f"{key}.curve.{metric}")
+    st.caption(texts.RACE_CURVES_INTRO.format(labels=", ".join(snap.label for snap in snapshots)))
 
 
 def draw_result(snapshots: Sequence[RunSnapshot], key: str, presenter: bool = False) -> None:

@@ -19,6 +19,7 @@ from core.rooms import (
 )
 from core.training.run import QUEUED
 from pages import rooms
+from pages.chrome import open_at_the_top
 from pages.lesson_steps import LessonView, draw_step
 from pages.live import live, rerun_when, stop_button
 from pages.looks import palette
@@ -73,11 +74,11 @@ def join_or_start() -> None:
 
 def join(code: str | None, nickname: str | None = None) -> None:
     try:
-        rooms.join_room(code, nickname)
+        room = rooms.join_room(code, nickname)
     except RoomError as error:
         st.error(str(error))
         return
-    st.query_params.clear()
+    st.query_params.from_dict(rooms.rejoin_params(room.code))  # only these: a link's other parameters go
     st.rerun()
 
 
@@ -138,6 +139,7 @@ def participant_view(room: Room) -> None:
     name_column.text(f"Room {room.code} · you are {room.nickname_of(me)} · {view.participants} following")
     if leave_column.button("Leave", key=Keys.ROOM_LEAVE):
         rooms.leave_room()
+        st.query_params.clear()  # the room's code in the URL would join again
         st.rerun()
     config = view.presenter_config or TrainingConfig(dataset=settings.EMBEDDED_DATASET)
     choice = dataset_choice(config.dataset, config.data_dir)
@@ -157,6 +159,8 @@ def participant_view(room: Room) -> None:
         live_options={"owned": False, "every": every, "changed": following(room, me)},
         runs=presenter_keras,
     )
+    with name_column:  # a place that stays put across reruns: only the presenter's next step scrolls
+        open_at_the_top(f"room step {view.step}")
     draw_step(view.step, lesson_view)
     watching_live = view.step >= 5 and any(run.snapshot().is_active for run in presenter_keras)
     if not watching_live:

@@ -21,6 +21,7 @@ from pages.runs import current_race, start_training, train_more
 from pages.session import (
     TRAIN_SIDEBAR,
     Keys,
+    any_active,
     current_runs,
     remember_train_settings,
     restore_train_settings,
@@ -111,10 +112,11 @@ def room_bar(config: TrainingConfig | None) -> None:
 
 def draw_progress(snapshots) -> None:
     """Progress bars, live curves and the epoch table: redrawn every second while training."""
-    for snap in snapshots:
-        st.progress(snap.progress, text=progress_text(snap))
+    # Keras's and the baseline's progress side by side: one line above the curves, not two.
+    for column, snap in zip(st.columns(len(snapshots)), snapshots, strict=True):
+        column.progress(snap.progress, text=progress_text(snap))
         if snap.status == FAILED:
-            st.error(f"{snap.label}: {snap.message}")
+            column.error(f"{snap.label}: {snap.message}")
     keras_snaps = [snap for snap in snapshots if snap.kind == "keras"] or snapshots[:1]
     snap = keras_snaps[0]
     draw_curves([snap], ("loss", *snap.config.metrics))
@@ -219,11 +221,18 @@ if config is not None:
     if st.query_params.to_dict() != shared:
         st.query_params.from_dict(shared)
 
-# Once there is a run its live curves sit here, under the title, so pressing Train brings them
-# into view in a 1280×720 window; the details and buttons follow them.
+# Train and Stop sit right under the title, a race's setup under them, and the live curves under those,
+# so a 1280×720 window shows the curves with the Stop that stops them; the learning-rate control, then
+# the dataset, the model, the budget and the room follow. The page fills these areas further down, once
+# it knows the settings.
+buttons_area = st.container()
+race_setup_area = st.container()
+upload_area = st.container()  # your own images: above the curves before a run, below them while one trains
 live_area = st.container()
+learning_rate_area = st.container()
 if st.session_state[Keys.TRAIN_DATASET] == settings.UPLOAD_DATASET:
-    own_data.upload_section()  # before anything trains: the upload and its dataset card
+    with upload_area if not any_active(current_runs()) else st.container():
+        own_data.upload_section()  # before anything trains: the upload and its dataset card
 dataset_note = None  # said under the dataset box when the data used is not the data it names
 if config is not None:
     with st.spinner("Loading the dataset…"):
@@ -259,7 +268,7 @@ run_snapshots = [run.snapshot() for run in runs]
 race_snapshots = race.snapshots() if race is not None else []
 active = any(snap.is_active for snap in run_snapshots)
 racing = any(snap.is_active for snap in race_snapshots)
-train_column, stop_column, more_column = st.columns([1, 1, 2])
+train_column, stop_column, extra_column, more_column = buttons_area.columns([1, 1, 1, 1.4], vertical_alignment="bottom")
 # Train is a form's submit button, a form holding nothing else: Streamlit's frontend loads every other
 # button's code lazily, and React then holds a lazily loaded element back for 0.5 s after the page's
 # first paint (its Suspense throttle), while a submit button is drawn in that first paint (bench/README.md).
@@ -272,18 +281,20 @@ if pressed:
         st.rerun()
 with stop_column:
     stop_button(runs, run_snapshots, "Stop", Keys.TRAIN_STOP, width="stretch")
-with more_column:
-    finished_with_model = bool(runs) and not active and race is None and all(run.model is not None for run in runs)
-    extra = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 5, key=Keys.EXTRA_EPOCHS)
-    if st.button(f"Train {extra} more epochs", disabled=not finished_with_model):
-        train_more(runs, int(extra))
-        st.rerun()
+finished_with_model = bool(runs) and not active and race is None and all(run.model is not None for run in runs)
+# One row: the number's label is the button beside it ("Train 5 more epochs").
+extra = extra_column.number_input(
+    "More epochs", 1, settings.EPOCHS_RANGE[1], 5, key=Keys.EXTRA_EPOCHS, label_visibility="collapsed"
+)
+if more_column.button(f"Train {extra} more epochs", disabled=not finished_with_model, width="stretch"):
+    train_more(runs, int(extra))
+    st.rerun()
 
 room_bar(config)
 
 keras_run = st.session_state.get(Keys.KERAS_RUN)
 if keras_run is not None and active:
-    with st.expander("Change the learning rate while it trains"):
+    with learning_rate_area, st.expander("Change the learning rate while it trains"):
         new_rate = st.number_input(
             "Learning rate (applies at the next batch, marked on the charts)",
             min_value=settings.LEARNING_RATE_RANGE[0],
@@ -295,9 +306,12 @@ if keras_run is not None and active:
         if st.button("Apply learning rate"):
             keras_run.request_learning_rate(new_rate)
 
-# Races: one setting varied, the variants trained side by side (pages/race_view.py); folded away until wanted.
-with st.expander(texts.RACE_SECTION):
-    race_view.race_controls(config, dataset if config is not None else None, active or racing, apply_fix)
+# Races: one setting varied, the variants trained side by side (pages/race_view.py); folded away until
+# wanted, above the curves, so the Race button and the race it starts share the window. While a race
+# runs its own Stop is above its curves, and the setup steps aside.
+if not racing:
+    with race_setup_area, st.expander(texts.RACE_SECTION):
+        race_view.race_controls(config, dataset if config is not None else None, active, apply_fix)
 
 if race is not None:
     with live_area:
@@ -306,8 +320,9 @@ elif runs:
     with live_area:
         live(runs, draw_progress, drawn=run_snapshots)
 else:
-    st.info("Press **Train** to start. The curves appear here after the first batches.")
-    empty_curves_soon(("loss", *config.metrics) if config is not None else ("loss",))
+    with live_area:  # where the curves will be
+        st.info("Press **Train** to start. The curves appear here after the first batches.")
+        empty_curves_soon(("loss", *config.metrics) if config is not None else ("loss",))
 
 # The sidebar last (see chosen_settings): its widgets' code reaches the browser after the Train button's.
 with st.sidebar:
