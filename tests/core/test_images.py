@@ -25,7 +25,7 @@ from core.data.images import (
 )
 
 CANVAS = (400, 300)  # width, height of the synthetic pages
-MIDDLE = 13.5  # the middle pixel of a 28-pixel side, where the centre of mass must land
+MNIST_CENTRE = 14.0  # MNIST's whole-pixel shift put the centre of mass within half a pixel of (14, 14)
 
 # Strokes of a few digits, drawn off-centre (towards the top left) on purpose.
 STROKES = {
@@ -77,15 +77,14 @@ def assert_same_digit(result: images.PreprocessedDigit, expected: images.Preproc
 
 
 def assert_mnist_like(model_input: np.ndarray, size: int = 28) -> None:
-    """The MNIST conventions: values in [0, 1], peak 1, ink inside the 20×20 box, centre of mass centred."""
+    """The MNIST conventions: values in [0, 1], peak 1, ink in the 20×20 box, centre of mass centred."""
     assert model_input.shape == (size, size)
     assert model_input.dtype == np.float32
     assert model_input.min() >= 0.0
     assert model_input.max() == pytest.approx(1.0)
-    height, width = ink_box(model_input)
-    assert max(height, width) == 20
+    assert max(ink_box(model_input)) in (20, 21)  # 20 pixels, placed to a fraction: they may straddle a 21st
     centre = ndimage.center_of_mass(model_input)
-    assert centre == pytest.approx(((size - 1) / 2, (size - 1) / 2), abs=0.5 + 1e-6)
+    assert centre == pytest.approx((MNIST_CENTRE, MNIST_CENTRE), abs=0.1)
 
 
 # --- Preprocessing ----------------------------------------------------------------------------------
@@ -105,7 +104,7 @@ def test_a_tall_thin_stroke_keeps_its_aspect_ratio():
 
     assert result.scaled.shape[0] == 20 and result.scaled.shape[1] < 10
     height, width = ink_box(result.model_input)
-    assert height == 20 and width < 10
+    assert height in (20, 21) and width < 10
 
 
 def test_dark_ink_on_white_and_white_ink_on_black_give_the_same_input():
@@ -216,7 +215,7 @@ def test_a_speck_far_from_the_digit_is_ignored():
 
     height, width = ink_box(preprocess_digit(grey(image)).model_input)
 
-    assert height == 20 and width < 10
+    assert height in (20, 21) and width < 10
 
 
 def test_a_colour_array_is_refused_with_a_hint():
