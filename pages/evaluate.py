@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import charts
-from core.data.images import FORMAT_NAMES, ImageError, canvas_to_image, prepare_digit_file, preprocess_digit
+from core.data.images import FORMAT_NAMES, ImageError, canvas_to_image, on_square, prepare_digit_file, preprocess_digit
 from core.data.splits import validation_images
 from core.results import inspection
 from core.training.inference import predict_probabilities
@@ -249,7 +249,8 @@ def show_prediction(digit, snapshots: dict, names, place: str) -> None:
     st.altair_chart(charts.probability_bars(probabilities, names, palette()), width="stretch")
     columns = st.columns(len(digit.steps))
     for column, (step, image) in zip(columns, digit.steps, strict=True):
-        column.image(charts.digit_picture(image), caption=step, width=112)
+        # A square of black paper: a thin "1" cropped or scaled would otherwise stand as a tall white bar.
+        column.image(charts.digit_picture(on_square(image)), caption=step, width=112)
     if digit.inverted:
         st.caption("The paper was light, so the image was inverted: models here read light ink on a dark background.")
     for label, snapshot in snapshots.items():

@@ -199,6 +199,14 @@ def canvas_to_image(rgba: np.ndarray | None) -> np.ndarray:
     return 1.0 - ink if _has_light_background(ink) else ink
 
 
+def on_square(image: np.ndarray) -> np.ndarray:
+    """The image centred on a square of empty (black) paper, so a thin digit's preview keeps a sane size."""
+    height, width = np.shape(image)
+    side = max(height, width)
+    top, left = (side - height) // 2, (side - width) // 2
+    return np.pad(np.asarray(image), ((top, side - height - top), (left, side - width - left)))
+
+
 # --- Preprocessing ----------------------------------------------------------------------------------
 
 

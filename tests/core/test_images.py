@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFile
 from scipy import ndimage
 
 from core.data import images
+from core.data.handwriting import scanned, synthetic_digits
 from core.data.images import (
     BLANK_MESSAGE,
     EMPTY_CANVAS_MESSAGE,
@@ -20,6 +21,7 @@ from core.data.images import (
     ImageError,
     canvas_to_image,
     decode_image,
+    on_square,
     prepare_digit_file,
     preprocess_digit,
 )
@@ -423,3 +425,69 @@ def test_a_blank_page_file_says_no_digit_was_found():
 
 def test_image_error_is_a_value_error():
     assert issubclass(ImageError, ValueError)
+
+
+# --- MNIST-format digits and their scans ------------------------------------------------------------
+
+
+def test_synthetic_digits_are_mnist_format_balanced_and_repeatable():
+    x, y = synthetic_digits(40, "mixed", seed=3)
+    again, _ = synthetic_digits(40, "mixed", seed=3)
+
+    assert x.shape == (40, 28, 28) and x.dtype == np.uint8 and y.shape == (40,)
+    assert np.bincount(y, minlength=10).tolist() == [4] * 10
+    np.testing.assert_array_equal(x, again)
+    for digit in x[:10]:
+        assert max(ink_box(digit)) == 20 and digit.max() >= 200
+        centre = ndimage.center_of_mass(digit.astype(np.float64))
+        assert centre == pytest.approx((MNIST_CENTRE, MNIST_CENTRE), abs=0.5 + 1e-6)
+
+
+@pytest.mark.parametrize("style", ["fonts", "bundled"])
+def test_each_style_of_synthetic_digits_has_ink(style):
+    x, y = synthetic_digits(10, style, seed=1)
+
+    assert sorted(y.tolist()) == list(range(10))
+    assert (x.reshape(10, -1).max(axis=1) > 0).all()
+
+
+def test_an_unknown_style_is_refused():
+    with pytest.raises(ValueError, match="style must be one of"):
+        synthetic_digits(5, "cursive")
+
+
+def test_a_scanned_digit_comes_back_close_to_its_original_array():
+    digits, _ = synthetic_digits(8, "mixed", seed=11)
+    for index, digit in enumerate(digits):
+        scan = scanned(digit, seed=index)
+        assert scan.shape == (280, 280) and np.median(scan) > 150  # dark ink on light paper
+
+        result = prepare_digit_file(encoded(Image.fromarray(scan), "PNG"), "scan.png")
+
+        assert result.inverted
+        original = digit / 255
+        assert np.corrcoef(result.model_input.ravel(), original.ravel())[0, 1] > 0.85
+        assert np.abs(result.model_input - original).mean() < 0.08
+
+
+def test_a_scan_and_its_negative_prepare_alike():
+    digit = synthetic_digits(1, "fonts", seed=5)[0][0]
+    scan = scanned(digit, seed=2)
+
+    on_light = preprocess_digit(scan)
+    on_dark = preprocess_digit(255 - scan)
+
+    assert on_light.inverted and not on_dark.inverted
+    assert np.abs(on_light.model_input - on_dark.model_input).mean() < 0.05
+
+
+@pytest.mark.parametrize("shape", [(161, 24), (24, 161), (20, 20), (1, 1)])
+def test_previews_are_square_and_keep_the_image_in_the_middle(shape):
+    image = np.ones(shape, dtype=np.float32)
+
+    square = on_square(image)
+
+    assert square.shape == (max(shape), max(shape))
+    assert square.sum() == image.sum()
+    rows, cols = np.flatnonzero(square.any(axis=1)), np.flatnonzero(square.any(axis=0))
+    assert abs(rows[0] - (max(shape) - 1 - rows[-1])) <= 1 and abs(cols[0] - (max(shape) - 1 - cols[-1])) <= 1
