@@ -8,6 +8,7 @@ from core.data.images import (
     MAX_FILE_BYTES,
     ImageError,
     canvas_to_image,
+    on_square,
     prepare_digit_file,
     preprocess_digit,
 )
@@ -256,7 +257,8 @@ def show_prediction(digit, snapshots: dict, names, place: str) -> None:
     st.altair_chart(charts.probability_bars(probabilities, names, palette()), width="stretch")
     columns = st.columns(len(digit.steps))
     for column, (step, image) in zip(columns, digit.steps, strict=True):
-        column.image(charts.digit_picture(image), caption=step, width=112)
+        # A square of black paper: a thin "1" cropped or scaled would otherwise stand as a tall white bar.
+        column.image(charts.digit_picture(on_square(image)), caption=step, width=112)
     if digit.inverted:
         st.caption("The paper was light, so the image was inverted: models here read light ink on a dark background.")
     for label, snapshot in snapshots.items():
