@@ -35,9 +35,9 @@ def train_page_with(run: TrainingRun) -> AppTest:
     return at
 
 
-def stop_button(at: AppTest):
+def stop_button(at: AppTest, key: str = Keys.TRAIN_STOP):
     """Stop, or the disabled "Stopping…" that stands in for it (a button of its own key)."""
-    return next(b for b in at.button if str(b.key).startswith((Keys.TRAIN_STOP, Keys.RACE_STOP)))
+    return next(b for b in at.button if str(b.key).startswith(key))
 
 
 def test_stop_says_stopping_in_the_press_own_script_run_then_stopped_after_n_epochs():
@@ -67,9 +67,9 @@ def test_stop_the_race_says_stopping_for_every_variant_in_the_press_own_run():
     at = open_page("pages/train.py")
     at.session_state[Keys.RACE] = race
     at.run()
-    stop_button(at).click().run()
+    stop_button(at, Keys.RACE_STOP).click().run()
     assert not at.exception, at.exception
-    assert stop_button(at).label == "Stopping…" and stop_button(at).disabled
+    assert stop_button(at, Keys.RACE_STOP).label == "Stopping…" and stop_button(at, Keys.RACE_STOP).disabled
     assert progress_text(at).count("stopping at the next batch") == len(race.runs)
     for variant in race.runs:
         variant.mark_finished(STOPPED, stopped_message(1))
