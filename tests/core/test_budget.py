@@ -66,9 +66,8 @@ def test_over_the_time_budget_fewer_epochs_then_fewer_images_fit_it():
     epochs_fix, images_fix = budget.fixes(found, limits, FASHION[0])
     assert epochs_fix.epochs == 5 and "20 epochs take" in epochs_fix.reason
     assert fits(estimate(config.replace(epochs=epochs_fix.epochs)).total_seconds, limits.seconds)
-    assert (
-        images_fix.subsample
-        and fits(estimate(config.replace(subsample=images_fix.subsample)).total_seconds, limits.seconds)
+    assert images_fix.subsample and fits(
+        estimate(config.replace(subsample=images_fix.subsample)).total_seconds, limits.seconds
     )
 
 
