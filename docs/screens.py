@@ -33,6 +33,7 @@ from tests.e2e.browser import (  # noqa: E402
     press_until,
     progress_text,
     run_finished,
+    screenshot,
     wait_ready,
     wait_until,
 )
@@ -53,10 +54,15 @@ FIT_STEP, WATCH_STEP, LAST_STEP = 4, 5, 6
 # Plotly and Vega redraw in the new theme, and a page's last chart settles, in about this long.
 SETTLE_MS = 1500
 FIRST_PAGE_SECONDS = 300
+# Clicking a button scrolls it into view; a page that arrives shows its top (Streamlit's main area scrolls).
+TO_THE_TOP_JS = """() => { window.scrollTo(0, 0); document.querySelectorAll(
+    "[data-testid='stMain'], [data-testid='stAppViewContainer']").forEach(e => e.scrollTop = 0); }"""
 
 
-def shoot(page, name: str) -> None:
-    """What the window shows now, without scrolling, as docs/screens/<name>.png."""
+def shoot(page, name: str, top: bool = True) -> None:
+    """What the window shows now as docs/screens/<name>.png: from the page's top, as a page arrives (`top`)."""
+    if top:
+        page.evaluate(TO_THE_TOP_JS)
     page.wait_for_timeout(SETTLE_MS)
     page.screenshot(path=str(SCREENS / f"{name}.png"))
     print(f"  {name}.png")
@@ -76,6 +82,15 @@ def open_first(page, server, path: str) -> None:
     wait_ready(page, FIRST_PAGE_SECONDS)
 
 
+def press_when_drawn(page, label: str) -> None:
+    """press(), once the button is drawn: a step draws its buttons last, which takes a while on a busy machine."""
+    page.get_by_test_id("stMain").get_by_role("button", name=label, exact=True).wait_for(
+        timeout=FIRST_PAGE_SECONDS * 1000
+    )
+    wait_ready(page, FIRST_PAGE_SECONDS)
+    press(page, label)
+
+
 def curves_growing(page) -> None:
     """Wait until the page's live charts have drawn some points and then more: a run mid-way."""
     first = wait_until(lambda: point_count(page))
@@ -85,12 +100,12 @@ def curves_growing(page) -> None:
 def train_and_evaluate(page, server) -> None:
     """Train during a run (light and dark), then Evaluate once it has finished (light and dark)."""
     open_first(page, server, "train")
-    choose_digits(page, epochs=TRAIN_EPOCHS, dataset=LONG_RUN_DATASET)
+    choose_digits(page, epochs=TRAIN_EPOCHS, keras_only=True, dataset=LONG_RUN_DATASET)
     press(page, "Train")
     curves_growing(page)
     shoot(page, "train-during-a-run")
     in_dark(page, "train-during-a-run-dark")
-    wait_until(lambda: progress_text(page).count("Finished") >= 2, seconds=RUN_SECONDS)
+    run_finished(page, seconds=RUN_SECONDS, name="train-not-finished")
     shoot(page, "train-finished")
     go_to(page, "evaluate", timeout=FIRST_PAGE_SECONDS)
     shoot(page, "evaluate")
@@ -106,10 +121,10 @@ def race(page, server) -> None:
     wait_ready(page)
     press_until(page, texts.RACE_BUTTON, lambda: "optimizer" in progress_text(page))
     curves_growing(page)
-    shoot(page, "race-running")
+    shoot(page, "race-running", top=False)  # where the person is, having pressed Race
     main = page.get_by_test_id("stMain")
     wait_until(lambda: texts.RACE_RANKING in main.inner_text(), seconds=RUN_SECONDS)
-    shoot(page, "race-ranked")
+    shoot(page, "race-ranked", top=False)
 
 
 def lesson_in_presenter_mode(page, server) -> None:
@@ -122,15 +137,15 @@ def lesson_in_presenter_mode(page, server) -> None:
     for step in range(1, WATCH_STEP + 1):  # the watching step too, before its run: the recorded run's chart
         wait_until(lambda step=step: showing_step(page, step), seconds=30)
         shoot(page, f"lesson-step-{step}")
-        press(page, texts.NEXT if step < WATCH_STEP else texts.BACK)
+        press_when_drawn(page, texts.NEXT if step < WATCH_STEP else texts.BACK)
     wait_until(lambda: showing_step(page, FIT_STEP), seconds=30)
-    press(page, texts.FIT_BUTTON)  # trains, and shows the watching step
+    press_when_drawn(page, texts.FIT_BUTTON)  # trains, and shows the watching step
     wait_until(lambda: showing_step(page, WATCH_STEP), seconds=30)
     curves_growing(page)
     shoot(page, f"lesson-step-{WATCH_STEP}-training")
     run_finished(page, seconds=RUN_SECONDS)
     shoot(page, f"lesson-step-{WATCH_STEP}-trained")
-    press(page, texts.NEXT)
+    press_when_drawn(page, texts.NEXT)
     wait_until(lambda: showing_step(page, LAST_STEP), seconds=30)
     shoot(page, f"lesson-step-{LAST_STEP}")
 
@@ -163,8 +178,12 @@ def on_a_projector(moment: Callable) -> Callable:
 
     def draw(browser, server) -> None:
         context = browser.new_context(**PROJECTOR)
+        page = context.new_page()
         try:
-            moment(context.new_page(), server)
+            moment(page, server)
+        except Exception:
+            print(f"  {moment.__name__} failed; the page then: {screenshot(page, moment.__name__ + '-failed')}")
+            raise
         finally:
             context.close()
 
