@@ -11,7 +11,7 @@ from core.data.datasets import load_dataset
 from core.data.splits import validation_images
 from core.results import hidden_map
 from core.training.run import TrainingRun
-from tests.app.test_evaluate import APP, TIMEOUT, captions, tab, trained_then_evaluate
+from tests.app.test_evaluate import APP, TIMEOUT, back_on_evaluate, captions, tab, trained_then_evaluate
 
 WHY_CAPTIONS = ["the digit", "gradient", "gradient × input"]
 
@@ -25,9 +25,14 @@ def hidden_map_figures(at) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def evaluate() -> AppTest:
+def trained() -> AppTest:
     """The CNN and the baseline trained for 3 epochs on the digits through the Train page, then Evaluate."""
     return trained_then_evaluate(epochs=3, model="cnn")
+
+
+@pytest.fixture
+def evaluate(trained: AppTest) -> AppTest:
+    return back_on_evaluate(trained)
 
 
 def test_why_shows_saliency_and_grad_cam_for_a_test_image_and_any_class(evaluate):

@@ -105,7 +105,8 @@ def test_start_race_saves_every_variant_and_a_presenters_race_goes_ahead(digits,
     )
     assert [runner.position(run) for run in race.runs] == [1, 1, 1]  # one interleaved job, first in line
     assert all(run.estimated_seconds > 0 for run in race.runs)
-    assert runner.seconds_until_start(tries[0]) >= sum(run.estimated_seconds for run in race.runs)
+    race_seconds = sum(run.estimated_seconds for run in race.runs)
+    assert runner.seconds_until_start(tries[0]) >= race_seconds * (1 - 1e-9)  # give or take a float's rounding
     release.set()
     assert runner.wait_idle(timeout=180)
     assert [run.status for run in race.runs] == [FINISHED] * 3
