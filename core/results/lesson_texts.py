@@ -203,6 +203,8 @@ PACE_BASIS = {
     "machine": " (scaled by how fast this server's latest runs went)",
     "counted": "",
 }
+# After the Train page's "… for N epochs": which models the press's estimate counts, by core.config.TRAIN_CHOICES.
+PRESS_MODELS = {"both": " of Keras and then the baseline", "keras": "", "baseline": " of the baseline"}
 RACE_SECTION = "Race: several settings side by side, live"
 RACE_INTRO = (
     "Vary one setting over 2 to 4 values; everything else comes from the sidebar: the same data, split "

@@ -11,8 +11,14 @@ import numpy as np
 from core.config import OPTIMIZER_TABLE, TrainingConfig
 from core.data.datasets import Dataset, scale_pixels
 from core.data.splits import prepare_data
-from core.results import hidden_map
 from core.training.evaluation import record_test, record_validation, scores_with_loss
+from core.training.hidden_map_recording import (
+    NoHiddenLayerError,
+    hidden_features,
+    hidden_layer,
+    record_epoch,
+    sample_indices,
+)
 from core.training.inference import snapshot_mlp
 from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
 
@@ -103,7 +109,7 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
     run.dataset_title = dataset.title
     run.mark_running(epochs, slices, f"Training the baseline on {len(pixels_train):,} images.")
     rng = np.random.default_rng(config.seed + initial_epoch)
-    hidden_sample = hidden_map.sample_indices(len(x_val), config.seed)
+    hidden_sample = sample_indices(len(x_val), config.seed)
 
     for epoch in range(initial_epoch + 1, epochs + 1):
         order = rng.permutation(len(pixels_train))
@@ -144,11 +150,11 @@ def _record_hidden_map(run: TrainingRun, images: np.ndarray, sample: np.ndarray,
     """This epoch's last hidden layer for the map's sample of validation images (nothing without one)."""
     snapshot = snapshot_mlp(run.model, image_shape)
     try:
-        layer = hidden_map.hidden_layer(snapshot)
-    except hidden_map.NoHiddenLayerError:
+        layer = hidden_layer(snapshot)
+    except NoHiddenLayerError:
         return
     if len(images):
-        hidden_map.record_epoch(run, layer, sample, hidden_map.hidden_features(snapshot, images, layer))
+        record_epoch(run, layer, sample, hidden_features(snapshot, images, layer))
 
 
 def _predict_scaled(model, pixels: np.ndarray, pixel_max_raw: int) -> np.ndarray:
