@@ -11,7 +11,7 @@ import tomllib
 from streamlit.testing.v1 import AppTest
 
 from core.config import TrainingConfig
-from core.jobs import budget
+from core.training import estimate as cost_model
 from tests.app.test_pages import APP, TIMEOUT, button, open_page
 from tests.polling import rerun_until
 
@@ -123,7 +123,7 @@ def half_the_epochs_of(config) -> float:
     from core.data.datasets import load_dataset
 
     digits = load_dataset("digits")
-    cost = budget.estimate(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    cost = cost_model.estimate(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
     return cost.compile_seconds + cost.end_seconds + cost.seconds_per_epoch * config.epochs / 2
 
 
