@@ -29,6 +29,9 @@ PREDICT_CHUNK = 8192
 # scikit-learn's solvers by the Keras optimizer class they match (core.config.OPTIMIZER_TABLE names the class).
 SOLVERS = {"Adam": "adam", "SGD": "sgd"}
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic"}
+# The baseline's products are one batch of images at a time, too small to share among cores: a second BLAS
+# thread only waits, spinning, for a core that the Keras run, the pages and other sessions also want.
+BLAS_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,23 @@ def mlp_parameter_count(classifier) -> int:
     return int(sum(w.size for w in classifier.coefs_) + sum(b.size for b in classifier.intercepts_))
 
 
-def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -> None:
+def train_baseline(
+    run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None, blas_threads: int | None = BLAS_THREADS
+) -> None:
     """Train the baseline epoch by epoch with partial_fit, recording into `run` as the Keras engine does.
 
     partial_fit keeps Adam's moments (and SGD's velocity) between calls, so slicing an epoch into
     SLICES_PER_EPOCH calls trains exactly like one pass, while Stop and the live chart get a say
     every slice. Training scores are measured on the whole training set at each epoch's end.
+    blas_threads: the BLAS threads its products use (None: the library's own choice).
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        _train_baseline(run, dataset, extra_epochs)
+
+
+def _train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None) -> None:
     config = run.config
     data = prepare_data(config, dataset)
     # Flat rows of bytes: each slice is scaled to [0, 1] as it is fed, so no float copy of the
