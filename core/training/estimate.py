@@ -125,16 +125,16 @@ RUN_END_SECONDS = 0.005
 
 # The baseline's training FLOPs (scikit-learn's float32 products), in multiples of the calibration's speed;
 # bench/estimate_press.py refits it.
-BASELINE_FLOP_SLOWDOWN = 1.5
+BASELINE_FLOP_SLOWDOWN = 2.5
 # Each of the baseline's steps beside its FLOPs (scikit-learn's batch indexing, its Python);
 # bench/estimate_press.py refits it.
-BASELINE_SECONDS_PER_STEP = 0.00012
+BASELINE_SECONDS_PER_STEP = 0.00025
 # Each step's Adam update, per weight (a few elementwise passes over the weights); bench/estimate_press.py refits it.
 BASELINE_SECONDS_PER_WEIGHT_STEP = 3e-9
 # Each baseline epoch's set-up beside its scoring passes (records, weight copies); bench/estimate_press.py refits it.
-BASELINE_SECONDS_PER_EPOCH = 0.01
+BASELINE_SECONDS_PER_EPOCH = 0.04
 # Once per baseline run: its split, its model, its first call; bench/estimate_press.py refits it.
-BASELINE_START_SECONDS = 0.05
+BASELINE_START_SECONDS = 0.1
 
 
 def engine_costs(
@@ -261,7 +261,8 @@ def estimate(
     speed = flops_per_second or machine_flops_per_second()
     backend = backend or libraries.backend_in_force()
     train_images, validation = run_sizes(config, num_images)
-    signature, shapes = run_programs(config, num_images, image_shape, num_classes)
+    signature = step_signature(config, image_shape, num_classes)
+    shapes = run_shapes(train_images, validation, config.batch_size)
     steps = math.ceil(train_images / config.batch_size)
     costs = engine_costs(steps, config.epochs, backend, signature, shapes, planned)
     unseen = run_shapes(-1, -1, config.batch_size)  # what a subsample's shapes are to every cache: new
@@ -399,7 +400,7 @@ def estimates_in_turn(
             found.append(baseline_estimate(config, num_images, image_shape, num_classes, test_images=test_images))
             continue
         found.append(estimate(config, num_images, image_shape, num_classes, planned=tuple(planned)))
-        planned.append(run_programs(config, num_images, image_shape, num_classes))
+        planned.append((found[-1].signature, found[-1].shapes))
     return found
 
 
