@@ -119,6 +119,8 @@ JAX_LOOP_PROGRAM_COMPILE_SECONDS = 0.55
 JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.05
 # New shapes whose programs an earlier process left in the cache folder; bench/estimate_shapes.py refits it.
 JAX_SHAPES_ON_DISK_SECONDS = 0.25
+# Before a Keras run's clock starts: its split, its model built; bench/estimate_press.py refits it.
+KERAS_START_SECONDS = 0.1
 # After a Keras run's last epoch (its test images scored, its weights copied), until a run that compiled
 # nothing has measured it here (core.training.paces.end_seconds); bench/estimate_shapes.py refits it.
 RUN_END_SECONDS = 0.005
@@ -284,10 +286,11 @@ def estimate(
     end = end_seconds(backend, signature) or RUN_END_SECONDS
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
-        total_seconds=once + seconds_per_epoch * config.epochs + end,
+        total_seconds=KERAS_START_SECONDS + once + seconds_per_epoch * config.epochs + end,
         memory_mb=memory_mb(config, train_images + validation, image_shape, num_classes),
         train_images=train_images,
         epochs=config.epochs,
+        start_seconds=KERAS_START_SECONDS,
         compile_seconds=once,
         compile_case=costs.compile_case,
         fitted_compile_seconds=costs.compile_seconds,
@@ -368,6 +371,7 @@ def baseline_estimate(
         memory_mb=((train_images + validation) * (widths[0] + 8) * 2 + weights * FLOAT_BYTES * COPIES_OF_WEIGHTS) / MB,
         train_images=train_images,
         epochs=config.epochs,
+        start_seconds=BASELINE_START_SECONDS,
         pace_basis=pace_basis,
         counted_seconds_per_epoch=counted(shapes),
         end_seconds=end,
@@ -416,6 +420,7 @@ def whole(found: Sequence[Estimate], at_once: bool = False) -> Estimate:
         memory_mb=sum(memory) if at_once else max(memory),
         train_images=found[0].train_images,
         epochs=max(e.epochs for e in found),
+        start_seconds=sum(e.start_seconds for e in found),
         compile_seconds=sum(e.compile_seconds for e in found),
         pace_basis=found[0].pace_basis,
         end_seconds=sum(e.end_seconds for e in found),
@@ -458,7 +463,8 @@ def note_run(snap: RunSnapshot, said: Estimate) -> None:
         return
     if not compiled and snap.elapsed_seconds >= epochs[-1]["seconds"]:
         note_end(said.backend, said.signature, snap.elapsed_seconds - epochs[-1]["seconds"])
-    one_epoch = pace if pace is not None else (said.total_seconds - said.compile_seconds) / max(1, snap.total_epochs)
+    before_epochs = said.start_seconds + said.compile_seconds
+    one_epoch = pace if pace is not None else (said.total_seconds - before_epochs) / max(1, snap.total_epochs)
     note_compile(said.backend, said.compile_case, said.fitted_compile_seconds, epochs[0]["seconds"] - one_epoch)
 
 

@@ -29,6 +29,7 @@ class Estimate:
     memory_mb: float
     train_images: int
     epochs: int
+    start_seconds: float = 0.0  # once per run, before its clock starts (its split, its model built)
     compile_seconds: float = 0.0  # once per run, before the first step
     compile_case: str = ""  # which of the cost model's compile cases it is
     # compile_seconds as fitted, before the latest measured compiles scaled it: what a run's compile is measured

@@ -19,7 +19,7 @@ def test_time_grows_with_epochs_and_images_and_memory_with_images():
     base = estimate(config)
     assert base.train_images == 54_000 and base.epochs == 5
     longer = estimate(config.replace(epochs=10))
-    once = base.compile_seconds + base.end_seconds
+    once = base.start_seconds + base.compile_seconds + base.end_seconds
     assert longer.total_seconds - once == pytest.approx(2 * (base.total_seconds - once))
     smaller = estimate(config.replace(subsample=6_000))
     assert smaller.train_images == 5_400 and smaller.seconds_per_epoch < base.seconds_per_epoch / 5
@@ -222,7 +222,7 @@ def test_a_subsample_offered_on_a_kept_loop_fits_though_its_new_shapes_compile(m
     smaller = cost_model.estimate(
         config.replace(subsample=images_fix.subsample), *FASHION, flops_per_second=SPEED, backend="jax"
     )
-    assert smaller.compile_seconds == found.subsample_compile_seconds
+    assert smaller.compile_seconds <= found.subsample_compile_seconds, "the fix counts the most new shapes compile"
     assert smaller.total_seconds <= limits.seconds
 
 

@@ -163,7 +163,7 @@ def test_a_trained_run_notes_its_pace_and_the_next_estimate_of_its_network_goes_
     again = estimate(config.replace(seed=9, learning_rate=0.003, epochs=7), digits)
     assert again.seconds_per_epoch == pytest.approx(pace)
     end = end_seconds(backend, signature) or cost_model.RUN_END_SECONDS  # measured by runs that compiled nothing
-    assert again.total_seconds == pytest.approx(again.compile_seconds + 7 * pace + end)
+    assert again.total_seconds == pytest.approx(again.start_seconds + again.compile_seconds + 7 * pace + end)
     # Another batch size of the same network: its count, scaled as the trained run's count was.
     other_batch = config.replace(batch_size=64)
     ratio = pace / counted(monkeypatch, config, digits)
