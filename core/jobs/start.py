@@ -25,7 +25,7 @@ KINDS = ("keras", "baseline")  # in the order one job trains them
 # The warm-up's epochs: the first compiles, the second runs slowly (the first executions after compiling),
 # the third is the pace of the epochs after it (core.training.paces.epoch_pace).
 WARM_UP_EPOCHS = 3
-# The digits' two are counted at 0.02 s; MNIST's and Fashion-MNIST's at 0.6 s, measured at 0.35–0.4 s.
+# The most the warm-up's epochs after its first may take in all: the digits' fit, MNIST's and Fashion-MNIST's do not.
 WARM_UP_PACE_SECONDS = 0.2
 
 
@@ -116,15 +116,13 @@ def warm_up(config: TrainingConfig, dataset: Dataset) -> TrainingRun:
     (warm_up_epochs), validate and test, as a run does. Nothing is saved; the run is returned, finished.
 
     On JAX a run's programs are kept in memory and on disk (core.libraries), so the person's own run
-    of these settings then starts without compiling: a server's first digits run took 1.0 s without
-    this and 0.4 s after it (bench/train_speed.py). Its traced training loop is kept too
-    (core.training.jax_fit.TrainingLoop), so the person's run of any learning rate or seed starts
+    of these settings then starts without compiling (bench/train_speed.py). Its traced training loop is
+    kept too (core.training.jax_fit.TrainingLoop), so the person's run of any learning rate or seed starts
     without tracing either. Whole epochs, not a first update: the epoch's end and its last, smaller
-    batch compile programs of their own, and stopping at the first update left them to the person's
-    first run (the digits: 0.66–0.73 s, against 0.13–0.17 s after a whole epoch, for 0.4 s more here).
-    Estimated as any run is: how long its compile took against the estimate scales the next
-    estimates' (core.training.paces). And its epochs after the second measure the pace the person's
-    first run is estimated by (core.training.paces.epoch_pace).
+    batch compile programs of their own, which would otherwise fall to the person's first run.
+    Estimated and trained as any run is (core.jobs.training_job): how long its compile took against the
+    estimate scales the next estimates', and its epochs after the second measure the pace the person's
+    first run is estimated by (core.training.estimate.note_run).
     """
     run = TrainingRun(config.replace(epochs=warm_up_epochs(config, dataset)), label="warm-up")
     (run.estimate,) = estimates_of([(run.kind, run.config)], dataset)
@@ -134,8 +132,8 @@ def warm_up(config: TrainingConfig, dataset: Dataset) -> TrainingRun:
 
 def warm_up_epochs(config: TrainingConfig, dataset: Dataset) -> int:
     """WARM_UP_EPOCHS where its epochs after the first are estimated to take at most WARM_UP_PACE_SECONDS in
-    all (the digits: about 0.02 s); else one. One epoch of MNIST takes about 0.2 s here, and a server's first
-    visitor may press Train while it trains: such a run is estimated by its counted pace, as before."""
+    all (the digits); else one: a server's first visitor may press Train while it trains, and a run of larger
+    data is then estimated by its counted pace."""
     (one_epoch,) = estimates_of([("keras", config.replace(epochs=1))], dataset)
     per_epoch = one_epoch.seconds_per_epoch
     return WARM_UP_EPOCHS if per_epoch * (WARM_UP_EPOCHS - 1) <= WARM_UP_PACE_SECONDS else 1

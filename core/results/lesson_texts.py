@@ -196,7 +196,7 @@ LEARNED_FROM_REPLAY = (
 )
 LEARNED_WHILE_TRAINING = "The saliency map appears when training ends; the map below fills in epoch by epoch."
 # --- races (the Train page's Race section, the lesson's step 6, a room's screens) ----------------
-# After the Train page's "Estimated here: … per epoch", by core.jobs.budget.Estimate.pace_basis.
+# After the Train page's "Estimated here: … per epoch", by core.training.paces.Estimate.pace_basis.
 PACE_BASIS = {
     "measured": " (as these settings last trained on this server)",
     "scaled": " (scaled from this network's runs on this server)",
