@@ -360,9 +360,9 @@ def baseline_estimate(
         per_step = BASELINE_SECONDS_PER_STEP + weights * BASELINE_SECONDS_PER_WEIGHT_STEP
         return flops * BASELINE_FLOP_SLOWDOWN / speed + steps * per_step + BASELINE_SECONDS_PER_EPOCH
 
-    seconds_per_epoch, pace_basis = measured_pace(
-        paces_of(BASELINE, signature), shapes, counted, count_factor(BASELINE)
-    )
+    # Before a baseline has trained here, the Keras runs say how this server's speed compares with the counts.
+    machine_factor = count_factor(BASELINE) or count_factor(libraries.backend_in_force())
+    seconds_per_epoch, pace_basis = measured_pace(paces_of(BASELINE, signature), shapes, counted, machine_factor)
     tested = validation if test_images is None else test_images
     end = end_seconds(BASELINE, signature) or forward * tested * BASELINE_FLOP_SLOWDOWN / speed
     return Estimate(

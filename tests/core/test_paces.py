@@ -323,3 +323,29 @@ def test_every_basis_of_an_estimates_pace_has_its_words_on_the_train_page():
 
     assert set(PACE_BASIS) == {cost_model.MEASURED, cost_model.SCALED, cost_model.MACHINE, cost_model.COUNTED}
     assert PACE_BASIS[cost_model.COUNTED] == "", "a counted estimate says nothing more"
+
+
+def baseline_of(config: TrainingConfig, dataset) -> Estimate:
+    sizes = len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
+    return cost_model.baseline_estimate(config, *sizes, flops_per_second=SPEED, test_images=len(dataset.pixels_test))
+
+
+def test_a_baseline_run_notes_its_pace_and_the_next_baseline_estimate_goes_by_it(digits):
+    config = TrainingConfig(dataset="digits", epochs=3, metrics=("accuracy",))
+    assert baseline_of(config, digits).pace_basis == cost_model.COUNTED, "nothing trained yet"
+    run = TrainingRun(config, "baseline")
+    train_as_a_press(run, digits)
+    again = baseline_of(config.replace(seed=5, epochs=4), digits)
+    assert again.pace_basis == cost_model.MEASURED
+    assert again.seconds_per_epoch == pytest.approx(epoch_pace(run.snapshot().epochs))
+
+
+def test_before_a_baseline_has_trained_here_the_keras_runs_scale_its_count(digits):
+    from core.training.paces import note_count
+
+    config = TrainingConfig(dataset="digits", metrics=("accuracy",))
+    counted_only = baseline_of(config, digits)
+    note_count(libraries.backend_in_force(), 2.0)  # the Keras runs took twice their counts
+    scaled = baseline_of(config, digits)
+    assert scaled.pace_basis == cost_model.MACHINE
+    assert scaled.seconds_per_epoch == pytest.approx(2 * counted_only.seconds_per_epoch)
