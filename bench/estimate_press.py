@@ -10,7 +10,8 @@ Before each press it takes the estimate the page shows (core.jobs.start.press_es
 runs on a job runner as the page's does (core.jobs.start.start_runs), and its time is the wall time from
 the press until every run of it has ended. Each row prints the estimate, the time, and the error; the
 summary prints the share of presses within ±30 % (target: at least 90 %). Each press's runs teach the
-estimates after them (core.training.paces), as on a server.
+estimates after them (core.training.paces), as on a server. The last column is each run's measured pace over
+its FLOP count: the factor by which the cost model's constants (core.training.estimate) are off here now.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def press(config, dataset, choice: str) -> tuple[float, float]:
-    """(estimated seconds, measured seconds) of one press of Train."""
+def press(config, dataset, choice: str) -> tuple[float, float, str]:
+    """(estimated seconds, measured seconds, each run's measured pace over its FLOP count) of one press of Train."""
     from core.jobs.runner import JobRunner
     from core.jobs.start import new_runs, press_estimate, start_runs
 
@@ -54,7 +55,17 @@ def press(config, dataset, choice: str) -> tuple[float, float]:
     failed = [run.snapshot().message for run in runs if run.status not in ("finished", "stopped")]
     if failed:
         raise RuntimeError(f"A press failed: {failed}")
-    return said, took
+    return said, took, " ".join(pace_over_count(run) for run in runs)
+
+
+def pace_over_count(run) -> str:
+    """A run's measured seconds per epoch over what its FLOP count said (core.training.paces.Estimate): the
+    factor its cost model's constants are off by on this machine now, to refit them by."""
+    from core.training.paces import epoch_pace
+
+    pace = epoch_pace(run.snapshot().epochs)
+    counted = run.estimate.counted_seconds_per_epoch
+    return f"{run.kind} {pace / counted:.2f}" if pace and counted else f"{run.kind} -"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,16 +84,17 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = args.folder if name == "folder" else None
         datasets[name] = (load_dataset(name, data_dir), data_dir)
     rows = []
-    print(f"{'round':>5} {'dataset':<14} {'models':<9} {'said s':>8} {'took s':>8} {'error':>7}")
+    print(f"{'round':>5} {'dataset':<14} {'models':<9} {'said s':>8} {'took s':>8} {'error':>7}  pace/count")
     for round_number in range(1, args.rounds + 1):
         for name, (dataset, data_dir) in datasets.items():
             for choice in CHOICES:
                 config = TrainingConfig(dataset=name, data_dir=data_dir, epochs=args.epochs)
-                said, took = press(config, dataset, choice)
+                said, took, factors = press(config, dataset, choice)
                 error = said / took - 1
                 rows.append(error)
-                mark = "" if abs(error) <= TARGET else "  (off)"
+                mark = "" if abs(error) <= TARGET else " (off)"
                 row = f"{round_number:>5} {name:<14} {choice:<9} {said:>8.2f} {took:>8.2f} {error:>+7.0%}{mark}"
+                row += f"  {factors}"
                 print(row, flush=True)
     within = sum(abs(error) <= TARGET for error in rows)
     share = within / len(rows)

@@ -7,8 +7,8 @@ and costs milliseconds. Training costs about three forward passes (forward, plus
 weights), less the first layer's gradient for its inputs (the images need none); XLA's fused kernels run at
 about numpy's BLAS speed on a CPU. What the count misses (the step loop, each epoch's set-up, compiling) is
 EngineCosts, fitted by bench/estimate_shapes.py. The scikit-learn baseline is counted the same way, with its
-own overheads (bench/estimate_press.py fits them). A run trained alone measures its estimate (note_run), and
-the next estimates learn from it (core.training.paces).
+own overheads (bench/estimate_press.py prints what refits them). A run trained alone measures its estimate
+(note_run), and the next estimates learn from it (core.training.paces).
 """
 
 from __future__ import annotations
@@ -119,23 +119,24 @@ JAX_LOOP_PROGRAM_COMPILE_SECONDS = 0.55
 JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.05
 # New shapes whose programs an earlier process left in the cache folder; bench/estimate_shapes.py refits it.
 JAX_SHAPES_ON_DISK_SECONDS = 0.25
-# Before a Keras run's clock starts: its split, its model built; bench/estimate_press.py refits it.
+# Before a Keras run's clock starts: its split, its model built; bench/estimate_press.py's times refit it.
 KERAS_START_SECONDS = 0.1
 # After a Keras run's last epoch (its test images scored, its weights copied), until a run that compiled
 # nothing has measured it here (core.training.paces.end_seconds); bench/estimate_shapes.py refits it.
 RUN_END_SECONDS = 0.005
 
-# The baseline's training FLOPs (scikit-learn's float32 products), in multiples of the calibration's speed;
-# bench/estimate_press.py refits it.
+# The baseline's FLOPs (scikit-learn's float32 products, one BLAS thread), in multiples of the calibration's time;
+# bench/estimate_press.py prints its runs' paces over this count, to refit it by.
 BASELINE_FLOP_SLOWDOWN = 2.5
 # Each of the baseline's steps beside its FLOPs (scikit-learn's batch indexing, its Python);
-# bench/estimate_press.py refits it.
+# bench/estimate_press.py prints its runs' paces over this count, to refit it by.
 BASELINE_SECONDS_PER_STEP = 0.00025
-# Each step's Adam update, per weight (a few elementwise passes over the weights); bench/estimate_press.py refits it.
+# Each step's Adam update, per weight (a few elementwise passes); bench/estimate_press.py's paces refit it.
 BASELINE_SECONDS_PER_WEIGHT_STEP = 3e-9
-# Each baseline epoch's set-up beside its scoring passes (records, weight copies); bench/estimate_press.py refits it.
+# Each baseline epoch's set-up beside its scoring passes (records, weight copies); bench/estimate_press.py's paces
+# refit it.
 BASELINE_SECONDS_PER_EPOCH = 0.04
-# Once per baseline run: its split, its model, its first call; bench/estimate_press.py refits it.
+# Once per baseline run: its split, its model, its first call; bench/estimate_press.py's times refit it.
 BASELINE_START_SECONDS = 0.1
 
 
