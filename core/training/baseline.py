@@ -32,6 +32,8 @@ ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic"}
 # The baseline's products are one batch of images at a time, too small to share among cores: a second BLAS
 # thread only waits, spinning, for a core that the Keras run, the pages and other sessions also want.
 BLAS_THREADS = 1
+# scikit-learn's per-call checks that the baseline's own inputs never need (train_baseline).
+CHECKS_SKIPPED = {"assume_finite": True, "skip_parameter_validation": True}
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,11 @@ def mlp_parameter_count(classifier) -> int:
 
 
 def train_baseline(
-    run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None, blas_threads: int | None = BLAS_THREADS
+    run: TrainingRun,
+    dataset: Dataset,
+    extra_epochs: int | None = None,
+    blas_threads: int | None = BLAS_THREADS,
+    checks: bool = False,
 ) -> None:
     """Train the baseline epoch by epoch with partial_fit, recording into `run` as the Keras engine does.
 
@@ -97,10 +103,15 @@ def train_baseline(
     SLICES_PER_EPOCH calls trains exactly like one pass, while Stop and the live chart get a say
     every slice. Training scores are measured on the whole training set at each epoch's end.
     blas_threads: the BLAS threads its products use (None: the library's own choice).
+    checks: whether scikit-learn checks each call's inputs and settings (False: CHECKS_SKIPPED are skipped).
     """
+    import sklearn
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=blas_threads, user_api="blas"):
+    # Each partial_fit call checks its arguments again: the settings are TrainingConfig's, checked once, and the
+    # pixels are finite, so scikit-learn may skip both checks (the same computation, without them).
+    skipped = {} if checks else CHECKS_SKIPPED
+    with threadpool_limits(limits=blas_threads, user_api="blas"), sklearn.config_context(**skipped):
         _train_baseline(run, dataset, extra_epochs)
 
 

@@ -135,7 +135,7 @@ BASELINE_SECONDS_PER_STEP = 0.00025
 BASELINE_SECONDS_PER_WEIGHT_STEP = 3e-9
 # Each baseline epoch's set-up beside its scoring passes (records, weight copies); bench/estimate_press.py's paces
 # refit it.
-BASELINE_SECONDS_PER_EPOCH = 0.04
+BASELINE_SECONDS_PER_EPOCH = 0.06
 # Once per baseline run: its split, its model, its first call; bench/estimate_press.py's times refit it.
 BASELINE_START_SECONDS = 0.1
 
