@@ -17,6 +17,7 @@ from core.jobs import budget
 from core.jobs.race_job import race_estimate
 from core.results import lesson_texts as texts
 from core.results.race import race_sentences, ranking_table
+from core.training.estimate import memory_text, run_duration_text
 from core.training.race import MAX_VARIANTS, PRESETS, SETTINGS, Race, RaceError, RaceSpec, new_race, parse_vary
 from core.training.run import FAILED, QUEUED, RUNNING, RunSnapshot
 from pages.live import live, stop_button
@@ -121,9 +122,9 @@ def show_race_budget(race: Race, dataset: Dataset, on_fix: Callable[[budget.Fix]
     st.caption(
         texts.RACE_ESTIMATE.format(
             variants=len(race.runs),
-            duration=budget.run_duration_text(cost.total_seconds),
+            duration=run_duration_text(cost.total_seconds),
             epochs=cost.epochs,
-            memory=budget.memory_text(cost.memory_mb),
+            memory=memory_text(cost.memory_mb),
         )
     )
     try:

@@ -9,8 +9,10 @@ from core import config as settings
 from core.config import ConfigError, TrainingConfig, config_from_settings
 from core.data.datasets import DatasetError, fallback_label
 from core.jobs import budget
+from core.jobs.start import press_estimate
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, layer_markdown, total_parameters
+from core.training.estimate import duration_text, memory_text, run_duration_text
 from core.training.eta import seconds_left
 from core.training.run import FAILED
 from pages import own_data, race_view, rooms
@@ -64,17 +66,17 @@ def settings_sidebar(error: str | None, dataset_note: str | None = None) -> None
         st.error(error)
 
 
-def show_budget(config: TrainingConfig, dataset) -> TrainingConfig:
-    """Estimated time and memory; where the server's budget would be exceeded, buttons that fit it."""
+def show_budget(config: TrainingConfig, dataset, models_to_train: str) -> TrainingConfig:
+    """The whole press's estimated time and memory; over the server's budget, buttons that fit it."""
     subsample = st.session_state.get(Keys.BUDGET_SUBSAMPLE)
     if subsample and subsample < len(dataset.pixels_train):
         config = config.replace(subsample=subsample)
         st.button(f"Training on {subsample:,} images to fit the budget: use all", on_click=apply_fix, args=(None,))
-    cost = budget.estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
+    cost = press_estimate(config, dataset, models_to_train)
     st.caption(
-        f"Estimated here: {budget.duration_text(cost.seconds_per_epoch)} per epoch{texts.PACE_BASIS[cost.pace_basis]}, "
-        f"{budget.run_duration_text(cost.total_seconds)} for {cost.epochs} epochs, "
-        f"and {budget.memory_text(cost.memory_mb)} of memory for this run."
+        f"Estimated here: {duration_text(cost.seconds_per_epoch)} per epoch{texts.PACE_BASIS[cost.pace_basis]}, "
+        f"{run_duration_text(cost.total_seconds)} for {cost.epochs} epochs"
+        f"{texts.PRESS_MODELS[models_to_train]}, and {memory_text(cost.memory_mb)} of memory."
     )
     try:
         fixes = budget.fixes(cost, budget.limits_from_environment(), len(dataset.pixels_train))
@@ -112,9 +114,11 @@ def room_bar(config: TrainingConfig | None) -> None:
 
 def draw_progress(snapshots) -> None:
     """Progress bars, live curves and the epoch table: redrawn every second while training."""
-    # Keras's and the baseline's progress side by side: one line above the curves, not two.
-    for column, snap in zip(st.columns(len(snapshots)), snapshots, strict=True):
-        column.progress(snap.progress, text=progress_text(snap))
+    # Keras's and the baseline's progress side by side: one line above the curves, not two. The time
+    # left counts the rest of the press: this run, and the runs still to train after it.
+    columns = st.columns(len(snapshots))
+    for index, (column, snap) in enumerate(zip(columns, snapshots, strict=True)):
+        column.progress(snap.progress, text=progress_text(snap, seconds_left(snapshots[index:])))
         if snap.status == FAILED:
             column.error(f"{snap.label}: {snap.message}")
     keras_snaps = [snap for snap in snapshots if snap.kind == "keras"] or snapshots[:1]
@@ -181,14 +185,14 @@ def empty_curves_soon(metrics: tuple[str, ...]) -> None:
     rerun_when_due()
 
 
-def progress_text(snap) -> str:
+def progress_text(snap, left: float | None = None) -> str:
+    """A run's progress line; `left`: the seconds its press still needs (None: not known yet)."""
     if snap.status == "queued":
         return f"{snap.label}: {snap.message}"
     if snap.stopping:
         return texts.STOPPING_PROGRESS.format(label=snap.label, epoch=snap.current_epoch, epochs=snap.total_epochs)
     if snap.status != "running":
         return f"{snap.label}: {snap.message} ({snap.elapsed_seconds:.1f} s)"
-    left = seconds_left(snap)
     eta = f", about {left:.0f} s left" if left is not None else ""
     return (
         f"{snap.label}: epoch {snap.current_epoch}/{snap.total_epochs}, batch {snap.current_step}/"
@@ -258,7 +262,7 @@ if config is not None:
         # A Markdown table: a dataframe here made every visitor fetch the 1.2 MB table chunk first.
         st.markdown(layer_markdown(layers))
     # Budget: what this run will cost here, shown before Train; over a hosted budget, offer a fix.
-    config = show_budget(config, dataset)
+    config = show_budget(config, dataset, models_to_train)
 
 runs = current_runs()
 race = current_race()  # started after the last Train: the page shows it instead of the runs

@@ -9,7 +9,8 @@ from core.data.datasets import Dataset
 from core.data.uploads import npz_bytes
 from core.training.baseline import train_baseline
 from core.training.engine import train
-from core.training.run import STOPPED
+from core.training.estimate import note_run
+from core.training.run import STOPPED, TrainingRun
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,15 @@ class TrainingJob:
                 train_baseline(run, dataset, extra_epochs)
             else:
                 train(run, dataset, extra_epochs)
+            note_measured(run, extra_epochs)
+
+
+def note_measured(run: TrainingRun, extra_epochs: int | None) -> None:
+    """Measure the run's estimate by what it took, for the next estimates (core.training.estimate.note_run).
+
+    Only a run trained from its start: a continued run's epochs span the pause and the new fit's compiling."""
+    if run.estimate is not None and not extra_epochs:
+        note_run(run.snapshot(), run.estimate)
 
 
 def training_job(runs, dataset: Dataset, extra_epochs: int | None = None) -> TrainingJob:

@@ -212,13 +212,15 @@ LEARNED_FROM_REPLAY = (
 )
 LEARNED_WHILE_TRAINING = "The saliency map appears when training ends; the map below fills in epoch by epoch."
 # --- races (the Train page's Race section, the lesson's step 6, a room's screens) ----------------
-# After the Train page's "Estimated here: … per epoch", by core.jobs.budget.Estimate.pace_basis.
+# After the Train page's "Estimated here: … per epoch", by core.training.paces.Estimate.pace_basis.
 PACE_BASIS = {
     "measured": " (as these settings last trained on this server)",
     "scaled": " (scaled from this network's runs on this server)",
     "machine": " (scaled by how fast this server's latest runs went)",
     "counted": "",
 }
+# After the Train page's "… for N epochs": which models the press's estimate counts, by core.config.TRAIN_CHOICES.
+PRESS_MODELS = {"both": " of Keras and then the baseline", "keras": "", "baseline": " of the baseline"}
 RACE_SECTION = "Race: several settings side by side, live"
 RACE_INTRO = (
     "Vary one setting over 2 to 4 values; everything else comes from the sidebar: the same data, split "

@@ -7,12 +7,12 @@ import math
 import numpy as np
 
 from core import libraries
+from core.config import TrainingConfig
 from core.data.datasets import Dataset
 from core.data.splits import PreparedData, prepare_data
 from core.training.evaluation import record_test
 from core.training.inference import snapshot_weights
 from core.training.kept_loops import note_trained, run_shapes, step_signature
-from core.training.paces import note_run
 from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun, stopped_message
 
 # Batch updates reach the page at least this often per epoch, whatever steps_per_execution is.
@@ -87,8 +87,6 @@ def train(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -
     trainer = RunTrainer(run, dataset, extra_epochs)
     trainer.fit()
     trainer.finish()
-    if not extra_epochs:  # a continued run's epochs span the pause and the new fit's compiling
-        trainer.note_measured()
 
 
 class RunTrainer:
@@ -111,7 +109,7 @@ class RunTrainer:
         import keras
 
         from core.training import models
-        from core.training.callbacks import EarlyStoppingAcrossFits, KerasPredictions, LiveProgress, mapped_layer
+        from core.training.callbacks import EarlyStoppingAcrossFits, LiveProgress
 
         config = run.config
         self.run = run
@@ -132,37 +130,12 @@ class RunTrainer:
         run.parameter_count = models.parameter_count(run.model)
         run.mark_running(self.epochs, steps_per_epoch, f"Training on {len(data.pixels_train):,} images.")
 
-        labels = labels_for_loss(data.y_train, config.loss, data.num_classes)
-        # One shuffle for the whole run: it goes on to the next order with every epoch, however many
-        # fit calls the epochs are spread over.
-        self.batches = self.device_fit = None
-        # What the estimate (core.jobs.budget) knows a run by: noted once trained (fit, note_measured).
+        # What a run's compiled programs are kept by (core.training.kept_loops): noted once trained (fit).
         self.programs = (
             step_signature(config, data.image_shape, data.num_classes),
             run_shapes(len(data.pixels_train), len(data.x_val), config.batch_size),
         )
-        if keras.backend.backend() == "jax":
-            from core.training.jax_fit import JaxFit
-
-            self.device_fit = JaxFit(
-                run.model,
-                data.pixels_train,
-                labels,
-                batch_size=config.batch_size,
-                steps_per_update=steps_per_update(len(data.pixels_train), config.batch_size),
-                pixel_max=data.pixel_max_raw,
-                seed=config.seed + initial_epoch,
-                signature=self.programs[0],
-            )
-        else:
-            self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)
-        # Validation, the hidden map (a sample of the validation images) and the test score: on JAX through
-        # the kept loop's forward pass, compiled for these arrays while the first epoch trains.
-        hidden_layer = mapped_layer(self.model, len(data.x_val))
-        if self.device_fit:
-            predictions = self.device_fit.predictions(hidden_layer, expected=(data.x_val, data.x_test))
-        else:
-            predictions = KerasPredictions(self.model, hidden_layer)
+        predictions = self._feed(config, initial_epoch)
         self.progress = LiveProgress(run, data, predictions)
         self.early_stopping = None
         if config.early_stopping_patience and len(data.x_val):
@@ -171,6 +144,37 @@ class RunTrainer:
             )
         self.callbacks = [self.progress] + ([self.early_stopping] if self.early_stopping else [])
         self._ended_early = False
+
+    def _feed(self, config: TrainingConfig, initial_epoch: int) -> object:
+        """Set up the training batches (on JAX, the kept loop's device fit); returns what scores the validation
+        images, the hidden map's sample and the test images: on JAX the kept loop's forward pass, compiled for
+        these arrays while the first epoch trains."""
+        import keras
+
+        from core.training.callbacks import KerasPredictions, mapped_layer
+
+        data = self.data
+        labels = labels_for_loss(data.y_train, config.loss, data.num_classes)
+        # One shuffle for the whole run: it goes on to the next order with every epoch, however many
+        # fit calls the epochs are spread over.
+        self.batches = self.device_fit = None
+        hidden_layer = mapped_layer(self.model, len(data.x_val))
+        if keras.backend.backend() != "jax":
+            self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)
+            return KerasPredictions(self.model, hidden_layer)
+        from core.training.jax_fit import JaxFit
+
+        self.device_fit = JaxFit(
+            self.model,
+            data.pixels_train,
+            labels,
+            batch_size=config.batch_size,
+            steps_per_update=steps_per_update(len(data.pixels_train), config.batch_size),
+            pixel_max=data.pixel_max_raw,
+            seed=config.seed + initial_epoch,
+            signature=self.programs[0],
+        )
+        return self.device_fit.predictions(hidden_layer, expected=(data.x_val, data.x_test))
 
     @property
     def done(self) -> bool:
@@ -200,25 +204,6 @@ class RunTrainer:
             callbacks=self.callbacks,
             shuffle=False,  # the pipeline shuffles each epoch itself
             verbose=0,
-        )
-
-    def note_measured(self) -> None:
-        """Note what this run took (its pace, its end, its compile) for the next estimates (core.training.paces).
-
-        Only for a run trained alone in one fit (train): a race's epochs take turns with its other variants'."""
-        import keras
-
-        run, snap = self.run, self.run.snapshot()
-        measured = snap.epochs, snap.total_epochs, snap.elapsed_seconds
-        note_run(
-            keras.backend.backend(),
-            *self.programs,
-            *measured,
-            run.estimated_seconds,
-            run.estimated_compile,
-            batches=snap.batches,
-            steps_per_epoch=snap.steps_per_epoch,
-            counted_seconds_per_epoch=run.estimated_counted_pace,
         )
 
     def finish(self) -> None:

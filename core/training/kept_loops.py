@@ -1,7 +1,7 @@
 """The training loops this process keeps traced, by what their step computes.
 
 Runs of one network share one traced loop on JAX (core.training.jax_fit.TrainingLoop), and the
-estimate (core.jobs.budget) asks whether a run's loop is kept, and whether it has trained a run of
+estimate (core.training.estimate) asks whether a run's loop is kept, and whether it has trained a run of
 the same shapes (run_shapes): XLA compiles a program per shape, so only such a run starts at once.
 Keras-free, so the estimate can ask before Keras is loaded.
 """

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config import TrainingConfig
+from core.training.paces import Estimate
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -99,6 +100,7 @@ class RunSnapshot:
     version: int = 0
     # Stop was pressed and the run has not ended yet: it ends at its next batch.
     stopping: bool = False
+    estimate: Estimate | None = None  # what the run was expected to take (TrainingRun.estimate)
 
     @property
     def is_active(self) -> bool:
@@ -110,12 +112,6 @@ class RunSnapshot:
         total = self.total_epochs * max(self.steps_per_epoch, 1)
         done = (self.current_epoch - 1) * self.steps_per_epoch + self.current_step
         return 0.0 if total == 0 else min(1.0, max(0.0, done / total))
-
-    @property
-    def eta_seconds(self) -> float | None:
-        if self.status != RUNNING or self.progress <= 0.02:
-            return None
-        return self.elapsed_seconds * (1 - self.progress) / self.progress
 
 
 class TrainingRun:
@@ -162,12 +158,10 @@ class TrainingRun:
         # Not part of snapshots or updates: large or live objects the engine and evaluation pages need.
         self.model: Any = None
         self.test_probabilities: Any = None
-        # The budget's estimate of the whole run in seconds (core.jobs.start sets it), for waiting lines,
-        # of its compiling as (case, seconds said, seconds fitted) and its FLOP count's seconds per epoch,
-        # to measure the estimate by (core.training.paces).
-        self.estimated_seconds: float | None = None
-        self.estimated_compile: tuple[str, float, float] | None = None
-        self.estimated_counted_pace: float | None = None
+        # What the run is expected to take (core.jobs.start sets it): for the time left, and, once trained,
+        # to measure the estimate by (core.training.estimate.note_run). Not an update: a copy of the run
+        # elsewhere (a Ray worker, a room's viewer) has none.
+        self._estimate: Estimate | None = None
 
     # --- followers -------------------------------------------------------------------------
     def follow(self, follower: Follower) -> Callable[[], None]:
@@ -267,6 +261,16 @@ class TrainingRun:
     def set_message(self, message: str) -> None:
         self._emit(MESSAGE, message=message)
 
+    @property
+    def estimate(self) -> Estimate | None:
+        return self._estimate
+
+    @estimate.setter
+    def estimate(self, estimate: Estimate | None) -> None:
+        with self._lock:
+            self._estimate = estimate
+            self._snapshot = None  # the next snapshot carries it
+
     # --- requested by the page -------------------------------------------------------------
     def request_stop(self) -> None:
         """Ask the worker to stop at its next batch; an active run says at once that it is stopping.
@@ -337,6 +341,7 @@ class TrainingRun:
                     details=dict(self._details),
                     version=self._version,
                     stopping=self._stopping,
+                    estimate=self._estimate,
                 )
             elif self._started is not None:
                 self._snapshot = dataclasses.replace(self._snapshot, elapsed_seconds=self._elapsed())

@@ -11,7 +11,7 @@ import tomllib
 from streamlit.testing.v1 import AppTest
 
 from core.config import TrainingConfig
-from core.jobs import budget
+from core.jobs.start import press_estimate
 from tests.app.test_pages import APP, TIMEOUT, button, open_page
 from tests.polling import rerun_until
 
@@ -154,13 +154,14 @@ def test_the_worker_raising_mid_epoch_shows_the_error_and_the_app_goes_on(monkey
 
 
 def half_the_epochs_of(config) -> float:
-    """A time budget that fits about half of a digits run's epochs, from the same estimate the page shows
-    (it calibrates on this machine, so a fixed number of seconds fits every epoch on a fast one)."""
+    """A time budget that fits about half of a digits press's epochs (Keras and the baseline), from the same
+    estimate the page shows (it calibrates on this machine, so a fixed number of seconds fits every epoch on a
+    fast one)."""
     from core.data.datasets import load_dataset
 
     digits = load_dataset("digits")
-    cost = budget.estimate(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
-    return cost.compile_seconds + cost.end_seconds + cost.seconds_per_epoch * config.epochs / 2
+    cost = press_estimate(config, digits, "both")
+    return cost.total_seconds - cost.seconds_per_epoch * config.epochs / 2
 
 
 def test_the_budget_is_shown_before_training_and_a_fix_applies(monkeypatch):
