@@ -12,18 +12,18 @@ from core.results.lesson_texts import STOPPING_LABEL
 from core.training.run import QUEUED, RunSnapshot, TrainingRun, has_a_point, wait_for_a_point
 from pages.resources import job_runner, owner_watchdog, this_session_id
 
-# The live charts redraw this often while a run is active, and never otherwise. A 0.5 s refresh
-# was seen stealing the CPU from training on two cores; see bench/train_speed.py for the cost.
+# The live charts redraw this often while a run is active, and never otherwise: redrawing more often
+# takes the CPU from training on two cores (bench/page_open.py measures the cost).
 REFRESH_SECONDS = 1.0
 # While every run waits in line behind other people's trainings, only its place is redrawn, this often.
 WAITING_REFRESH_SECONDS = 2.0
-# From Train to the first batch point (data, model, XLA compiling the first step: about 1 s here) the
-# fragment looks this often, so the first point is drawn soon after it exists; then REFRESH_SECONDS.
-# 0.25 s measured no sooner on two cores: its redraws slowed the compiling as much as they saved.
+# From Train to the first batch point (data, model, XLA compiling the first step) the fragment looks
+# this often, so the first point is drawn soon after it exists; then REFRESH_SECONDS. Looking more often
+# draws it no sooner on two cores: the redraws slow the compiling as much as they save (bench/first_point.py).
 FIRST_POINT_REFRESH_SECONDS = 0.5
 # A run this young with no point yet (the page's run right after Train) is waited for, at most until
 # it is this old, woken by the run's own updates: its first point is then drawn by that same script
-# run, with no poll in between. A warm server's digits run has its first point 0.05–0.4 s after Train.
+# run, with no poll in between: on a warm server the digits' first point comes well within this.
 FIRST_POINT_WAIT_SECONDS = 1.0
 
 

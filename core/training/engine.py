@@ -45,11 +45,9 @@ def training_batches(data: PreparedData, labels: np.ndarray, batch_size: int, se
 def speed_settings(steps_per_epoch: int, epochs: int = 1, backend: str = "tensorflow") -> dict:
     """Compile options that make Keras fast on a CPU without changing what it computes, by the run's size.
 
-    XLA (jit_compile) fuses each step into one kernel, which TensorFlow takes about 2 s of CPU to
-    compile, and saves about 0.5 ms of CPU a step. Measured here (bench/README.md, CPU seconds, the
-    engine on TensorFlow): the embedded digits (41 steps × 5 epochs) train in 2.0–2.6 s without XLA and
-    4.4 s with it; Fashion-MNIST (1,688 × 5) in 18.4 s with XLA and 20.5 s without. So XLA only from
-    XLA_MIN_STEPS steps on. JAX always compiles with XLA (its jit_compile=False runs eagerly, far
+    XLA (jit_compile) fuses each step into one kernel: compiling it costs TensorFlow seconds of CPU once,
+    and each step then costs less. A small run (the embedded digits) never earns its compile back and a
+    large one (Fashion-MNIST) does (bench/explore.py compares both), so XLA only from XLA_MIN_STEPS steps on. JAX always compiles with XLA (its jit_compile=False runs eagerly, far
     slower), and is indifferent to steps_per_execution. steps_per_execution runs several steps per
     call from Python; the batch callback fires once per call, so the steps are capped to keep at
     least MIN_UPDATES_PER_EPOCH live updates in every epoch. Thread settings measured no faster.
