@@ -48,9 +48,10 @@ def speed_settings(steps_per_epoch: int, epochs: int = 1, backend: str = "tensor
     XLA (jit_compile) fuses each step into one kernel: compiling it costs TensorFlow seconds of CPU once,
     and each step then costs less. A small run (the embedded digits) never earns its compile back and a
     large one (Fashion-MNIST) does (bench/explore.py compares both), so XLA only from XLA_MIN_STEPS steps
-    on. JAX always compiles with XLA (its jit_compile=False runs eagerly, far slower), and is indifferent to steps_per_execution. steps_per_execution runs several steps per
-    call from Python; the batch callback fires once per call, so the steps are capped to keep at
-    least MIN_UPDATES_PER_EPOCH live updates in every epoch. Thread settings measured no faster.
+    on. JAX always compiles with XLA (its jit_compile=False runs eagerly, far slower), and is indifferent
+    to steps_per_execution. steps_per_execution runs several steps per call from Python; the batch
+    callback fires once per call, so the steps are capped to keep at least MIN_UPDATES_PER_EPOCH live
+    updates in every epoch. Thread settings measure no faster.
     """
     steps = max(1, min(MAX_STEPS_PER_EXECUTION, steps_per_epoch // MIN_UPDATES_PER_EPOCH))
     jit = backend == "jax" or steps_per_epoch * epochs >= XLA_MIN_STEPS
