@@ -47,7 +47,7 @@ TARGET_ACCURACY_POINTS = 0.5
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    """The training the benchmarks measure (shared with bench/backends.py): the lesson's setting on Fashion-MNIST by default."""
+    """The training the benchmarks measure (shared with bench/backends.py): the lesson on Fashion-MNIST by default."""
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
