@@ -83,20 +83,7 @@ def live(
     Right after Train the page waits up to FIRST_POINT_WAIT_SECONDS for it instead.
     """
 
-    def refresh_now() -> float | None:
-        return refresh_seconds([run.snapshot() for run in runs], waiting_for_others(runs, job_runner()), every, owned)
-
-    if drawn is None:
-        refresh = refresh_now()
-    else:
-        refresh = refresh_seconds(drawn, waiting_for_others(runs, job_runner()), every, owned)
-    if refresh == FIRST_POINT_REFRESH_SECONDS and owned:
-        wait = FIRST_POINT_WAIT_SECONDS - (time.time() - max(run.created_at for run in runs))
-        if wait > 0:
-            wait_for_a_point(runs, wait)
-            refresh = refresh_now()
-            if refresh is None:  # ended meanwhile (a warm digits run may): redraw the page as it is now
-                st.rerun()
+    refresh = first_refresh(runs, every, owned, drawn)
     session_id = this_session_id()
     if refresh is not None and session_id and owned:
         # Tie the runs to this browser session: closing the tab cancels them (see owner_watchdog).
@@ -124,6 +111,31 @@ def live(
         draw(snapshots)
 
     live_fragment()
+
+
+def first_refresh(
+    runs: Sequence[TrainingRun], every: float, owned: bool, drawn: Sequence[RunSnapshot] | None
+) -> float | None:
+    """The live fragment's timer, from the snapshots the page drew with (`drawn`) or from the runs now.
+
+    Right after Train, an owner's page waits up to FIRST_POINT_WAIT_SECONDS for the first point, so the
+    same script run draws it; a run that ended meanwhile reruns the page as it is now."""
+
+    def refresh_now() -> float | None:
+        return refresh_seconds([run.snapshot() for run in runs], waiting_for_others(runs, job_runner()), every, owned)
+
+    if drawn is None:
+        refresh = refresh_now()
+    else:
+        refresh = refresh_seconds(drawn, waiting_for_others(runs, job_runner()), every, owned)
+    if refresh == FIRST_POINT_REFRESH_SECONDS and owned:
+        wait = FIRST_POINT_WAIT_SECONDS - (time.time() - max(run.created_at for run in runs))
+        if wait > 0:
+            wait_for_a_point(runs, wait)
+            refresh = refresh_now()
+            if refresh is None:  # ended meanwhile (a warm digits run may): redraw the page as it is now
+                st.rerun()
+    return refresh
 
 
 def is_stopping(snapshots: Sequence[RunSnapshot]) -> bool:

@@ -1,11 +1,13 @@
-"""House rules for the project's text: history lives in git, not in the code, the READMEs or the docs."""
+"""House rules: history lives in git, not in the code, the READMEs or the docs; functions short enough to read."""
 
+import ast
 import re
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 README_MAX_LINES = 250
+FUNCTION_MAX_LINES = 60
 ORDINALS = (
     "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|"
     "fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth"
@@ -45,6 +47,18 @@ def test_no_tracked_text_outside_the_tests_speaks_of_sessions_or_issue_numbers()
 def test_the_readme_is_a_guide_short_enough_to_finish():
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; keep it to {README_MAX_LINES}"
+
+
+def test_no_function_of_the_app_is_longer_than_one_can_read_at_a_glance():
+    sources = [ROOT / "app.py", *(ROOT / "core").rglob("*.py"), *(ROOT / "pages").rglob("*.py")]
+    long = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in sources
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > FUNCTION_MAX_LINES
+    ]
+    assert long == [], f"functions over {FUNCTION_MAX_LINES} lines: split them\n" + "\n".join(long)
 
 
 def test_the_rule_recognises_a_diary():
