@@ -100,6 +100,14 @@ class Keys:
     EVALUATE_CANVAS = "evaluate.canvas."  # prefix, by EVALUATE_CANVAS_VERSION
     EVALUATE_CANVAS_VERSION = "evaluate.canvas_version"  # a new canvas key clears the drawing
     EVALUATE_UPLOADS = "evaluate.uploads"
+    # Evaluate: "Test it on my handwriting" (pages/handwriting.py).
+    HANDWRITING_DRAWINGS = "evaluate.handwriting.drawings"  # [(digit asked for, 28×28 uint8 drawing)]
+    HANDWRITING_CANVAS = "evaluate.handwriting.canvas."  # prefix, by version and the number of drawings so far
+    HANDWRITING_CANVAS_VERSION = "evaluate.handwriting.canvas_version"  # a new start gives new canvases
+    HANDWRITING_WHY = "evaluate.handwriting.why"  # which drawing "Why?" explains
+    # Room: the room's handwriting (pages/room_handwriting.py).
+    ROOM_HANDWRITING_CANVAS = "room.handwriting.canvas."  # prefix, by the participant's drawings so far
+    ROOM_HANDWRITING_WHY = "room.handwriting.why"
     # Experiments.
     EXPERIMENTS_IMPORTED = "experiments.imported"  # run records uploaded in this session
     EXPERIMENTS_IMPORT = "experiments.import"  # the upload widget

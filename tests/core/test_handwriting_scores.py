@@ -1,0 +1,99 @@
+"""Drawings kept, refused, scored and zipped (core.results.handwriting), on digits made offline."""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.data.handwriting import synthetic_digits
+from core.data.images import ImageError
+from core.results import handwriting
+from core.training.inference import snapshot_mlp
+
+CANVAS = 280
+
+
+def canvas_of(digit: np.ndarray) -> np.ndarray:
+    """A 28×28 digit as streamlit-drawable-canvas's image_data: white strokes on an opaque black square."""
+    ink = np.kron(np.asarray(digit, dtype=np.float32) / 255, np.ones((CANVAS // 28, CANVAS // 28)))
+    rgba = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
+    rgba[..., :3] = np.round(ink * 255).astype(np.uint8)[..., None]
+    rgba[..., 3] = 255
+    return rgba
+
+
+@pytest.fixture(scope="module")
+def digits_model():
+    """A small MLP trained on scikit-learn's 8×8 digits, as a numpy snapshot (the app's offline fallback)."""
+    from sklearn.datasets import load_digits
+    from sklearn.neural_network import MLPClassifier
+
+    bundled = load_digits()
+    classifier = MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=0)
+    classifier.fit(bundled.images.reshape(len(bundled.images), -1) / 16, bundled.target)
+    return snapshot_mlp(classifier, (8, 8))
+
+
+def test_a_drawing_is_kept_as_an_mnist_digit():
+    digits, _ = synthetic_digits(3, seed=1)
+    for digit in digits:
+        kept = handwriting.drawing_from_canvas(canvas_of(digit))
+        assert kept.shape == (28, 28) and kept.dtype == np.uint8
+        assert kept.max() == 255 and kept[0].max() == 0  # ink bright, a blank margin as MNIST's
+
+
+@pytest.mark.parametrize("where", ["empty", "dot", "short tick"])
+def test_an_empty_or_nearly_empty_canvas_is_refused_with_a_message(where):
+    rgba = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    if where == "dot":
+        rgba[130:145, 130:145, :3] = 255
+    elif where == "short tick":
+        rgba[100:120, 100:140, :3] = 255
+    with pytest.raises(ImageError, match=r"empty|too little ink"):
+        handwriting.drawing_from_canvas(rgba)
+
+
+def test_drawings_are_scored_with_a_confusion_matrix(digits_model):
+    digits, labels = synthetic_digits(40, style="bundled", seed=2)
+    score = handwriting.score_drawings(digits_model, list(digits), labels)
+
+    assert score.total == 40 and score.confusion.sum() == 40 and score.confusion.shape == (10, 10)
+    assert np.trace(score.confusion) == score.correct
+    assert score.accuracy > 0.3  # better than chance by far: the drawings are re-prepared for 8×8
+    worst = handwriting.worst_readings(score, limit=5)
+    assert all(score.labels[i] != score.predictions[i] for i in worst)
+    assert list(score.confidences[worst]) == sorted(score.confidences[worst], reverse=True)
+
+
+def test_nothing_to_score_gives_no_accuracy(digits_model):
+    score = handwriting.score_drawings(digits_model, [], [])
+    assert score.total == 0 and score.accuracy is None
+
+
+def test_the_zip_holds_class_folders_of_the_drawings():
+    digits, labels = synthetic_digits(12, seed=3)
+    data = handwriting.dataset_zip(list(digits), labels)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert len(names) == 12
+        for name, digit, label in zip(names, digits, labels, strict=True):
+            assert name.split("/")[0] == str(label)
+            assert np.array_equal(np.asarray(Image.open(io.BytesIO(archive.read(name)))), digit)
+
+
+def test_the_upload_loader_reads_the_zip_back():
+    uploads = pytest.importorskip("core.data.uploads")  # Train's "Your own images" loader
+    digits, labels = synthetic_digits(60, seed=4)
+    own = uploads.load_own_data(handwriting.dataset_zip(list(digits), labels), "my_handwriting.zip")
+    assert own.card.class_names == handwriting.DIGIT_NAMES
+    assert sum(own.card.train_counts) + len(own.dataset.y_test) == 60
+
+
+def test_the_solo_prompts_ask_for_every_digit_twice():
+    prompts = handwriting.solo_prompts()
+    assert sorted(prompts) == sorted(list(range(10)) * 2)
+    assert handwriting.reads_digits([str(d) for d in range(10)])
+    assert not handwriting.reads_digits(["T-shirt", "Trouser"])
