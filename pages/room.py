@@ -22,6 +22,7 @@ from pages.lesson_steps import LessonView, draw_step
 from pages.live import live, rerun_when
 from pages.looks import palette
 from pages.resources import dataset_or_fallback, job_runner
+from pages.room_handwriting import participant_handwriting, presenter_handwriting
 from pages.runs import start_training
 from pages.session import Keys
 from pages.settings_form import SettingsForm, draw_settings, read_settings, seed_settings
@@ -105,6 +106,7 @@ def presenter_view(room: Room, secret: str) -> None:
                 st.rerun()
         qr_column.image(rooms.qr_png(link), caption=f"Join room {room.code}", width="stretch")
         presenter_run_status(room)
+    presenter_handwriting(room, secret)
     board(room, big)
     rerun_when(following(room), FOLLOW_SECONDS)
 
@@ -127,6 +129,7 @@ def participant_view(room: Room) -> None:
     if leave_column.button("Leave", key=Keys.ROOM_LEAVE):
         rooms.leave_room()
         st.rerun()
+    participant_handwriting(room, me)  # phones first: the digit to draw sits at the top while the room draws
     config = view.presenter_config or TrainingConfig(dataset=settings.EMBEDDED_DATASET)
     dataset, _ = dataset_or_fallback(config.dataset, None)
     presenter_keras = tuple(run for run in view.presenter_runs if run.kind == "keras")  # several: a race

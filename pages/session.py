@@ -106,7 +106,8 @@ class Keys:
     HANDWRITING_CANVAS_VERSION = "evaluate.handwriting.canvas_version"  # a new start gives new canvases
     HANDWRITING_WHY = "evaluate.handwriting.why"  # which drawing "Why?" explains
     # Room: the room's handwriting (pages/room_handwriting.py).
-    ROOM_HANDWRITING_CANVAS = "room.handwriting.canvas."  # prefix, by the participant's drawings so far
+    ROOM_HANDWRITING_CANVAS = "room.handwriting.canvas."  # prefix, by room and ROOM_HANDWRITING_SENT
+    ROOM_HANDWRITING_SENT = "room.handwriting.sent"  # drawings this session sent: each gets a new canvas
     ROOM_HANDWRITING_WHY = "room.handwriting.why"
     # Experiments.
     EXPERIMENTS_IMPORTED = "experiments.imported"  # run records uploaded in this session

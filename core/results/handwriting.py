@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from core.data.images import MNIST_SIZE, ImageError, canvas_to_image, preprocess_digit
+from core.results.inspection import tile_mosaic
 from core.training.evaluation import confusion_matrix
 from core.training.inference import ModelSnapshot, predict_probabilities
 
@@ -36,6 +37,13 @@ class HandwritingScore:
     predictions: np.ndarray
     confidences: np.ndarray
     confusion: np.ndarray  # counts[i, j] = drawings of digit i read as j
+
+    @classmethod
+    def of(cls, labels, predictions, confidences, num_classes: int = len(DIGITS)) -> HandwritingScore:
+        """The score of readings already made: each drawing's digit, the model's answer and its confidence."""
+        labels, predictions = np.asarray(labels, dtype=np.int64), np.asarray(predictions, dtype=np.int64)
+        confusion = confusion_matrix(labels, predictions, num_classes)
+        return cls(labels, predictions, np.asarray(confidences, dtype=np.float64), confusion)
 
     @property
     def total(self) -> int:
@@ -99,20 +107,25 @@ def score_drawings(
     snapshot: ModelSnapshot, drawings: Sequence[np.ndarray], labels: Sequence[int], num_classes: int = len(DIGITS)
 ) -> HandwritingScore:
     """How the model (a numpy snapshot, safe in any thread) reads each drawing."""
-    labels = np.asarray(labels, dtype=np.int64)
     if not len(drawings):
-        empty = np.zeros(0, dtype=np.int64)
-        return HandwritingScore(empty, empty, np.zeros(0), np.zeros((num_classes, num_classes), dtype=np.int64))
+        return HandwritingScore.of([], [], [], num_classes)
     probabilities = predict_probabilities(snapshot, model_inputs(drawings, snapshot.input_shape[:2]))
-    predictions = probabilities.argmax(axis=1)
-    confidences = probabilities.max(axis=1)
-    return HandwritingScore(labels, predictions, confidences, confusion_matrix(labels, predictions, num_classes))
+    return HandwritingScore.of(labels, probabilities.argmax(axis=1), probabilities.max(axis=1), num_classes)
 
 
 def worst_readings(score: HandwritingScore, limit: int = 8) -> list[int]:
     """The drawings read wrongly, the surest of its wrong answer first (indices into the scored set)."""
     wrong = np.flatnonzero(score.labels != score.predictions)
     return [int(index) for index in wrong[np.argsort(-score.confidences[wrong], kind="stable")][:limit]]
+
+
+def drawing_mosaic(drawings: Sequence[np.ndarray], columns: int = 10, gap_level: float = 0.35) -> np.ndarray:
+    """Drawings side by side in rows of `columns`, in [0, 1], with grey gaps so dark margins stay apart."""
+    tiles = np.asarray(drawings, dtype=np.float32).reshape(-1, MNIST_SIZE, MNIST_SIZE) / 255
+    if not len(tiles):
+        return np.full((MNIST_SIZE, MNIST_SIZE), gap_level, dtype=np.float32)
+    mosaic = tile_mosaic(tiles, columns=min(columns, len(tiles)), gap=2)
+    return np.where(np.isnan(mosaic), gap_level, mosaic)
 
 
 def dataset_zip(

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.data.handwriting import synthetic_digits
 from core.results.handwriting import solo_prompts
 from pages import handwriting
-from tests.core.test_handwriting_scores import canvas_of
+from tests.handwriting_drawings import canvas_of
 from tests.polling import rerun_until
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -10,30 +10,13 @@ from PIL import Image
 from core.data.handwriting import synthetic_digits
 from core.data.images import ImageError
 from core.results import handwriting
-from core.training.inference import snapshot_mlp
-
-CANVAS = 280
-
-
-def canvas_of(digit: np.ndarray) -> np.ndarray:
-    """A 28×28 digit as streamlit-drawable-canvas's image_data: white strokes on an opaque black square."""
-    ink = np.kron(np.asarray(digit, dtype=np.float32) / 255, np.ones((CANVAS // 28, CANVAS // 28)))
-    rgba = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
-    rgba[..., :3] = np.round(ink * 255).astype(np.uint8)[..., None]
-    rgba[..., 3] = 255
-    return rgba
+from tests.handwriting_drawings import CANVAS, canvas_of
+from tests.handwriting_drawings import digits_model as trained_digits_model
 
 
 @pytest.fixture(scope="module")
 def digits_model():
-    """A small MLP trained on scikit-learn's 8×8 digits, as a numpy snapshot (the app's offline fallback)."""
-    from sklearn.datasets import load_digits
-    from sklearn.neural_network import MLPClassifier
-
-    bundled = load_digits()
-    classifier = MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=0)
-    classifier.fit(bundled.images.reshape(len(bundled.images), -1) / 16, bundled.target)
-    return snapshot_mlp(classifier, (8, 8))
+    return trained_digits_model()
 
 
 def test_a_drawing_is_kept_as_an_mnist_digit():
