@@ -22,9 +22,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.config import TrainingConfig
-from core.jobs.runner import positive_from_environment
+from core.data.datasets import Dataset
+from core.jobs.runner import PRESENTER_PRIORITY, positive_from_environment
+from core.jobs.start import start_runs
 from core.results.experiments import differing_settings
-from core.results.handwriting import DIGITS, HandwritingScore, dataset_zip, score_drawings
+from core.results.handwriting import (
+    DIGITS,
+    HandwritingScore,
+    dataset_zip,
+    held_out_split,
+    score_drawings,
+    with_drawings,
+)
 from core.training.inference import ModelSnapshot
 from core.training.run import ACTIVE_STATUSES, FINISHED, STOPPED, TrainingRun
 
@@ -39,6 +48,10 @@ MAX_RUNS, MAX_RUNS_ENV = 300, "TRAINING_STUDIO_ROOM_MAX_RUNS"
 # The room's handwriting: drawings are kept in memory only, so a room's set stays small and bounded.
 MAX_DRAWINGS_EACH, MAX_DRAWINGS_EACH_ENV = 50, "TRAINING_STUDIO_ROOM_MAX_DRAWINGS_EACH"
 MAX_DRAWINGS, MAX_DRAWINGS_ENV = 3000, "TRAINING_STUDIO_ROOM_MAX_DRAWINGS"
+# Teaching the presenter's model the room's handwriting: this share of each digit's drawings stays out, to
+# score it on handwriting it was not taught; the split is seeded, so the same set splits the same way.
+HELD_OUT_SHARE, HELD_OUT_SEED = 0.3, 0
+MIN_DRAWINGS_TO_TEACH = 20
 # A room nobody has touched (no step, join, run or board view) for this long ends by itself.
 IDLE_MINUTES, IDLE_MINUTES_ENV = 120.0, "TRAINING_STUDIO_ROOM_IDLE_MINUTES"
 BOARD_STATUSES = (FINISHED, STOPPED)
@@ -150,6 +163,17 @@ class RoomDrawing:
     participant_id: str
     digit: int
     image: np.ndarray  # 28×28 uint8, ink bright (core.results.handwriting)
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: holds arrays
+class FineTune:
+    """The presenter's model taught part of the room's handwriting: what the board compares before and after."""
+
+    run: TrainingRun
+    before: ModelSnapshot  # the model's numpy copy before it was taught
+    before_test_accuracy: float | None
+    held_out: tuple[RoomDrawing, ...]  # the room's drawings it was not taught
+    taught: int
 
 
 class RoomHandwriting:
@@ -288,6 +312,7 @@ class Room:
         self._entries: list[RoomEntry] = []
         self._ended = False
         self._handwriting = RoomHandwriting(code, limits)
+        self._fine_tune: FineTune | None = None
 
     # --- the presenter ---------------------------------------------------------------------
     def is_presenter(self, secret: str | None) -> bool:
@@ -396,6 +421,38 @@ class Room:
             if self.active_try(participant_id):
                 raise RoomError("Your run is still in line or training: one at a time each, so everyone gets a turn.")
             self._check_run_cap(runs)
+
+    def teach_handwriting(
+        self, secret: str | None, runner, run: TrainingRun, dataset: Dataset, extra_epochs: int
+    ) -> FineTune:
+        """Train `run` `extra_epochs` more on `dataset` with part of the room's drawings mixed in; the rest held out.
+
+        The run continues (core.jobs.start's "train more" path) on the same test set, so the board can say
+        what it gained on the room's held-out digits and whether it forgot anything of its test set.
+        """
+        drawings = self._handwriting.drawings()
+        with self._changing(secret, "teach the model the room's handwriting"):
+            before = run.snapshot()
+            if before.is_active or before.details.get("snapshot") is None:
+                raise RoomError("Wait until your model has finished training, then teach it the room's handwriting.")
+            if len(drawings) < MIN_DRAWINGS_TO_TEACH:
+                raise RoomError(
+                    f"The room has {len(drawings)} drawings: teach the model once it has {MIN_DRAWINGS_TO_TEACH}."
+                )
+            taught, held_out = held_out_split([d.digit for d in drawings], HELD_OUT_SHARE, HELD_OUT_SEED)
+            mixed = with_drawings(dataset, [drawings[i].image for i in taught], [drawings[i].digit for i in taught])
+            accuracy = before.test_metrics.get("accuracy")
+            self._fine_tune = FineTune(
+                run, before.details["snapshot"], accuracy, tuple(drawings[i] for i in held_out), len(taught)
+            )
+            start_runs(runner, [run], mixed, extra_epochs=extra_epochs, priority=PRESENTER_PRIORITY)
+            return self._fine_tune
+
+    @property
+    def fine_tune(self) -> FineTune | None:
+        """The presenter's latest teaching of the room's handwriting, or None."""
+        with self._lock:
+            return self._fine_tune
 
     def handwriting_prompt(self, participant_id: str) -> int:
         """The digit this participant is asked to draw next."""

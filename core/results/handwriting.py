@@ -7,6 +7,7 @@ holds class folders of PNGs (`3/0007.png`), which the upload loader reads back a
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from core.data.datasets import Dataset
 from core.data.images import MNIST_SIZE, ImageError, canvas_to_image, preprocess_digit
 from core.results.inspection import tile_mosaic
 from core.training.evaluation import confusion_matrix
@@ -26,6 +28,8 @@ SOLO_ROUNDS = 2  # each digit asked for twice: one drawing of a digit could be a
 # A drawing must cover this share of the canvas and span this share of its side: a dot or a tick is no digit.
 MIN_INK_SHARE = 0.01
 MIN_SPAN = 0.2
+ROOM_SHARE = 0.2  # of the training images when drawings are mixed into a dataset to fine-tune on
+MAX_REPEATS = 20
 TOO_LITTLE_INK_MESSAGE = "That is too little ink to be a digit: draw it bigger, filling most of the square."
 
 
@@ -117,6 +121,36 @@ def worst_readings(score: HandwritingScore, limit: int = 8) -> list[int]:
     """The drawings read wrongly, the surest of its wrong answer first (indices into the scored set)."""
     wrong = np.flatnonzero(score.labels != score.predictions)
     return [int(index) for index in wrong[np.argsort(-score.confidences[wrong], kind="stable")][:limit]]
+
+
+def held_out_split(labels: Sequence[int], share: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices to teach and to hold out: a seeded `share` of each digit's drawings held out, the rest taught."""
+    labels = np.asarray(labels, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    held = [
+        rng.permutation(members)[: round(len(members) * share)]
+        for members in (np.flatnonzero(labels == digit) for digit in np.unique(labels))
+    ]
+    held_out = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
+    return np.setdiff1d(np.arange(len(labels)), held_out), held_out
+
+
+def with_drawings(dataset: Dataset, drawings: Sequence[np.ndarray], labels: Sequence[int]) -> Dataset:
+    """The dataset with drawings mixed into its training images (its test set unchanged), for fine-tuning.
+
+    A room's few hundred drawings would vanish among tens of thousands of training images, so they are
+    repeated until they make about ROOM_SHARE of the mix (at most MAX_REPEATS times each).
+    """
+    images = model_inputs(drawings, dataset.image_shape)
+    pixels = np.round(images * dataset.pixel_max_raw).astype(dataset.pixels_train.dtype)
+    wanted = ROOM_SHARE / (1 - ROOM_SHARE) * len(dataset.pixels_train) / max(1, len(pixels))
+    repeats = int(min(MAX_REPEATS, max(1, round(wanted))))
+    return dataclasses.replace(
+        dataset,
+        title=f"{dataset.title} and the room's handwriting",
+        pixels_train=np.concatenate([dataset.pixels_train, np.tile(pixels, (repeats, 1, 1))]),
+        y_train=np.concatenate([dataset.y_train, np.tile(np.asarray(labels, dtype=dataset.y_train.dtype), repeats)]),
+    )
 
 
 def drawing_mosaic(drawings: Sequence[np.ndarray], columns: int = 10, gap_level: float = 0.35) -> np.ndarray:

@@ -7,8 +7,12 @@ import zipfile
 import numpy as np
 import pytest
 
+from core.config import TrainingConfig
 from core.data.handwriting import synthetic_digits
+from core.jobs.runner import JobRunner
+from core.jobs.start import start_run
 from core.rooms import RoomError, RoomLimits, RoomRegistry
+from core.training.run import TrainingRun
 from tests.handwriting_drawings import digits_model
 
 DIGITS, _ = synthetic_digits(200, style="bundled", seed=5)
@@ -123,3 +127,35 @@ def test_scores_are_per_model_and_a_participant_gets_only_their_own():
 
     with zipfile.ZipFile(io.BytesIO(room.handwriting_zip(secret))) as archive:
         assert len(archive.namelist()) == 10
+
+
+def test_a_model_reads_other_handwriting_worse_and_teaching_it_the_room_closes_part_of_the_gap(digits):
+    """Trained on scikit-learn's digits, tested on font-drawn digits put through MNIST's procedure (the room)."""
+    runner = JobRunner()
+    (run,) = start_run(runner, TrainingConfig(dataset="digits", epochs=10), digits, "baseline")
+    assert runner.wait_idle(timeout=300)
+    test_accuracy = run.snapshot().test_metrics["accuracy"]
+    room, secret = room_with(6)
+    pool, pool_labels = synthetic_digits(400, style="fonts", seed=7)
+    for turn in range(300):
+        person = f"p{turn % 6}"
+        wanted = room.handwriting_prompt(person)
+        room.submit_drawing(person, pool[np.flatnonzero(pool_labels == wanted)[turn // 10]])
+
+    fine_tune = room.teach_handwriting(secret, runner, run, digits, extra_epochs=5)
+    assert room.fine_tune is fine_tune and fine_tune.taught + len(fine_tune.held_out) == 300
+    before = room.score_handwriting(fine_tune.before, fine_tune.held_out).accuracy
+    assert before < test_accuracy - 0.15  # another hand: well below its own test set
+    assert runner.wait_idle(timeout=300)
+    after = room.score_handwriting(run.snapshot().details["snapshot"], fine_tune.held_out).accuracy
+    assert after > before + 0.05  # taught part of the room's hand, it reads the rest better
+    assert run.snapshot().test_metrics["accuracy"] > test_accuracy - 0.1  # and has not forgotten its own
+
+
+def test_teaching_needs_the_secret_and_enough_drawings(digits):
+    room, secret = room_with(1)
+    run = TrainingRun(TrainingConfig(dataset="digits"), "baseline")
+    with pytest.raises(RoomError, match="Only the presenter"):
+        room.teach_handwriting("guess", JobRunner(), run, digits, 1)
+    with pytest.raises(RoomError, match="finished training"):
+        room.teach_handwriting(secret, JobRunner(), run, digits, 1)
