@@ -10,14 +10,23 @@ from __future__ import annotations
 import streamlit as st
 
 from core import charts
+from core import config as settings
 from core.data.images import ImageError
-from core.results.handwriting import DIGIT_NAMES, drawing_from_canvas, drawing_mosaic, reads_digits, worst_readings
-from core.rooms import Room, RoomError
+from core.results.handwriting import (
+    DIGIT_NAMES,
+    drawing_from_canvas,
+    drawing_mosaic,
+    handwriting_story,
+    reads_digits,
+    worst_readings,
+)
+from core.rooms import HELD_OUT_SHARE, Room, RoomError
 from core.training.inference import ModelSnapshot
-from core.training.run import RunSnapshot
+from core.training.run import RunSnapshot, TrainingRun
 from pages.handwriting import draw_canvas, drawing_gallery, reading_captions, why_for_drawing
+from pages.lesson_steps import step_our_handwriting
 from pages.looks import palette
-from pages.resources import dataset_or_fallback
+from pages.resources import dataset_or_fallback, job_runner
 from pages.session import Keys
 
 BOARD_REFRESH_SECONDS = 2.0  # the big screen's handwriting board redraws this often while the room draws
@@ -25,8 +34,8 @@ MOSAIC_DRAWINGS = 40  # the latest drawings on the big screen
 WORST_READINGS = 8
 
 
-def presenter_model(room: Room) -> tuple[ModelSnapshot, RunSnapshot] | None:
-    """The presenter's latest trained model that reads digits (its numpy copy and its run), or None."""
+def presenter_model(room: Room) -> tuple[TrainingRun, ModelSnapshot, RunSnapshot] | None:
+    """The presenter's latest trained model that reads digits (its run, numpy copy and snapshot), or None."""
     for run in reversed(room.view().presenter_runs):
         snap = run.snapshot()
         model = snap.details.get("snapshot")
@@ -34,8 +43,23 @@ def presenter_model(room: Room) -> tuple[ModelSnapshot, RunSnapshot] | None:
             continue
         dataset, _ = dataset_or_fallback(snap.config.dataset, snap.config.data_dir)
         if reads_digits(dataset.class_names):
-            return model, snap
+            return run, model, snap
     return None
+
+
+def room_story(room: Room, drawings, model: ModelSnapshot, snap: RunSnapshot) -> list[str]:
+    """ "Does it work on our handwriting?" from the room's numbers: before teaching, and after when taught."""
+    fine = room.fine_tune
+    if fine is None or fine.run.run_id != snap.run_id:
+        return handwriting_story(snap.test_metrics.get("accuracy"), room.score_handwriting(model, drawings))
+    taught = (
+        fine.taught,
+        room.score_handwriting(fine.before, fine.held_out),
+        room.score_handwriting(model, fine.held_out),
+        fine.before_test_accuracy,
+        snap.test_metrics.get("accuracy"),
+    )
+    return handwriting_story(fine.before_test_accuracy, room.score_handwriting(fine.before, drawings), taught)
 
 
 # --- the presenter -------------------------------------------------------------------------------
@@ -74,10 +98,61 @@ def handwriting_board(room: Room, secret: str) -> None:
     latest.caption("The latest drawings, without names.")
     found = presenter_model(room)
     if found is None:
-        st.info("Train a model on digits (the lesson or Train) to score the room's handwriting.")
+        st.info(waiting_for_a_model(room))
     elif drawings:
-        room_scores(room, drawings, *found)
+        run, model, snap = found
+        room_scores(room, drawings, model, snap)
+        step_our_handwriting(room_story(room, drawings, model, snap))
+        teach(room, secret, run, snap)
     moderation(room, secret, drawings)
+
+
+def waiting_for_a_model(room: Room) -> str:
+    fine = room.fine_tune
+    if fine is not None and fine.run.snapshot().is_active:
+        return f"Your model is learning the room's handwriting: {fine.run.snapshot().message}"
+    return "Train a model on digits (the lesson or Train) to score the room's handwriting."
+
+
+def teach(room: Room, secret: str, run: TrainingRun, snap: RunSnapshot) -> None:
+    """Teach it our handwriting: more epochs with part of the room's digits; then before and after."""
+    fine = room.fine_tune
+    if fine is not None and fine.run.run_id == snap.run_id:
+        before_and_after(room, fine, snap)
+    with st.expander("Teach it our handwriting", expanded=fine is None):
+        st.caption(
+            f"{HELD_OUT_SHARE:.0%} of each digit's drawings stay out, to score it on handwriting it was not "
+            "taught; the rest join its training images for a few more epochs."
+        )
+        epochs = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 3, key="room.handwriting.teach_epochs")
+        if st.button("Teach it our handwriting", icon=":material/school:", key="room.handwriting.teach"):
+            dataset, _ = dataset_or_fallback(snap.config.dataset, snap.config.data_dir)
+            try:
+                room.teach_handwriting(secret, job_runner(), run, dataset, int(epochs))
+            except RoomError as error:
+                st.error(str(error))
+                return
+            st.rerun()
+
+
+def before_and_after(room: Room, fine, snap: RunSnapshot) -> None:
+    """The room's held-out digits and the original test set, before and after teaching."""
+    before = room.score_handwriting(fine.before, fine.held_out).accuracy
+    after = room.score_handwriting(snap.details["snapshot"], fine.held_out).accuracy
+    test_after = snap.test_metrics.get("accuracy")
+    held, test = st.columns(2)
+    if before is not None and after is not None:
+        held.metric(
+            f"The room's {len(fine.held_out)} held-out digits",
+            f"{after:.1%}",
+            delta=f"{100 * (after - before):+.1f} points (was {before:.1%})",
+        )
+    if fine.before_test_accuracy is not None and test_after is not None:
+        test.metric(
+            "The original test set",
+            f"{test_after:.1%}",
+            delta=f"{100 * (test_after - fine.before_test_accuracy):+.1f} points (was {fine.before_test_accuracy:.1%})",
+        )
 
 
 def room_scores(room: Room, drawings, model: ModelSnapshot, snap: RunSnapshot) -> None:
@@ -157,5 +232,7 @@ def my_score(room: Room, me: str) -> None:
     if found is None:
         st.caption(f"You have sent {len(mine)} drawings. The presenter's model reads them on the big screen.")
         return
-    score = room.score_handwriting(found[0], mine)
+    _, model, snap = found
+    score = room.score_handwriting(model, mine)
     st.write(f"The model read {score.correct} of your {score.total}.")
+    step_our_handwriting(room_story(room, room.drawings(), model, snap))

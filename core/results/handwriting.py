@@ -18,7 +18,8 @@ from PIL import Image
 
 from core.data.datasets import Dataset
 from core.data.images import MNIST_SIZE, ImageError, canvas_to_image, preprocess_digit
-from core.results.inspection import tile_mosaic
+from core.results import lesson_texts as texts
+from core.results.inspection import most_confused_cell, tile_mosaic
 from core.training.evaluation import confusion_matrix
 from core.training.inference import ModelSnapshot, predict_probabilities
 
@@ -151,6 +152,43 @@ def with_drawings(dataset: Dataset, drawings: Sequence[np.ndarray], labels: Sequ
         pixels_train=np.concatenate([dataset.pixels_train, np.tile(pixels, (repeats, 1, 1))]),
         y_train=np.concatenate([dataset.y_train, np.tile(np.asarray(labels, dtype=dataset.y_train.dtype), repeats)]),
     )
+
+
+def handwriting_story(
+    test_accuracy: float | None,
+    room: HandwritingScore,
+    taught: tuple[int, HandwritingScore, HandwritingScore, float | None, float | None] | None = None,
+) -> list[str]:
+    """ "Does it work on our handwriting?" in sentences from the room's numbers.
+
+    `taught` is (drawings taught, held-out score before, held-out score after, test accuracy before, after).
+    """
+    if not room.total or test_accuracy is None:
+        return [texts.HANDWRITING_NOTHING_YET]
+    points = 100 * (test_accuracy - room.accuracy)
+    sentences = [
+        texts.HANDWRITING_SCORES.format(test=test_accuracy, room=room.accuracy, correct=room.correct, total=room.total),
+        texts.HANDWRITING_GAP.format(points=points) if points >= 1 else texts.HANDWRITING_NO_GAP,
+    ]
+    cell = most_confused_cell(room.confusion)
+    if cell is not None:
+        true, predicted = cell
+        sentences.append(texts.HANDWRITING_CONFUSED.format(true=true, predicted=predicted, count=room.confusion[cell]))
+    if taught is None:
+        return [*sentences, texts.HANDWRITING_TEACH_NEXT]
+    count, before, after, test_before, test_after = taught
+    if before.total and after.total:
+        gained = 100 * (after.accuracy - before.accuracy)
+        sentences.append(
+            texts.HANDWRITING_TAUGHT.format(
+                taught=count, held=after.total, after=after.accuracy, before=before.accuracy, points=gained
+            )
+        )
+    if test_before is not None and test_after is not None:
+        lost = 100 * (test_before - test_after)
+        template = texts.HANDWRITING_FORGOT if lost >= 0.5 else texts.HANDWRITING_REMEMBERED
+        sentences.append(template.format(after=test_after, before=test_before, points=lost))
+    return sentences
 
 
 def drawing_mosaic(drawings: Sequence[np.ndarray], columns: int = 10, gap_level: float = 0.35) -> np.ndarray:

@@ -4,12 +4,14 @@ AppTest cannot draw on the canvas component, so the canvas (pages.room_handwriti
 an offline-made digit as the canvas would, white on black.
 """
 
+import numpy as np
 import pytest
 
 from core.config import TrainingConfig
 from core.data.datasets import load_dataset
 from core.data.handwriting import synthetic_digits
 from core.jobs.start import start_run
+from core.results import lesson_texts as texts
 from core.rooms import RoomError
 from pages import room_handwriting
 from pages.resources import job_runner, room_registry
@@ -89,3 +91,21 @@ def test_a_room_draws_the_big_screen_scores_and_the_presenter_removes_one(canvas
     button(presenter, "Remove this drawing").click().run()
     assert removed not in [d.drawing_id for d in room.drawings()]
     assert "4 drawings from 2 people" in everything(presenter)
+
+    # Teach it our handwriting: enough drawings, then more epochs with part of them; the board shows before and after.
+    pool, pool_labels = synthetic_digits(200, style="fonts", seed=8)
+    second_id = second.session_state[Keys.ROOM_PARTICIPANT_ID]
+    for turn in range(30):
+        wanted = room.handwriting_prompt(second_id)
+        room.submit_drawing(second_id, pool[np.flatnonzero(pool_labels == wanted)[turn // 10]])
+    presenter.run()
+    assert texts.HANDWRITING_QUESTION in [s.value for s in presenter.subheader]
+    assert texts.HANDWRITING_TEACH_NEXT in everything(presenter)
+    button(presenter, "Teach it our handwriting").click().run()
+    assert not presenter.error, presenter.error[0].value
+    poll_until(lambda: not room.fine_tune.run.snapshot().is_active, 120, "the taught model has finished")
+    presenter.run()
+    metrics = {m.label: m.value for m in presenter.metric}
+    held = next(label for label in metrics if label.startswith("The room's ") and label.endswith("held-out digits"))
+    assert metrics[held].endswith("%") and metrics["The original test set"].endswith("%")
+    assert "it reads the" in everything(presenter) and "it was not taught" in everything(presenter)

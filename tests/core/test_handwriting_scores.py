@@ -10,6 +10,7 @@ from PIL import Image
 from core.data.handwriting import synthetic_digits
 from core.data.images import ImageError
 from core.results import handwriting
+from core.results import lesson_texts as texts
 from tests.handwriting_drawings import CANVAS, canvas_of
 from tests.handwriting_drawings import digits_model as trained_digits_model
 
@@ -80,3 +81,19 @@ def test_the_solo_prompts_ask_for_every_digit_twice():
     assert sorted(prompts) == sorted(list(range(10)) * 2)
     assert handwriting.reads_digits([str(d) for d in range(10)])
     assert not handwriting.reads_digits(["T-shirt", "Trouser"])
+
+
+def test_the_story_is_told_from_the_rooms_numbers():
+    room = handwriting.HandwritingScore.of([3, 3, 5, 7], [3, 8, 5, 1], [0.9, 0.8, 0.7, 0.6])
+    sentences = handwriting.handwriting_story(0.95, room)
+    assert sentences[0] == texts.HANDWRITING_SCORES.format(test=0.95, room=0.5, correct=2, total=4)
+    assert "45 points lower" in sentences[1]
+    assert sentences[-1] == texts.HANDWRITING_TEACH_NEXT
+    before = handwriting.HandwritingScore.of([3, 5], [8, 5], [0.9, 0.9])
+    after = handwriting.HandwritingScore.of([3, 5], [3, 5], [0.9, 0.9])
+    told = handwriting.handwriting_story(0.95, room, (10, before, after, 0.95, 0.90))
+    assert any("against 50.0% before: +50 points" in sentence for sentence in told)
+    assert "it lost 5.0 points" in told[-1]
+    assert handwriting.handwriting_story(0.95, handwriting.HandwritingScore.of([], [], [])) == [
+        texts.HANDWRITING_NOTHING_YET
+    ]
