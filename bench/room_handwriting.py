@@ -12,7 +12,7 @@ Prints, per trial and as medians: the presenter's fit seconds and its ratio to t
 preparing and adding, and the whole process's CPU beyond the control's, per drawing); the time from a
 drawing being sent to a board score that counts it (median and max; the board's refresh bounds it).
 
-    python bench/room_handwriting.py [--participants 30] [--drawings 10] [--dataset digits] [--epochs 300]
+    python bench/room_handwriting.py [--participants 30] [--drawings 10] [--dataset fashion_mnist] [--epochs 3]
                                      [--repeat 2] [--window 60]
 """
 
@@ -124,8 +124,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--participants", type=int, default=30)
     parser.add_argument("--drawings", type=int, default=10)
-    parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--window", type=float, default=60.0, help="the longest the room takes to send every drawing")
     args = parser.parse_args()

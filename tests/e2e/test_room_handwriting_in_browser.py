@@ -1,0 +1,110 @@
+"""The room's handwriting in real Chromium: a presenter and three participants, one on a phone drawing by touch.
+
+The presenter trains the lesson's model on the digits, opens a room and collects the room's handwriting.
+Each participant draws the digit asked for on the canvas (mouse, or finger through touch events) and
+sends it; the big screen's counts and scores update. A participant has no control to remove a drawing
+and sees only their own score.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.results import lesson_texts as texts
+from tests.e2e.browser import choose_digits, go_to, open_app, press, run_finished, screenshot, wait_ready, wait_until
+
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+CODE = re.compile(r"Room code:\s*([A-Z0-9]{5})")
+PROMPT = re.compile(r"Draw a (\d)")
+
+
+def main_text(page) -> str:
+    return page.get_by_test_id("stMain").inner_text()
+
+
+def canvas_box(page):
+    """The drawing canvas's place on the screen, once its frame has laid it out."""
+    frame = next((f for f in page.frames if f.locator("canvas").count()), None)
+    box = frame.locator("canvas").last.bounding_box() if frame else None
+    return box if box and box["width"] > 0 and box["height"] > 0 else None
+
+
+def stroke_points(box) -> list[tuple[float, float]]:
+    """A "1": one stroke down the middle of the canvas."""
+    middle = box["x"] + box["width"] / 2
+    return [(middle, box["y"] + box["height"] * (0.15 + 0.07 * step)) for step in range(11)]
+
+
+def draw_with_mouse(page) -> None:
+    points = stroke_points(wait_until(lambda: canvas_box(page), seconds=30))
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point)
+    page.mouse.up()
+
+
+def draw_with_finger(page) -> None:
+    """A finger's stroke, as a phone sends it: touch events through the browser's input (CDP)."""
+    points = stroke_points(wait_until(lambda: canvas_box(page), seconds=30))
+    touch = page.context.new_cdp_session(page)
+    for kind, (x, y) in [("touchStart", points[0]), *(("touchMove", point) for point in points[1:])]:
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+    touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def presenter_collects(presenter, server) -> str:
+    """Lesson on the digits (2 epochs) → Start a room → Fit → back to the room → Collect. Returns the code."""
+    open_app(presenter, server, "lesson?step=4")
+    choose_digits(presenter, epochs=2)
+    press(presenter, texts.START_ROOM)
+    presenter.wait_for_url(re.compile(r"/room"))
+    wait_ready(presenter)
+    code = wait_until(lambda: CODE.search(main_text(presenter))).group(1)
+    presenter.get_by_test_id("stMain").get_by_role("link", name="Present the lesson").click()
+    presenter.wait_for_url(re.compile(r"/lesson"))
+    wait_ready(presenter)
+    press(presenter, texts.FIT_BUTTON)
+    run_finished(presenter)
+    go_to(presenter, "room")  # through the navigation: the same session, which holds the room's secret
+    press(presenter, "Collect the room's handwriting")
+    wait_until(lambda: "0 drawings from 0 people" in main_text(presenter), seconds=30)
+    return code
+
+
+def draw_and_send(participant, finger: bool) -> None:
+    wait_until(lambda: PROMPT.search(main_text(participant)), seconds=30)
+    (draw_with_finger if finger else draw_with_mouse)(participant)
+    participant.wait_for_timeout(800)  # the canvas sends its picture when the stroke ends; the page reruns
+    wait_ready(participant)
+    press(participant, "Send")
+    wait_until(lambda: "of your 1." in main_text(participant), seconds=30)
+
+
+def test_a_room_draws_on_phones_and_the_big_screen_scores_it(browser, server, artifacts):
+    contexts = []
+
+    def new_page(**options):
+        contexts.append(browser.new_context(**(options or {"viewport": DESKTOP})))
+        return contexts[-1].new_page()
+
+    try:
+        presenter = new_page()
+        participants = [new_page(), new_page(), new_page(**PHONE)]
+        code = presenter_collects(presenter, server)
+        for number, participant in enumerate(participants):
+            open_app(participant, server, f"room?code={code}")
+            draw_and_send(participant, finger=number == 2)
+        wait_until(lambda: "3 drawings from 3 people" in main_text(presenter), seconds=30)
+        board = main_text(presenter)
+        assert "On the room's handwriting" in board and "of the room's 3 drawings right" in board
+        screenshot(presenter, "room-handwriting-board")
+        screenshot(participants[2], "room-handwriting-phone")
+        for participant in participants:
+            text = main_text(participant)
+            assert "Remove this drawing" not in text and "Moderate and download" not in text
+            assert "of your 1." in text and "of your 2" not in text  # their own score only
+    finally:
+        for context in contexts:
+            context.close()
