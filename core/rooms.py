@@ -232,6 +232,11 @@ class RoomHandwriting:
             self._version += 1
             return drawing
 
+    def forget_prompt(self, participant_id: str) -> None:
+        """A participant left: their prompt no longer counts as a digit on its way."""
+        with self._lock:
+            self._prompts.pop(participant_id, None)
+
     def remove(self, drawing_id: int) -> bool:
         """Drop a drawing from the set (and so from every screen); False when it was not there."""
         with self._lock:
@@ -378,6 +383,7 @@ class Room:
     def leave(self, participant_id: str) -> None:
         with self._lock:
             self._seen.pop(participant_id, None)
+            self._handwriting.forget_prompt(participant_id)
             if self._participants.pop(participant_id, None) is not None:
                 self._touch()
 
@@ -600,6 +606,7 @@ class Room:
             if now - seen >= PRESENT_SECONDS and not self.active_try(participant_id):
                 del self._seen[participant_id]
                 del self._participants[participant_id]
+                self._handwriting.forget_prompt(participant_id)
 
     def _guest_name(self) -> str:
         taken = set(self._participants.values())

@@ -71,7 +71,7 @@ def reading_captions(score: HandwritingScore) -> list[str]:
 
 
 def why_for_drawing(snapshot: ModelSnapshot, drawings, score: HandwritingScore, choices, key: str, place: str) -> None:
-    """ "Why?" for one drawing of `choices` (indices into the scored set), picked by the person."""
+    """The "Why?" of one drawing of `choices` (indices into the scored set), picked by the person."""
     names = list(DIGIT_NAMES)
     chosen = st.selectbox(
         "Drawing",

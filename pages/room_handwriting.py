@@ -48,7 +48,7 @@ def presenter_model(room: Room) -> tuple[TrainingRun, ModelSnapshot, RunSnapshot
 
 
 def room_story(room: Room, drawings, model: ModelSnapshot, snap: RunSnapshot) -> list[str]:
-    """ "Does it work on our handwriting?" from the room's numbers: before teaching, and after when taught."""
+    """The sentences of "Does it work on our handwriting?": before teaching, and after when taught."""
     fine = room.fine_tune
     if fine is None or fine.run.run_id != snap.run_id:
         return handwriting_story(snap.test_metrics.get("accuracy"), room.score_handwriting(model, drawings))
@@ -66,7 +66,7 @@ def room_story(room: Room, drawings, model: ModelSnapshot, snap: RunSnapshot) ->
 
 
 def presenter_handwriting(room: Room, secret: str) -> None:
-    """ "Collect the room's handwriting", then the live board of the room's digits."""
+    """The button "Collect the room's handwriting", then the live board of the room's digits."""
     st.subheader("The room's handwriting")
     if not room.collecting_handwriting:
         st.write(
@@ -124,7 +124,7 @@ def teach(room: Room, secret: str, run: TrainingRun, snap: RunSnapshot) -> None:
             f"{HELD_OUT_SHARE:.0%} of each digit's drawings stay out, to score it on handwriting it was not "
             "taught; the rest join its training images for a few more epochs."
         )
-        epochs = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 3, key="room.handwriting.teach_epochs")
+        epochs = st.number_input("More epochs", 1, settings.EPOCHS_RANGE[1], 3, key=Keys.ROOM_HANDWRITING_EPOCHS)
         if st.button("Teach it our handwriting", icon=":material/school:", key="room.handwriting.teach"):
             dataset, _ = dataset_or_fallback(snap.config.dataset, snap.config.data_dir)
             try:
@@ -161,7 +161,9 @@ def room_scores(room: Room, drawings, model: ModelSnapshot, snap: RunSnapshot) -
     test, ours = st.columns(2)
     test.metric("On its test set", f"{snap.test_metrics.get('accuracy', 0):.1%}")
     ours.metric("On the room's handwriting", f"{score.accuracy:.1%}")
-    st.write(f"{snap.label} read {score.correct} of the room's {score.total} drawings right.")
+    fine = room.fine_tune
+    taught = f" It was taught {fine.taught} of them." if fine is not None and fine.run.run_id == snap.run_id else ""
+    st.write(f"{snap.label} read {score.correct} of the room's {score.total} drawings right.{taught}")
     st.altair_chart(charts.confusion_matrix_chart(score.confusion, DIGIT_NAMES, palette=palette()), width="stretch")
     worst = worst_readings(score, WORST_READINGS)
     if not worst:
@@ -183,7 +185,7 @@ def moderation(room: Room, secret: str, drawings) -> None:
             "Drawing to remove",
             [drawing.drawing_id for drawing in reversed(drawings)],
             format_func=lambda drawing_id: f"drawing #{drawing_id}",
-            key="room.handwriting.remove_choice",
+            key=Keys.ROOM_HANDWRITING_REMOVE,
         )
         by_id = {drawing.drawing_id: drawing for drawing in drawings}
         if chosen in by_id:
@@ -226,7 +228,7 @@ def participant_handwriting(room: Room, me: str) -> None:
 
 
 def my_score(room: Room, me: str) -> None:
-    """ "The model read 7 of your 10": this participant's drawings only."""
+    """This participant's own score, "the model read 7 of your 10", and the room's story."""
     mine = room.drawings(me)
     found = presenter_model(room) if mine else None
     if found is None:

@@ -109,6 +109,8 @@ class Keys:
     ROOM_HANDWRITING_CANVAS = "room.handwriting.canvas."  # prefix, by room and ROOM_HANDWRITING_SENT
     ROOM_HANDWRITING_SENT = "room.handwriting.sent"  # drawings this session sent: each gets a new canvas
     ROOM_HANDWRITING_WHY = "room.handwriting.why"
+    ROOM_HANDWRITING_REMOVE = "room.handwriting.remove_choice"  # the drawing the presenter may remove
+    ROOM_HANDWRITING_EPOCHS = "room.handwriting.teach_epochs"  # more epochs to teach the room's handwriting
     # Experiments.
     EXPERIMENTS_IMPORTED = "experiments.imported"  # run records uploaded in this session
     EXPERIMENTS_IMPORT = "experiments.import"  # the upload widget

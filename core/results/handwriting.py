@@ -159,7 +159,7 @@ def handwriting_story(
     room: HandwritingScore,
     taught: tuple[int, HandwritingScore, HandwritingScore, float | None, float | None] | None = None,
 ) -> list[str]:
-    """ "Does it work on our handwriting?" in sentences from the room's numbers.
+    """The answer to "Does it work on our handwriting?" in sentences from the room's numbers.
 
     `taught` is (drawings taught, held-out score before, held-out score after, test accuracy before, after).
     """

@@ -87,7 +87,7 @@ def test_a_room_draws_the_big_screen_scores_and_the_presenter_removes_one(canvas
     assert "of the room's 5 drawings right" in text
 
     removed = room.drawings()[-1].drawing_id
-    presenter.selectbox(key="room.handwriting.remove_choice").select(removed)
+    presenter.selectbox(key=Keys.ROOM_HANDWRITING_REMOVE).select(removed)
     button(presenter, "Remove this drawing").click().run()
     assert removed not in [d.drawing_id for d in room.drawings()]
     assert "4 drawings from 2 people" in everything(presenter)

@@ -159,3 +159,10 @@ def test_teaching_needs_the_secret_and_enough_drawings(digits):
         room.teach_handwriting("guess", JobRunner(), run, digits, 1)
     with pytest.raises(RoomError, match="finished training"):
         room.teach_handwriting(secret, JobRunner(), run, digits, 1)
+
+
+def test_a_participant_who_leaves_no_longer_holds_a_digit_back():
+    room, _ = room_with(2)
+    assert room.handwriting_prompt("p0") == 0
+    room.leave("p0")
+    assert room.handwriting_prompt("p1") == 0  # p0's prompt is no longer on its way
