@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import libraries
 from core.jobs.runner import TRAINING_NICENESS, training_niceness_from_environment
+from pages.chrome import trim_streamlit_chrome
 from pages.looks import palette_setting
 from pages.plotly_preload import load_plotly_in_the_browser
 from pages.streamlit_patches import keep_keras_state_between_reruns
@@ -38,6 +39,7 @@ except ValueError:  # the Train page says what is wrong with the setting (pages.
 libraries.start_background_load(then=warm_up_default_run, then_niceness=warm_up_niceness)
 # The chart colours, chosen once for every page.
 palette_setting()
+trim_streamlit_chrome()
 
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

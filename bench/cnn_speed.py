@@ -2,15 +2,15 @@
 
     python bench/cnn_speed.py [--subsample 8000] [--epochs 3] [--dataset fashion_mnist]
 
-The FLOPs are counted here, layer by layer (core.jobs.budget.flops_per_image, which the estimate
+The FLOPs are counted here, layer by layer (core.training.estimate.flops_per_image, which the estimate
 uses): each convolution's multiply-adds at every output pixel, each Dense product, ×3 for a training
 step (forward, gradients for inputs and weights), one forward pass per validation image. The floor
 is those FLOPs at numpy's matrix-product speed measured in this run, between the trainings
-(core.jobs.budget's calibration, 128×784 by 784×128). Also printed: numpy on the very products a
+(core.training.estimate's calibration, 128×784 by 784×128). Also printed: numpy on the very products a
 convolution becomes (im2col: (batch·H·W) × (9·channels) by (9·channels) × filters), which run far
 below that speed (k = 9 or 288 is thin for BLAS).
 The epoch time is the engine's own (a fresh process; epochs after the first, so no compiling), and
-the estimate is core.jobs.budget.estimate's seconds per epoch for the same settings.
+the estimate is core.training.estimate.estimate's seconds per epoch for the same settings.
 
 Target: an epoch within 4× of the floor; until then the estimate says how long it takes.
 """
@@ -69,7 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.compile, args.speed, args.backend = None, None, None
     from core.data.datasets import load_dataset
-    from core.jobs.budget import TRAINING_PASSES, estimate, flops_by_kind, flops_per_image, machine_flops_per_second
+    from core.training.estimate import (
+        TRAINING_PASSES,
+        estimate,
+        flops_by_kind,
+        flops_per_image,
+        machine_flops_per_second,
+    )
 
     config = train_speed.training_config(args)
     dataset = load_dataset(args.dataset)
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def epoch_flops(forward: float, training: float, found, config) -> float:
-    """One epoch's FLOPs: a training step's per training image (core.jobs.budget.flops_by_kind), one forward
+    """One epoch's FLOPs: a training step's per training image (core.training.estimate.flops_by_kind), one forward
     pass per validation image."""
     validation = round(found.train_images * config.validation_split / (1 - config.validation_split))
     return training * found.train_images + validation * forward
@@ -111,7 +117,7 @@ def im2col_seconds(config, dataset, found) -> float:
     """One epoch's products, as numpy runs them in their own shapes: training steps ×3, plus validation."""
     import math
 
-    from core.jobs.budget import TRAINING_PASSES
+    from core.training.estimate import TRAINING_PASSES
 
     step = sum(numpy_seconds(m, k, n) * times for m, k, n, times in product_shapes(config, dataset.image_shape, 10))
     steps = math.ceil(found.train_images / config.batch_size)

@@ -10,9 +10,9 @@ before; a new batch size or validation split compiles. Each process here does wh
 the warm-up (core.jobs.start.warm_up), then a visitor's sequence of digits runs (another seed and
 learning rate, two batch sizes, a split, a new network), each twice. The first process starts with an
 empty compile cache folder (a fresh deployment); the second finds the first's programs there (a
-restarted server). Each row prints what budget.estimate said before the run, what the run's own clock
+restarted server). Each row prints what core.training.estimate said before the run, what the run's own clock
 (`elapsed_seconds`, what the page reports) then said, the error, and the page's words for the estimate;
-the summary counts the runs within ±30 % (the target), and those whose words held (a run said
+the summary counts the runs within ±30 %, and those whose words held (a run said
 "under 0.5 s" that took under 0.5 s holds, whatever its error).
 """
 
@@ -58,8 +58,8 @@ def one_process(dataset_name: str, warm_up_dataset: str) -> None:
     libraries.load("keras")
     from core.config import TrainingConfig
     from core.data.datasets import load_dataset
-    from core.jobs.start import carry_estimate, estimate_of, warm_up
-    from core.training.engine import train
+    from core.jobs.start import estimates_of, warm_up
+    from core.jobs.training_job import training_job
     from core.training.run import TrainingRun
 
     dataset = load_dataset(dataset_name)
@@ -67,17 +67,16 @@ def one_process(dataset_name: str, warm_up_dataset: str) -> None:
     warm_up(TrainingConfig(dataset=warm_up_dataset), load_dataset(warm_up_dataset))
     for label, config in runs:
         run = TrainingRun(config, label=label)
-        said = estimate_of(config, dataset)
-        carry_estimate(run, said)  # as core.jobs.start does: the run then measures the estimate by it
-        train(run, dataset)
-        said = said.total_seconds
+        (run.estimate,) = estimates_of([(run.kind, config)], dataset)  # as core.jobs.start does
+        training_job([run], dataset)()  # which then measures the estimate by the run
+        said = run.estimate.total_seconds
         took = run.snapshot().elapsed_seconds
         print(f"ROW\t{label}\t{said:.3f}\t{took:.3f}", flush=True)
 
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from core.jobs import budget
+    from core.training import estimate as cost_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--process", action="store_true", help=argparse.SUPPRESS)
@@ -112,11 +111,11 @@ def main() -> None:
                 error = (said - took) / took
                 within += abs(error) <= TARGET
                 # Below SHORT_RUN_SECONDS the page says "under 0.5 s": right if the run took under that.
-                short = said < budget.SHORT_RUN_SECONDS
-                held = took < budget.SHORT_RUN_SECONDS if short else abs(error) <= TARGET
+                short = said < cost_model.SHORT_RUN_SECONDS
+                held = took < cost_model.SHORT_RUN_SECONDS if short else abs(error) <= TARGET
                 words_held += held
                 total += 1
-                words = f"{budget.run_duration_text(said)}{'' if held else ' (wrong)'}"
+                words = f"{cost_model.run_duration_text(said)}{'' if held else ' (wrong)'}"
                 print(f"{label:<24} {said:>7.2f} {took:>7.2f} {error:>+7.0%}  {words}")
         print(f"within ±{TARGET:.0%}: {within} of {total} runs; the page's words held for {words_held}")
 

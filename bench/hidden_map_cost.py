@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core import libraries
 from core.config import TrainingConfig
 from core.data.datasets import load_dataset
-from core.results import hidden_map
+from core.training import hidden_map_recording
 from core.training.run import TrainingRun
 
 
@@ -35,7 +35,7 @@ def timed_run(config: TrainingConfig, dataset, with_map: bool) -> tuple[float, i
         run = TrainingRun(config, "keras")
         started = time.perf_counter()
         engine.train(run, dataset)
-        return time.perf_counter() - started, hidden_map.recorded_bytes(run.snapshot().details)
+        return time.perf_counter() - started, hidden_map_recording.recorded_bytes(run.snapshot().details)
     finally:
         callbacks.mapped_layer = original
 

@@ -13,6 +13,9 @@ time and peak memory belong to that variant alone and no variant warms caches fo
 - engine:   `core.training.engine.train` through a TrainingRun, as the app does: live callback, per-epoch
             validation scores, the engine's compile options (`core.training.engine.speed_settings`);
 - baseline: `core.training.baseline.train_baseline`, scikit-learn's MLP on the same split;
+- baseline_control: the same baseline as scikit-learn runs it by default, the control its speed is measured
+            against: the BLAS library's own thread count instead of the baseline's one thread
+            (`core.training.baseline.BLAS_THREADS`), and every check of each call (`CHECKS_SKIPPED`);
 - jax_loop: bench/jax_loop.py, the hand-written JAX loop (the lesson run's anchor; needs KERAS_BACKEND=jax
             only in that Keras stays out of its way).
 
@@ -36,13 +39,15 @@ STARTED = time.perf_counter()
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("plain", "engine", "baseline", "jax_loop")
+VARIANTS = ("plain", "engine", "baseline", "baseline_control", "jax_loop")
+# The default press trains Keras and then the baseline; the baseline is measured against its control alternately.
+PRESS_VARIANTS = "engine,baseline,baseline_control"
 TARGET_RATIO = 0.5
 TARGET_ACCURACY_POINTS = 0.5
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    """The training the benchmarks measure (shared with bench/backends.py): issue 2's setting by default."""
+    """The training the benchmarks measure (shared with bench/backends.py): the lesson on Fashion-MNIST by default."""
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -54,7 +59,11 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_training_arguments(parser)
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated: plain,engine,baseline")
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help=f"comma-separated; the default press against its control: {PRESS_VARIANTS}",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="run every variant this many times, interleaved")
     parser.add_argument("--quick", action="store_true", help="digits, 2 epochs, plain and engine in this process")
     parser.add_argument("--compile", default=None, help="JSON compile options for the plain variant (exploring)")
@@ -112,7 +121,13 @@ def measure(variant: str, args: argparse.Namespace) -> dict:
 
     dataset = load_dataset(args.dataset)
     config = training_config(args)
-    train = {"plain": train_plain, "engine": train_engine, "baseline": train_baseline, "jax_loop": train_jax_loop}
+    train = {
+        "plain": train_plain,
+        "engine": train_engine,
+        "baseline": train_baseline,
+        "baseline_control": train_baseline_control,
+        "jax_loop": train_jax_loop,
+    }
     train = train[variant]
     if getattr(args, "warm", False):  # as the app's server is once it has warmed up (and once any visitor has trained)
         train(config, dataset, args)
@@ -121,7 +136,7 @@ def measure(variant: str, args: argparse.Namespace) -> dict:
     return {
         "cpu_seconds": cpu_seconds() - cpu_before,
         "variant": variant,
-        "backend": "scikit-learn" if variant == "baseline" else keras.backend.backend(),
+        "backend": "scikit-learn" if variant.startswith("baseline") else keras.backend.backend(),
         "import_seconds": import_seconds,
         "process_seconds": time.perf_counter() - STARTED,
         "peak_rss_mb": peak_rss_mb(),
@@ -201,7 +216,7 @@ def train_engine(config, dataset, args) -> dict:
         engine.speed_settings = lambda *_, **__: json.loads(args.speed)
     run = TrainingRun(config)
     estimate = _estimated_seconds(config, dataset)
-    lefts: list[tuple[float, float | None, float | None]] = []
+    lefts: list[tuple[float, float | None]] = []
     seconds, first_point = train_watched(train, run, dataset, lefts)
     snap = run.snapshot()
     if snap.status != "finished":
@@ -211,37 +226,53 @@ def train_engine(config, dataset, args) -> dict:
 
 
 def _estimated_seconds(config, dataset) -> float:
-    """What the Train page tells the user beforehand (core.jobs.budget.estimate)."""
-    from core.jobs.budget import estimate
+    """What the Train page tells the user beforehand of a Keras run (core.training.estimate.estimate)."""
+    from core.training.estimate import estimate
 
     return estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes).total_seconds
 
 
 def _left_errors(lefts, fit_seconds: float) -> dict:
-    """The "left" figures' error against the time the run then took, at a quarter, half and three quarters.
+    """The "left" figure's error against the time the run then took, at a quarter, half and three quarters.
 
-    Each entry is (elapsed, core.training.eta.seconds_left, RunSnapshot.eta_seconds); the error is
-    (said − actual) / actual, for the new formula and for the one the progress line had.
+    Each entry is (elapsed, core.training.eta.seconds_left); the error is (said − actual) / actual.
     """
     errors = {}
     for share in (0.25, 0.5, 0.75):
-        moment = next(((t, new, old) for t, new, old in lefts if t >= share * fit_seconds and new is not None), None)
+        moment = next(((t, left) for t, left in lefts if t >= share * fit_seconds and left is not None), None)
         if moment is None:
             continue
-        elapsed, new, old = moment
+        elapsed, left = moment
         actual = max(fit_seconds - elapsed, 1e-6)
-        errors[f"{share:.0%}"] = [round((new - actual) / actual, 3), round((old - actual) / actual, 3) if old else None]
+        errors[f"{share:.0%}"] = round((left - actual) / actual, 3)
     return errors
 
 
-def train_baseline(config, dataset, args) -> dict:
-    """core.training.baseline.train_baseline: scikit-learn's MLP on the same split, epoch by epoch."""
+def train_baseline(config, dataset, args, blas_threads: int | None = None, checks: bool = False) -> dict:
+    """core.training.baseline.train_baseline: scikit-learn's MLP on the same split, epoch by epoch; with
+    `blas_threads`, that many BLAS threads instead of the baseline's own (None: its own), and with `checks`,
+    scikit-learn's checks of every call."""
+    from core.training.baseline import BLAS_THREADS
     from core.training.baseline import train_baseline as fit_baseline
     from core.training.run import TrainingRun
 
+    threads = BLAS_THREADS if blas_threads is None else blas_threads
+
+    def fit(run, dataset) -> None:
+        fit_baseline(run, dataset, blas_threads=threads, checks=checks)
+
     run = TrainingRun(config, kind="baseline")
-    seconds, first_point = train_watched(fit_baseline, run, dataset)
+    seconds, first_point = train_watched(fit, run, dataset)
     return _measured(run.snapshot(), seconds, first_point, config, dataset, {})
+
+
+def train_baseline_control(config, dataset, args) -> dict:
+    """The baseline's control: as many BLAS threads as the library chooses (its threadpool's own limit), and
+    every check scikit-learn makes."""
+    from threadpoolctl import threadpool_info
+
+    library_threads = max((info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"), default=1)
+    return train_baseline(config, dataset, args, blas_threads=library_threads, checks=True)
 
 
 def _measured(snap, seconds: float, first_point: float, config, dataset, compile_options: dict) -> dict:
@@ -277,7 +308,7 @@ def train_watched(train, run, dataset, lefts: list | None = None) -> tuple[float
     while lefts is not None and worker.is_alive():
         snap = run.snapshot()
         if snap.status == "running":
-            lefts.append((snap.elapsed_seconds, seconds_left(snap), snap.eta_seconds))
+            lefts.append((snap.elapsed_seconds, seconds_left([snap])))
         worker.join(0.25)  # not a sleep: a run that ends meanwhile is timed when it ends, not at the next look
     worker.join()
     return time.perf_counter() - pressed, first_point
@@ -334,14 +365,14 @@ def machine_line() -> str:
 
 
 def print_table(results: list[dict]) -> None:
-    header = f"{'variant':<9} {'backend':<12} {'seconds':>8} {'CPU s':>7} {'fit s':>7} {'1st point':>9} {'test acc':>8}"
-    header += f" {'updates/ep':>10} {'import s':>8} {'peak RSS':>9}"
+    header = f"{'variant':<16} {'backend':<12} {'seconds':>8} {'CPU s':>7} {'fit s':>7} {'1st point':>9}"
+    header += f" {'test acc':>8} {'updates/ep':>10} {'import s':>8} {'peak RSS':>9}"
     print(header)
     for row in results:
         first = row["first_point_seconds"]
         updates = row["updates_per_epoch"]
         print(
-            f"{row['variant']:<9} {row['backend']:<12} {row['seconds']:>8.1f} {row['cpu_seconds']:>7.1f}"
+            f"{row['variant']:<16} {row['backend']:<12} {row['seconds']:>8.1f} {row['cpu_seconds']:>7.1f}"
             f" {row['fit_seconds']:>7.1f}"
             f" {f'{first:.2f} s' if first is not None else '-':>9} {row['test_accuracy']:>8.4f}"
             f" {f'{updates:.0f}' if updates else '-':>10} {row['import_seconds']:>8.1f}"
@@ -370,10 +401,7 @@ def ratio_lines(results: list[dict]) -> list[str]:
     for row in results:
         if row.get("estimate_seconds"):
             said = row["estimate_seconds"]
-            lefts = ", ".join(
-                f"at {share} {new:+.0%} (old formula {f'{old:+.0%}' if old is not None else '-'})"
-                for share, (new, old) in row["left_errors"].items()
-            )
+            lefts = ", ".join(f"at {share} {error:+.0%}" for share, error in row["left_errors"].items())
             lines.append(
                 f"{row['backend']} engine: estimated {said:.1f} s beforehand, took {row['seconds']:.1f} s "
                 f"({said / row['seconds'] - 1:+.0%}); 'left' figure error {lefts or 'not shown'} (target ±30%)"
@@ -381,6 +409,15 @@ def ratio_lines(results: list[dict]) -> list[str]:
     baseline = median_of(results, "baseline", "seconds")
     if baseline and engine:
         lines.append(f"ratio baseline/engine: {baseline / engine:.2f}x (scikit-learn MLP on the same split)")
+    control = median_of(results, "baseline_control", "seconds")
+    if baseline and control:
+        points = 100 * (
+            median_of(results, "baseline", "test_accuracy") - median_of(results, "baseline_control", "test_accuracy")
+        )
+        lines.append(
+            f"ratio baseline/baseline_control: {baseline / control:.2f}x wall (one BLAS thread and no repeated checks, "
+            f"against scikit-learn's defaults, alternated), test accuracy {points:+.2f} points"
+        )
     return lines
 
 

@@ -1,65 +1,30 @@
 """Charts as pure functions: Plotly for the live training curves, Altair for the static views.
 
 Both share one palette and one font, so a page reads as one piece. Every function that colours series
-takes the palette to use (a Palette of PALETTES: the page passes the viewer's choice). Backgrounds are
-transparent and text takes the page's colour, so each chart reads on Streamlit's light and dark themes.
+takes the palette to use (core/palette.py: the page passes the viewer's choice, for a light or a dark page).
+Backgrounds are transparent and text takes the page's colour, so each chart reads on either theme.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from pandas.io.formats.style import Styler
 from plotly.subplots import make_subplots
 
+from core.palette import DEFAULT_PALETTE, INK, Palette
 from core.results.race import own_seconds, training_seconds
 from core.training.race import SETTINGS
 from core.training.run import RunSnapshot
 
-
-@dataclass(frozen=True)
-class Palette:
-    """The colours of every chart: one per series (runs, models, marks) and a light-to-dark ramp for heatmaps."""
-
-    name: str
-    title: str
-    series: tuple[str, ...]  # 8 colours: Keras first, the baseline second, then runs in the order compared
-    ramp: tuple[str, str]  # heatmap colours for the lowest and the highest value
-
-
-PALETTES = {
-    palette.name: palette
-    for palette in (
-        Palette(
-            "standard",
-            "Standard",
-            ("#4C5FD5", "#E8743B", "#19A979", "#ED4A7B", "#945ECF", "#13A4B4", "#525DF4", "#BF399E"),
-            ("#EEF0FB", "#4C5FD5"),
-        ),
-        # Okabe & Ito (2008), "Color Universal Design": told apart with every common kind of colour blindness.
-        # Their black is a grey here, so the eighth series shows on a dark page too; yellow, the faintest on
-        # white, comes late.
-        Palette(
-            "okabe_ito",
-            "Colour-blind safe (Okabe–Ito)",
-            ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999"),
-            ("#EAF3FA", "#0072B2"),
-        ),
-    )
-}
-DEFAULT_PALETTE = PALETTES["standard"]
-PALETTE = DEFAULT_PALETTE.series
-# Dark text on light heatmap cells (the ramp's low end is light in either theme).
-INK = "#262730"
 # Grey at a quarter opacity: faint grid lines on a white page and on a dark one alike.
 GRID = "rgba(128, 128, 128, 0.25)"
 TRANSPARENT = "rgba(0, 0, 0, 0)"
-GAP = "#E6E9EF"  # between the tiles of a weight or activation picture
 FONT = "Source Sans Pro, sans-serif"
 
 METRIC_TITLES = {
@@ -75,11 +40,11 @@ def run_colour(index: int, palette: Palette = DEFAULT_PALETTE) -> str:
     return palette.series[index % len(palette.series)]
 
 
-def epoch_table(snapshot: RunSnapshot) -> pd.DataFrame:
+def epoch_table(snapshot: RunSnapshot) -> Styler:
     """The epoch rows as Keras's verbose output prints them, with each metric's gain over the last epoch."""
     frame = pd.DataFrame([dict(row) for row in snapshot.epochs])
     if frame.empty:
-        return frame
+        return readable_table(frame)
     frame = frame.set_index("epoch")
     columns = [c for c in frame.columns if c not in ("seconds", "learning_rate")]
     table = frame[columns].copy()
@@ -87,7 +52,47 @@ def epoch_table(snapshot: RunSnapshot) -> pd.DataFrame:
         if metric in table:
             table[f"{metric} gain"] = table[metric].diff()
     table["seconds"] = frame["seconds"].diff().fillna(frame["seconds"])
-    return table
+    return readable_table(table)
+
+
+# Columns read as shares of the whole (shown as 97.2%), by a word in their name.
+SHARE_WORDS = ("accuracy", "precision", "recall", "f1")
+
+
+def readable_table(rows: pd.DataFrame | Sequence[dict]) -> Styler:
+    """A table as people read it: shares as 97.2%, gains as +1.3 pt, seconds to a tenth, a blank as "—".
+
+    A column of numbers stays numbers (it still sorts by value) and only its display is rounded; a column with
+    blanks is written out as text, since a table shows a blank number as "None" whatever its display says.
+    """
+    frame = pd.DataFrame(rows)
+    formats = {}
+    for column in frame.columns:
+        written = _number_format(str(column))
+        if frame[column].isna().any():
+            frame[column] = [_written(value, written) for value in frame[column]]
+        elif pd.api.types.is_numeric_dtype(frame[column]):
+            formats[column] = written
+    return frame.style.format(formats)
+
+
+def _written(value: object, written: Callable[[float], str]) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    return written(value) if isinstance(value, int | float | np.number) and not isinstance(value, bool) else value
+
+
+def _number_format(column: str) -> Callable[[float], str]:
+    name = column.lower()
+    if "gain" in name:
+        return lambda value: f"{value * 100:+.1f} pt"
+    if any(word in name for word in SHARE_WORDS):
+        return lambda value: f"{value:.1%}"
+    if "seconds" in name:
+        return lambda value: f"{value:.1f}"
+    if "loss" in name:
+        return lambda value: f"{value:.4f}"
+    return lambda value: f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"  # 101,770 parameters
 
 
 def training_curves(
@@ -102,49 +107,112 @@ def training_curves(
 
     x_axis is "epoch" (batch points placed at fractional epochs) or "seconds" (wall clock). Batch
     points are the running average within the epoch that Keras reports; they show learning inside
-    an epoch long before the epoch ends.
+    an epoch long before the epoch ends. With several runs the legend has one entry per run, and
+    the subtitle explains the line styles once.
 
     Redrawn every second for every page watching a run, so built the fast way: points as numpy
-    arrays and the layout in the constructor. Python lists and update_* calls made Plotly validate
-    every value: 160 ms for the Train page's five charts after 60 epochs, against 44 ms now
-    (bench/README.md, "A fifth visitor").
+    arrays and the layout in the constructor (Python lists and update_* calls make Plotly validate
+    every value; bench/page_speed.py measures it).
     """
+    overlay = len(snapshots) > 1
     traces = []
     for index, snap in enumerate(snapshots):
         colour = run_colour(index, palette)
-        name = snap.label if len(snapshots) > 1 else ""
+        name = snap.label if overlay else ""
         if show_batches:
             traces += _batch_traces(snap, metric, x_axis, colour, name)
-        for split, key, dash in (("training", metric, "solid"), ("validation", f"val_{metric}", "dash")):
-            points = [(_x(row, x_axis), row.get(key)) for row in snap.epochs if row.get(key) is not None]
-            if not points:
-                continue
-            xs, ys = np.array(points, dtype=float).T
-            traces.append(
-                go.Scatter(
-                    x=xs,
-                    y=ys,
-                    mode="lines+markers",
-                    name=f"{name} {split}".strip(),
-                    line={"color": colour, "dash": dash, "width": 2.5},
-                    marker={"size": 7},
-                    hovertemplate=f"{split} {metric}: %{{y:.4f}}<extra>%{{x}}</extra>",
-                )
-            )
+        traces += _epoch_traces(snap, metric, x_axis, colour, name)
     layout = _layout(METRIC_TITLES.get(metric, metric), "epoch" if x_axis == "epoch" else "seconds", height)
+    if overlay:
+        layout["title"]["subtitle"] = {"text": "solid: training · dashed: validation"}
+        layout["margin"]["t"] = 60
     if metric == "loss":
         layout["yaxis"]["rangemode"] = "tozero"
     figure = go.Figure(data=traces, layout=layout)
     if x_axis == "epoch":
-        for index, snap in enumerate(snapshots):
-            for change in snap.learning_rate_changes:
-                figure.add_vline(
-                    x=change["progress"],
-                    line={"color": run_colour(index, palette), "dash": "dot", "width": 1},
-                    annotation_text=f"lr {change['learning_rate']:g}",
-                    annotation_font_size=11,
-                )
+        _mark_learning_rate_changes(figure, snapshots, palette)
     return figure
+
+
+def _epoch_traces(snap: RunSnapshot, metric: str, x_axis: str, colour: str, name: str) -> list[go.Scatter]:
+    """Training solid and validation dashed; in an overlay (a name given) only the training line is in the legend."""
+    traces = []
+    for split, key, dash in (("training", metric, "solid"), ("validation", f"val_{metric}", "dash")):
+        points = [(_x(row, x_axis), row.get(key)) for row in snap.epochs if row.get(key) is not None]
+        if not points:
+            continue
+        xs, ys = np.array(points, dtype=float).T
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                name=name if name and split == "training" else f"{name} {split}".strip(),
+                legendgroup=name or None,
+                showlegend=not name or split == "training",
+                line={"color": colour, "dash": dash, "width": 2.5},
+                marker={"size": 7},
+                hovertemplate=f"{split} {metric}: %{{y:.4f}}<extra>%{{x}}</extra>",
+            )
+        )
+    return traces
+
+
+# A learning-rate label's name among a figure's annotations (presenter_style places them again, larger).
+RATE_LABEL = "learning rate"
+RATE_LABEL_ROWS = 3
+RATE_LABEL_FONT_SIZE = 11
+# A phone's plot width in pixels: labels that stand apart there stand apart on any wider plot.
+NARROWEST_PLOT_PIXELS = 300
+
+
+def _mark_learning_rate_changes(figure: go.Figure, snapshots: Sequence[RunSnapshot], palette: Palette) -> None:
+    """A dotted line at each change of the learning rate, and its new value written at the plot's top."""
+    changes = [
+        (change["progress"], change["learning_rate"], index)
+        for index, snap in enumerate(snapshots)
+        for change in snap.learning_rate_changes
+    ]
+    # The latest change first: the rate in force now gets the top row.
+    for progress, learning_rate, index in sorted(changes, reverse=True):
+        colour = run_colour(index, palette)
+        figure.add_vline(x=progress, line={"color": colour, "dash": "dot", "width": 1})
+        figure.add_annotation(
+            x=progress,
+            y=1,
+            xref="x",
+            yref="paper",
+            yanchor="top",
+            text=f"lr {learning_rate:g}",
+            showarrow=False,
+            font={"size": RATE_LABEL_FONT_SIZE, "color": colour},
+            name=RATE_LABEL,
+        )
+    _stack_rate_labels(figure)
+
+
+def _stack_rate_labels(figure: go.Figure) -> None:
+    """Each learning-rate label in the first row where it overlaps no other at its font size, written toward the
+    plot's middle so it stays inside; past the last row a label hides (its dotted line stays)."""
+    labels = [annotation for annotation in figure.layout.annotations if annotation.name == RATE_LABEL]
+    if not labels:
+        return
+    xs = [x for trace in figure.data if trace.x is not None for x in np.asarray(trace.x, dtype=float)]
+    xs += [label.x for label in labels]
+    low, high = min(xs), max(xs)
+    span = max(high - low, 1e-9)
+    rows: list[list[tuple[float, float]]] = []
+    for label in labels:
+        size = label.font.size or RATE_LABEL_FONT_SIZE
+        width = len(label.text) * size * 0.6 / NARROWEST_PLOT_PIXELS * span
+        left = label.x < low + span / 2
+        extent = (label.x, label.x + width) if left else (label.x - width, label.x)
+        row = next((r for r, taken in enumerate(rows) if all(extent[1] < a or extent[0] > b for a, b in taken)), None)
+        if row is None:
+            row = len(rows)
+            rows.append([])
+        rows[row].append(extent)
+        label.update(xanchor="left" if left else "right", yshift=-1.4 * size * row, visible=row < RATE_LABEL_ROWS)
 
 
 def point_count(figure: go.Figure) -> int:
@@ -167,6 +235,8 @@ def _batch_traces(snap: RunSnapshot, metric: str, x_axis: str, colour: str, name
         y=ys,
         mode="lines",
         name=f"{name} training (within epoch)".strip(),
+        legendgroup=name or None,
+        showlegend=not name,  # in an overlay the run's entry stands for its three lines
         line={"color": colour, "width": 1},
         opacity=0.35,
         hovertemplate=f"running {metric}: %{{y:.4f}}<extra>%{{x:.2f}}</extra>",
@@ -251,7 +321,9 @@ def confusion_matrix_chart(
     )
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("value:Q", format=label_format),
-        color=alt.condition(alt.datum.value > values.max() / 2, alt.value("white"), alt.value(INK)),
+        color=alt.condition(
+            alt.datum.value > values.max() / 2, alt.value(palette.ramp_text[1]), alt.value(palette.ramp_text[0])
+        ),
     )
     return _altair_style((heat + text).properties(height=360))
 
@@ -322,6 +394,15 @@ def digit_picture(image: np.ndarray, side: int = 112) -> np.ndarray:
     return (enlarged * 255).round().astype(np.uint8)
 
 
+# Screen pixels across one tile of weights or activations: big enough to see a unit's pattern from a seat.
+TILE_SIDE = 72
+
+
+def tile_cell(tiles: np.ndarray, side: int = TILE_SIDE) -> int:
+    """Screen pixels per tile pixel (tile_grid_picture's cell) for tiles about `side` pixels wide."""
+    return max(2, round(side / max(np.shape(tiles)[1:])))
+
+
 def tile_grid_picture(
     tiles: np.ndarray,
     columns: int | None = None,
@@ -332,8 +413,8 @@ def tile_grid_picture(
 ) -> np.ndarray:
     """Tiles side by side as one RGB picture, each pixel drawn `cell` screen pixels wide.
 
-    diverging: weights, blue for positive and orange for negative, white for zero. Otherwise
-    activations, white (zero) to dark blue (strongest). per_tile scales each tile by its own largest
+    diverging: weights, blue for positive and orange for negative, the palette's blank for zero. Otherwise
+    activations, blank (zero) to blue (strongest). per_tile scales each tile by its own largest
     magnitude (to see each unit's pattern); otherwise one scale for all (to compare tiles).
     """
     from core.results.inspection import tile_mosaic
@@ -351,14 +432,14 @@ def tile_grid_picture(
 
 
 def _colour(values: np.ndarray, diverging: bool, palette: Palette) -> np.ndarray:
-    """Values in [-1, 1] (NaN for gaps) to RGB uint8: white at zero, toward a palette colour at ±1."""
-    white = np.array([255, 255, 255], dtype=np.float32)
+    """Values in [-1, 1] (NaN for gaps) to RGB uint8: the palette's blank at zero, toward a palette colour at ±1."""
+    blank = np.array(_rgb(palette.blank), dtype=np.float32)
     positive = np.array(_rgb(palette.series[0]), dtype=np.float32)
     negative = np.array(_rgb(palette.series[1]), dtype=np.float32)
     strength = np.clip(np.abs(np.nan_to_num(values)), 0.0, 1.0)[..., None]
     target = np.where((np.nan_to_num(values) < 0)[..., None] & diverging, negative, positive)
-    picture = white + (target - white) * strength
-    picture[np.isnan(values)] = _rgb(GAP)
+    picture = blank + (target - blank) * strength
+    picture[np.isnan(values)] = _rgb(palette.gap)
     return picture.round().astype(np.uint8)
 
 
@@ -403,6 +484,7 @@ def probability_bars(
 
 # Which series colour marks each kind of lesson annotation (the first, the run's own, is left to the curves).
 LESSON_MARK_COLOURS = {"diminishing_returns": 1, "plateau": 4, "best_epoch": 2, "overfitting": 3}
+LESSON_LEGEND = "lesson"  # the legend group of the lesson's marks
 
 
 def annotate_lesson(
@@ -410,8 +492,9 @@ def annotate_lesson(
 ) -> go.Figure:
     """Mark the lesson's annotations (core.results.lesson.Annotation) on a training_curves figure of `metric`.
 
-    A point annotation gets a ringed marker with its label; a span (overfitting) a shaded band to the
-    last epoch. Only annotations on this metric's training or validation series are drawn.
+    A point annotation gets a ringed marker; a span (overfitting) a shaded band to the last epoch. Their
+    words are listed in the legend beside the chart, each with its mark, so no label is clipped at the
+    plot's edge or covers another. Only annotations on this metric's training or validation series are drawn.
     """
     for annotation in annotations:
         if metric is not None and annotation.metric.removeprefix("val_") != metric:
@@ -424,23 +507,19 @@ def annotate_lesson(
                 fillcolor=colour,
                 opacity=0.12,
                 line_width=0,
-                annotation_text=annotation.label,
-                annotation_position="top left",
-                annotation_font_color=colour,
+                name=annotation.label,
+                showlegend=True,
+                legendgroup=LESSON_LEGEND,
             )
             continue
         figure.add_trace(
             go.Scatter(
                 x=[annotation.epoch],
                 y=[annotation.value],
-                mode="markers+text",
-                marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"color": colour, "width": 3}},
-                text=[annotation.label],
-                # Text to the left of the marker: the marks sit late in the run, near the right edge.
-                textposition="bottom left" if annotation.epoch > 1 else "bottom right",
-                textfont={"color": colour},
+                mode="markers",
+                marker={"size": 18, "color": TRANSPARENT, "line": {"color": colour, "width": 3}},
                 name=annotation.label,
-                showlegend=False,
+                legendgroup=LESSON_LEGEND,
                 hovertemplate=f"{annotation.label}<extra></extra>",
             )
         )
@@ -457,6 +536,7 @@ def presenter_style(figure: go.Figure, scale: float = 1.6) -> go.Figure:
     figure.update_yaxes(tickfont={"size": base * 0.9})
     for annotation in figure.layout.annotations:
         annotation.font.size = base
+    _stack_rate_labels(figure)  # larger letters need more room apart
     return figure
 
 
@@ -543,16 +623,22 @@ def race_parallel_coordinates(
             }
         )
     best_validation = [max((r.get("val_accuracy") or 0.0 for r in snap.epochs), default=0.0) for snap in scored]
-    for label, values in (
-        ("test accuracy", [snap.test_metrics["accuracy"] for snap in scored]),
-        ("best validation accuracy", best_validation),
-        ("fit seconds", [own_seconds(snap)[-1] if snap.epochs else 0.0 for snap in scored]),
+    # Ticks rounded as people read them: 97.2%, not 0.972222.
+    for label, values, tickformat in (
+        ("test accuracy", [snap.test_metrics["accuracy"] for snap in scored], ".1%"),
+        ("best validation accuracy", best_validation, ".1%"),
+        ("fit seconds", [own_seconds(snap)[-1] if snap.epochs else 0.0 for snap in scored], ".1f"),
     ):
-        dimensions.append({"label": label, "values": values})
+        dimensions.append({"label": label, "values": values, "tickformat": tickformat})
     accuracy = [snap.test_metrics["accuracy"] for snap in scored]
     figure = go.Figure(
         go.Parcoords(
-            line={"color": accuracy, "colorscale": [[0.0, palette.ramp[0]], [1.0, palette.ramp[1]]], "showscale": True},
+            line={
+                "color": accuracy,
+                "colorscale": [[0.0, palette.ramp[0]], [1.0, palette.ramp[1]]],
+                "showscale": True,
+                "colorbar": {"tickformat": ".1%"},
+            },
             dimensions=dimensions,
             labelfont={"size": 13},
         )
@@ -568,15 +654,6 @@ def race_parallel_coordinates(
 
 
 # --- Why a digit was read as it was, and the hidden layer's map ------------------------------------
-
-# Ten classes, eight colours: classes past the palette's eighth colour reuse its colours with another marker.
-CLASS_SYMBOLS = ("circle", "diamond", "square")
-
-
-def _class_symbol(k: int, colours: int) -> str:
-    """The marker of class k on the hidden map, whose colours repeat every `colours` classes."""
-    return CLASS_SYMBOLS[(k // colours) % len(CLASS_SYMBOLS)]
-
 
 HOVER_ART_SIDE = 14  # the hover's picture of a digit: at most this many characters a side
 HOVER_ART_LEVELS = " .:-=+*#%@"  # faint to full ink
@@ -597,9 +674,11 @@ def saliency_picture(
     heat = np.nan_to_num(np.asarray(heat, dtype=np.float32))
     scaled = heat / max(float(np.abs(heat).max()), 1e-12)
     colour = _colour(scaled, diverging, palette).astype(np.float32)
-    # The digit shows through as a grey shadow, darker where there is more ink.
+    # The digit shows through as a shadow toward the palette's text colour (dark on a light page, light on a
+    # dark one), stronger where there is more ink.
     ink = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)[..., None]
-    picture = colour * (1.0 - 0.35 * ink)
+    shadow = np.array(_rgb(palette.ink), dtype=np.float32)
+    picture = colour + (shadow - colour) * 0.35 * ink
     factor = max(1, round(side / max(heat.shape)))
     return np.kron(picture.round().astype(np.uint8), np.ones((factor, factor, 1), dtype=np.uint8))
 
@@ -627,71 +706,103 @@ def hidden_map_figure(
 ) -> go.Figure:
     """The hidden layer's 2-D map, one frame per epoch, with an epoch slider and a play button.
 
-    points (epochs, images, 2) from one projection; labels colour the points (one trace per true class);
-    predictions (epochs, images), when known, mark each epoch's mistakes with a cross; images, when
-    given, are drawn in characters in each point's hover label. It opens on the latest epoch.
+    points (epochs, images, 2) from one projection; labels colour the points (one trace per true class,
+    each with its own colour and marker); predictions (epochs, images), when known, mark each epoch's
+    mistakes with a cross; images, when given, are drawn in characters in each point's hover label.
+    It opens on the latest epoch.
     """
     points = np.asarray(points, dtype=np.float32)
     labels = np.asarray(labels)
     names = list(class_names)
     epochs = len(points)
     classes = [k for k in range(len(names)) if (labels == k).any()]
-    rows = {k: np.flatnonzero(labels == k) for k in classes}
-    art = [hover_art(image) for image in images] if images is not None else None
 
     def traces(epoch: int) -> list[go.Scatter]:
-        shown = []
-        for k in classes:
-            chosen = rows[k]
-            read = predictions[epoch][chosen] if predictions is not None else np.full(len(chosen), k)
-            shown.append(
-                go.Scatter(
-                    x=points[epoch, chosen, 0],
-                    y=points[epoch, chosen, 1],
-                    marker={"symbol": np.where(read == k, _class_symbol(k, len(palette.series)), "x").tolist()},
-                    customdata=[[int(i), names[int(r)]] for i, r in zip(chosen, read, strict=True)],
-                )
-            )
-        return shown
+        read = predictions[epoch] if predictions is not None else None
+        return _hidden_map_traces(points[epoch], labels, classes, read, names, palette)
 
     def title(epoch: int) -> str:
         return f"After epoch {epoch + 1} of {epochs} · separation {separation[epoch]:.2f}"
 
     figure = go.Figure(data=traces(epochs - 1))
+    art = [hover_art(image) for image in images] if images is not None else None
+    _style_class_traces(figure, labels, classes, names, art, palette)
+    figure.frames = [go.Frame(data=traces(e), name=str(e + 1), layout={"title.text": title(e)}) for e in range(epochs)]
+    _add_epoch_player(figure, epochs)
+    _style(figure, title(epochs - 1), "", height)
+    # One scale for every frame, so a point's move is the network's change, not the axes'.
+    low, high = points.reshape(-1, 2).min(axis=0), points.reshape(-1, 2).max(axis=0)
+    margin = (high - low) * 0.05 + 1e-6
+    figure.update_xaxes(range=[low[0] - margin[0], high[0] + margin[0]], showticklabels=False, title="")
+    figure.update_yaxes(range=[low[1] - margin[1], high[1] + margin[1]], showticklabels=False)
+    figure.update_layout(
+        hovermode="closest",
+        legend={"orientation": "v", "yref": "paper", "yanchor": "top", "y": 1, "x": 1.02, "title": "true class"},
+    )
+    return figure
+
+
+def _hidden_map_traces(
+    points: np.ndarray,
+    labels: np.ndarray,
+    classes: Sequence[int],
+    read: np.ndarray | None,
+    names: Sequence[str],
+    palette: Palette,
+) -> list[go.Scatter]:
+    """One epoch's points, a trace per true class: its marker where read right, a cross where read wrong."""
+    shown = []
+    for k in classes:
+        chosen = np.flatnonzero(labels == k)
+        read_as = read[chosen] if read is not None else np.full(len(chosen), k)
+        _, symbol = palette.class_look(k)
+        shown.append(
+            go.Scatter(
+                x=points[chosen, 0],
+                y=points[chosen, 1],
+                marker={"symbol": np.where(read_as == k, symbol, "x").tolist()},
+                customdata=[[int(i), names[int(r)]] for i, r in zip(chosen, read_as, strict=True)],
+            )
+        )
+    return shown
+
+
+def _style_class_traces(
+    figure: go.Figure,
+    labels: np.ndarray,
+    classes: Sequence[int],
+    names: Sequence[str],
+    art: Sequence[str] | None,
+    palette: Palette,
+) -> None:
+    """Each class's colour, marker, legend name and hover label (the frames change only positions and marks)."""
     for trace, k in zip(figure.data, classes, strict=True):
+        colour, symbol = palette.class_look(k)
         trace.update(
             name=names[k],
             mode="markers",
-            marker={
-                "color": run_colour(k, palette),
-                "symbol": _class_symbol(k, len(palette.series)),
-                "size": 6,
-                "opacity": 0.8,
-                "line": {"width": 0},
-            },
-            text=[art[i] for i in rows[k]] if art is not None else None,
+            marker={"color": colour, "symbol": symbol, "size": 8, "opacity": 0.85, "line": {"width": 0}},
+            text=[art[i] for i in np.flatnonzero(labels == k)] if art is not None else None,
             hovertemplate=f"<b>{names[k]}</b>, read as %{{customdata[1]}} (sample #%{{customdata[0]}})"
             + ("<br>%{text}" if art is not None else "")
             + "<extra></extra>",
-            hoverlabel={"font": {"family": "monospace", "size": 11}, "bgcolor": "white"},
+            hoverlabel={"font": {"family": "monospace", "size": 11, "color": palette.ink}, "bgcolor": palette.blank},
         )
-    figure.frames = [go.Frame(data=traces(e), name=str(e + 1), layout={"title.text": title(e)}) for e in range(epochs)]
+
+
+def _add_epoch_player(figure: go.Figure, epochs: int) -> None:
+    """An epoch slider and play and pause buttons that step through the figure's frames."""
     animate = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 300}}
     play = {"frame": {"duration": 800, "redraw": False}, "transition": {"duration": 500}, "fromcurrent": False}
+    steps = [{"label": str(e + 1), "method": "animate", "args": [[str(e + 1)], animate]} for e in range(epochs)]
     figure.update_layout(
-        sliders=[
-            {
-                "active": epochs - 1,
-                "currentvalue": {"prefix": "epoch "},
-                "pad": {"t": 30},
-                "steps": [
-                    {"label": str(e + 1), "method": "animate", "args": [[str(e + 1)], animate]} for e in range(epochs)
-                ],
-            }
-        ],
+        sliders=[{"active": epochs - 1, "currentvalue": {"prefix": "epoch "}, "pad": {"t": 30}, "steps": steps}],
         updatemenus=[
             {
                 "type": "buttons",
+                "bgcolor": TRANSPARENT,  # the page's own colour under the buttons, light or dark
+                "active": -1,  # no button lit up (a lit one is near-white on a dark page)
+                "bordercolor": GRID,
                 "direction": "left",
                 "x": 0,
                 "y": 0,
@@ -705,17 +816,6 @@ def hidden_map_figure(
             }
         ],
     )
-    _style(figure, title(epochs - 1), "", height)
-    # One scale for every frame, so a point's move is the network's change, not the axes'.
-    low, high = points.reshape(-1, 2).min(axis=0), points.reshape(-1, 2).max(axis=0)
-    margin = (high - low) * 0.05 + 1e-6
-    figure.update_xaxes(range=[low[0] - margin[0], high[0] + margin[0]], showticklabels=False, title="")
-    figure.update_yaxes(range=[low[1] - margin[1], high[1] + margin[1]], showticklabels=False)
-    figure.update_layout(
-        hovermode="closest",
-        legend={"orientation": "v", "yref": "paper", "yanchor": "top", "y": 1, "x": 1.02, "title": "true class"},
-    )
-    return figure
 
 
 # Up to this many epochs the separation curve labels each one.

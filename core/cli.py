@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from core import config as settings
 from core.config import ConfigError, TrainingConfig, config_from_settings
 from core.training.race import PRESETS
@@ -44,14 +46,26 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("image", help="an image of one digit: PNG, JPEG, BMP, GIF, WebP or TIFF")
     explain.add_argument("--out", required=True, help="the picture to write (.png or .jpg)")
     explain.add_argument("--class", dest="class_name", help="explain this class instead of the predicted one")
+    evaluate = commands.add_parser("evaluate", help="score a saved model on labelled images: one folder per class")
+    evaluate.add_argument("--model", required=True, help="a .keras file written by `train --save-model`")
+    evaluate.add_argument("--images", required=True, help="a folder or .zip of class folders (0/, 1/, … or names)")
+    evaluate.add_argument("--json", help="write the accuracy, per-class scores and confusion matrix to this file")
     return parser
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
     """The settings of a run, shared by `train` and `race`."""
     defaults = TrainingConfig(dataset="digits")
-    parser.add_argument("--dataset", default=settings.DEFAULT_DATASET, choices=list(settings.DATASETS))
-    parser.add_argument("--data-dir", help="folder of MNIST IDX files or an mnist.npz (any dataset)")
+    parser.add_argument(
+        "--dataset",
+        choices=list(settings.DATASETS),
+        help=f"default: {settings.UPLOAD_DATASET} when --data-dir is a .zip, else {settings.DEFAULT_DATASET}",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="folder of MNIST IDX files or an mnist.npz (any dataset); with upload, a .zip of class folders, "
+        "IDX files zipped, an .npz, or a folder of class folders",
+    )
     parser.add_argument("--model", default=defaults.model, choices=list(settings.MODELS))
     parser.add_argument("--hidden-layers", default="128", help="units per hidden layer, e.g. 128 or 256,128")
     parser.add_argument("--activation", default=defaults.activation, choices=settings.ACTIVATIONS)
@@ -77,7 +91,7 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
             f"--hidden-layers takes whole numbers separated by commas; got {args.hidden_layers!r}."
         ) from error
     return {
-        "dataset": args.dataset,
+        "dataset": args.dataset or default_dataset(args.data_dir),
         "data_dir": args.data_dir,
         "model": args.model,
         "hidden_layers": hidden,  # the width of each layer in turn
@@ -101,16 +115,39 @@ def config_from_args(args: argparse.Namespace) -> TrainingConfig:
     return config_from_settings(settings_from_args(args))
 
 
-def train_command(args: argparse.Namespace) -> int:
+def default_dataset(data_dir: str | None) -> str:
+    """Your own images when --data-dir is a .zip, else the app's default dataset."""
+    if data_dir and Path(data_dir).suffix.lower() == ".zip":
+        return settings.UPLOAD_DATASET
+    return settings.DEFAULT_DATASET
+
+
+def load_data(config: TrainingConfig):
+    """The run's dataset; your own images (a path) go through the same loader as the Train page's uploads."""
     from core.data.datasets import DatasetError, load_dataset
+    from core.data.uploads import duplicate_summary, load_own_path
+
+    try:
+        if config.dataset != settings.UPLOAD_DATASET:
+            return load_dataset(config.dataset, config.data_dir)
+        own = load_own_path(config.data_dir)
+    except DatasetError as error:
+        raise CommandError(str(error)) from error
+    for refused in own.card.refused:
+        print(f"left out {refused.file}: {refused.reason}", file=sys.stderr)
+    counts = ", ".join(
+        f"{name} {count}" for name, count in zip(own.card.class_names, own.card.train_counts, strict=True)
+    )
+    print(f"Classes (training images): {counts}. {duplicate_summary(own.card)}")
+    return own.dataset
+
+
+def train_command(args: argparse.Namespace) -> int:
     from core.jobs.runner import job_runner_from_environment
     from core.jobs.training_job import training_job
 
     config = config_from_args(args)
-    try:
-        dataset = load_dataset(config.dataset, config.data_dir)
-    except DatasetError as error:
-        raise CommandError(str(error)) from error
+    dataset = load_data(config)
     train_size, test_size = len(dataset.pixels_train), len(dataset.pixels_test)
     print(f"{dataset.title}: {train_size:,} training and {test_size:,} test images ({dataset.source})")
     runs = [TrainingRun(config, "keras")]
@@ -185,7 +222,6 @@ def _follow_all(runs: list[TrainingRun]) -> None:
 
 
 def race_command(args: argparse.Namespace) -> int:
-    from core.data.datasets import DatasetError, load_dataset
     from core.jobs.race_job import submit_race
     from core.jobs.runner import job_runner_from_environment
     from core.results.race import race_sentences, ranking_table
@@ -194,10 +230,7 @@ def race_command(args: argparse.Namespace) -> int:
     # The race is checked before any data loads: a mistyped --vary costs nothing.
     spec = PRESETS[args.preset].spec if args.preset else parse_vary(args.vary)
     race = new_race(spec, config_from_args(args))
-    try:
-        dataset = load_dataset(race.base.dataset, race.base.data_dir)
-    except DatasetError as error:
-        raise CommandError(str(error)) from error
+    dataset = load_data(race.base)
     print(f"{dataset.title}: racing {' vs '.join(run.label for run in race.runs)}, one epoch of each in turn")
     runner = job_runner_from_environment()
     submit_race(runner, race, dataset)
@@ -309,6 +342,82 @@ def explain_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def evaluate_command(args: argparse.Namespace) -> int:
+    """The model's accuracy, per-class scores and confusion matrix on labelled class folders."""
+    from core import libraries
+    from core.data.datasets import DatasetError
+    from core.data.uploads import read_class_folders
+    from core.results.inspection import per_class_table
+    from core.training.evaluation import confusion_matrix
+
+    if not Path(args.model).is_file():
+        # Said before Keras loads: a mistyped path should not cost the seconds its import takes.
+        raise CommandError(
+            f"Cannot load the model {args.model}: no such file. Pass a .keras file from `train --save-model`."
+        )
+    if not Path(args.images).exists():
+        raise CommandError(f"--images {args.images}: no such folder or .zip.")
+    libraries.load("keras")
+    model, class_names, size = _saved_model(args.model)
+    try:
+        found, refused = read_class_folders(args.images, size)
+    except DatasetError as error:
+        raise CommandError(str(error)) from error
+    unknown = [name for name in found.class_names if name not in class_names]
+    if unknown:
+        raise CommandError(
+            f"--images {args.images}: the folder(s) {', '.join(unknown)} are not among the model's classes "
+            f"({', '.join(class_names)}); name each folder after the class its images show."
+        )
+    if not len(found.labels):
+        raise CommandError(f"--images {args.images}: no readable image in a class folder.")
+    for item in refused:
+        print(f"left out {item.file}: {item.reason}", file=sys.stderr)
+    y_true = np.array([class_names.index(found.class_names[label]) for label in found.labels])
+    probabilities = model.predict(found.pixels.astype(np.float32) / 255, verbose=0)
+    counts = confusion_matrix(y_true, probabilities.argmax(axis=1), len(class_names))
+    report = {
+        "images": len(y_true),
+        "accuracy": float(np.trace(counts) / counts.sum()),
+        "per_class": [row for row in per_class_table(counts, class_names) if row["support"]],
+        "class_names": class_names,
+        "confusion": counts.tolist(),
+        "left_out": [{"file": item.file, "reason": item.reason} for item in refused],
+    }
+    print_evaluation(args.images, report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _saved_model(path: str) -> tuple[object, list[str], tuple[int, int]]:
+    """A saved model, its class names and its input size (height, width)."""
+    from core.training.models import load_model
+
+    try:
+        model, metadata = load_model(path)
+    except (ValueError, OSError) as error:
+        raise CommandError(f"Cannot load the model {path}: {error}") from error
+    size = tuple(metadata.get("image_shape") or model.input_shape[1:3])
+    class_names = [str(name) for name in metadata.get("class_names") or range(model.output_shape[-1])]
+    return model, class_names, size
+
+
+def print_evaluation(source: str, report: dict) -> None:
+    """The accuracy, a per-class table and the confusion matrix (rows: true class, columns: predicted)."""
+    print(f"{source}: {report['images']:,} images, accuracy {report['accuracy']:.4f}")
+    width = max(5, *(len(name) for name in report["class_names"]))
+    print(f"{'class':<{width}}  precision  recall  f1      support")
+    for row in report["per_class"]:
+        scores = f"{row['precision']:<9.4f}  {row['recall']:<6.4f}  {row['f1']:<6.4f}"
+        print(f"{row['class']:<{width}}  {scores}  {row['support']}")
+    print("confusion (rows: true class, columns: predicted class)")
+    print(" " * width + "".join(f" {name:>{width}}" for name in report["class_names"]))
+    for name, row in zip(report["class_names"], report["confusion"], strict=True):
+        if sum(row):
+            print(f"{name:<{width}}" + "".join(f" {count:>{width}}" for count in row))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -319,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
             return race_command(args)
         if args.command == "explain":
             return explain_command(args)
+        if args.command == "evaluate":
+            return evaluate_command(args)
         return predict_command(args)
     except (CommandError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)

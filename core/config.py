@@ -8,15 +8,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # Datasets the app knows by name. "folder" means a user-supplied folder of
-# MNIST IDX files or an mnist.npz (see core.data.datasets).
+# MNIST IDX files or an mnist.npz (see core.data.datasets); "upload" means images a person brought
+# (core.data.uploads), held in the server's memory and named in data_dir by a private key.
 DATASETS = {
     "mnist": "MNIST handwritten digits (28×28, 70,000 images)",
     "fashion_mnist": "Fashion-MNIST clothing (28×28, 70,000 images)",
     "digits": "scikit-learn digits (8×8, 1,797 images, always available)",
     "folder": "A folder of MNIST IDX files or an mnist.npz",
+    "upload": "Your own images (a .zip of class folders, IDX files or an .npz)",
 }
 DEFAULT_DATASET = "mnist"
 EMBEDDED_DATASET = "digits"
+UPLOAD_DATASET = "upload"
 
 MODELS = {
     "dense": "Dense network: Flatten → Dense layers → Dense(10, softmax)",
@@ -177,6 +180,8 @@ def validate(config: TrainingConfig) -> None:
     _check_choice("dataset", config.dataset, DATASETS)
     if config.dataset == "folder" and not config.data_dir:
         raise ConfigError("The 'folder' dataset needs data_dir: a folder of MNIST IDX files or an mnist.npz.")
+    if config.dataset == UPLOAD_DATASET and not config.data_dir:
+        raise ConfigError("Your own images: upload a .zip or .npz on Train first (or pass its path with --data-dir).")
     _check_choice("model", config.model, MODELS)
     _check_choice("activation", config.activation, ACTIVATIONS)
     _check_choice("optimizer", config.optimizer, OPTIMIZERS)

@@ -17,7 +17,8 @@ from core import config as settings
 from core.config import TrainingConfig
 
 # A link chooses among the form's own choices and bounds, all from core.config.
-LINK_DATASETS = tuple(name for name in settings.DATASETS if name != "folder")
+# Nor can it choose someone's own images: they are private to the session that uploaded them.
+LINK_DATASETS = tuple(name for name in settings.DATASETS if name not in ("folder", settings.UPLOAD_DATASET))
 MAX_VALUE_CHARS = 200
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 

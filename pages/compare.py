@@ -25,7 +25,7 @@ def draw_comparison(snapshots) -> None:
             figure = charts.training_curves(snapshots, metric, x_axis=x_axis, show_batches=False, palette=palette())
             st.plotly_chart(figure, key=f"compare.chart.{metric}")
     table = comparison_table(snapshots)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(charts.readable_table(table), hide_index=True, width="stretch")
     scored = table.dropna(subset=["test accuracy"]) if "test accuracy" in table else table.iloc[:0]
     if len(scored) > 1:
         st.altair_chart(charts.comparison_bars(scored, "test accuracy", palette=palette()), width="stretch")

@@ -3,7 +3,15 @@
 import streamlit as st
 
 from core import charts
-from core.data.images import FORMAT_NAMES, ImageError, canvas_to_image, prepare_digit_file, preprocess_digit
+from core.data.images import (
+    FORMAT_NAMES,
+    MAX_FILE_BYTES,
+    ImageError,
+    canvas_to_image,
+    on_square,
+    prepare_digit_file,
+    preprocess_digit,
+)
 from core.data.splits import validation_images
 from core.results import inspection
 from core.training.inference import predict_probabilities
@@ -11,7 +19,7 @@ from core.training.run import FAILED
 from pages.handwriting import show_my_handwriting
 from pages.live import live
 from pages.looks import palette
-from pages.resources import dataset_or_fallback
+from pages.resources import dataset_choice, dataset_or_fallback
 from pages.session import Keys, any_active, current_runs
 from pages.streamlit_patches import route_through_app
 from pages.why import WHY_MISTAKE_KEY, show_hidden_map, show_why
@@ -227,13 +235,13 @@ def show_activations(run, dataset, probabilities) -> None:
             shape = "×".join(str(side) for side in view.shape)
             shown = f", {view.shown} of {view.total} feature maps" if view.shown < view.total else ""
             st.markdown(f"`{view.layer}` ({view.kind}, output {shape}{shown})")
-            cell = max(2, (96 if len(view.tiles) == 1 else 48) // max(view.tiles.shape[1:]))
+            cell = charts.tile_cell(view.tiles, 2 * charts.TILE_SIDE if len(view.tiles) == 1 else charts.TILE_SIDE)
             picture = charts.tile_grid_picture(
-                view.tiles, columns=16, diverging=False, per_tile=False, cell=cell, palette=palette()
+                view.tiles, columns=8, diverging=False, per_tile=False, cell=cell, palette=palette()
             )
             st.image(picture, width="content")
     st.caption(
-        "Darker means a stronger response. Dense units are laid out in a square, in order; "
+        "A deeper blue means a stronger response. Dense units are laid out in a square, in order; "
         "the last layer's ten units are the class probabilities."
     )
     st.markdown(f"**Why? Test image {index}**")
@@ -250,7 +258,8 @@ def show_prediction(digit, snapshots: dict, names, place: str) -> None:
     st.altair_chart(charts.probability_bars(probabilities, names, palette()), width="stretch")
     columns = st.columns(len(digit.steps))
     for column, (step, image) in zip(columns, digit.steps, strict=True):
-        column.image(charts.digit_picture(image), caption=step, width=112)
+        # A square of black paper: a thin "1" cropped or scaled would otherwise stand as a tall white bar.
+        column.image(charts.digit_picture(on_square(image)), caption=step, width=112)
     if digit.inverted:
         st.caption("The paper was light, so the image was inverted: models here read light ink on a dark background.")
     for label, snapshot in snapshots.items():
@@ -302,6 +311,7 @@ def show_uploads(snapshots: dict, image_shape, names) -> None:
         type=UPLOAD_TYPES,
         accept_multiple_files=True,
         key=Keys.EVALUATE_UPLOADS,
+        max_upload_size=MAX_FILE_BYTES // 2**20,  # a photo's own limit, below the server's (a dataset's)
     )
     for file in files or []:
         st.markdown(f"**{file.name}**")
@@ -344,7 +354,8 @@ label = st.radio("Model to evaluate", list(scored), horizontal=True, key=Keys.EV
 run = scored[label]
 snap = run.snapshot()
 probabilities = run.test_probabilities
-dataset, notice = dataset_or_fallback(snap.config.dataset, snap.config.data_dir)
+choice = dataset_choice(snap.config.dataset, snap.config.data_dir)
+dataset, notice = choice.dataset, choice.notice or (choice.error and str(choice.error))
 if notice or len(dataset.x_test) != len(probabilities):
     st.error(f"The test images of {snap.dataset_title} cannot be loaded again. {notice or ''} Train again to evaluate.")
     st.stop()

@@ -107,10 +107,21 @@ def export_run(record: dict, source: str, store: RunStore) -> None:
         key="experiments.get_tensorboard",
         help="Event files: unzip, then `tensorboard --logdir` on the folder.",
     )
-    if record.get("kind", "keras") == "keras" and st.toggle("Show the code", key=Keys.EXPERIMENTS_SHOW_CODE):
-        config = store_lib.config_of(record)
-        epochs = max(config.epochs, len(record["history"]))
-        st.code(keras_script(config, epochs, bool(record.get("learning_rate_changes"))), language="python")
+    if record.get("kind", "keras") != "keras":
+        return
+    config = store_lib.config_of(record)
+    epochs = max(config.epochs, len(record["history"]))
+    script = keras_script(config, epochs, bool(record.get("learning_rate_changes")))
+    more[2].download_button(
+        "Script (.py)",
+        script,
+        f"{run_id}.py",
+        "text/x-python",
+        key="experiments.get_script",
+        help="A standalone Keras script that trains this run again on the same data (DATA_DIR at its top).",
+    )
+    if st.toggle("Show the code", key=Keys.EXPERIMENTS_SHOW_CODE):
+        st.code(script, language="python")
 
 
 def import_record() -> None:

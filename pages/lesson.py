@@ -8,9 +8,11 @@ from core.data.datasets import fallback_label
 from core.results import lesson
 from core.results import lesson_texts as texts
 from core.training.race import RaceError, RaceSpec, new_race
-from pages import rooms
+from pages import own_data, rooms
+from pages.chrome import open_at_the_top
 from pages.lesson_steps import LESSON_DATASETS, LessonView, draw_step
-from pages.resources import dataset_or_fallback
+from pages.live import stop_button
+from pages.resources import dataset_choice
 from pages.runs import current_race, start_race, start_training
 from pages.session import Keys, any_active
 from pages.streamlit_patches import route_through_app
@@ -18,19 +20,32 @@ from pages.streamlit_patches import route_through_app
 route_through_app()  # a fresh server's first visitor may land here without app.py: send the run through it
 
 LESSON_EPOCHS_RANGE = (1, 20)
-# Presenter mode: no sidebar (st.set_page_config runs once, in app.py, so CSS hides it) and room-sized text.
+# Presenter mode: no sidebar (st.set_page_config runs once, in app.py, so CSS hides it) and room-sized text,
+# captions, boxes and labels in the page itself (Streamlit's top bar keeps its size). Headings grow less than
+# text: at 1280×720 the step's heading, its buttons, its progress line and the live curves share the window.
 PRESENTER_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"] {
     display: none;
 }
 [data-testid="stMainBlockContainer"] { max-width: 100%; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.6rem; line-height: 1.45; }
-[data-testid="stHeading"] h1 { font-size: 3.2rem; }
-[data-testid="stHeading"] h2 { font-size: 2.6rem; }
-[data-testid="stHeading"] h3 { font-size: 2.0rem; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.6rem; line-height: 1.45; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"],
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.3rem; }
+[data-testid="stMain"] [data-testid="stAlert"] p { font-size: 1.5rem; }
+[data-testid="stMain"] [data-testid="stProgress"] p { font-size: 1.4rem; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.3rem; }
+[data-testid="stMain"] [data-baseweb="select"] div { font-size: 1.3rem; }
+[data-testid="stMain"] [data-testid="stExpander"] summary p { font-size: 1.4rem; }
+[data-testid="stHeading"] h1 { font-size: 2.4rem; }
+[data-testid="stHeading"] h2 { font-size: 2.2rem; }
+[data-testid="stHeading"] h3 { font-size: 1.9rem; }
 [data-testid="stCode"] code { font-size: 1.4rem; }
 .stButton button p { font-size: 1.5rem; }
+/* The toggle's own label stays its size: beside the title, a larger one is cut off. */
+.st-key-lesson-presenter [data-testid="stWidgetLabel"] p,
+.st-key-lesson-presenter [data-testid="stMarkdownContainer"] p { font-size: 1rem; }
 </style>
 """
 
@@ -103,14 +118,18 @@ presented = rooms.presented_room()
 step = lesson.parse_step(st.query_params.get("step") or (presented[0].view().step if presented else None))
 st.query_params["step"] = str(step)
 
-st.title(texts.TITLE)
-intro_column, presenter_column = st.columns([4, 1])
-intro_column.write(texts.INTRO)
+# The title with the presenter-mode switch beside it; Back, Train, Stop and Next right under them, then the step.
+title_column, presenter_column = st.columns([4, 1], vertical_alignment="center")
+title_column.title(texts.TITLE)
+with title_column:  # a place that stays put across reruns: only a new step scrolls
+    open_at_the_top(f"lesson step {step}")
 presenter = presenter_column.toggle(
     texts.PRESENTER, key=Keys.LESSON_PRESENTER, on_change=presenter_changed, help=texts.PRESENTER_HELP
 )
 if presenter:
     st.html(PRESENTER_CSS)
+else:  # the presenter says it to the room
+    st.write(texts.INTRO)
 
 if presented and presented[0].view().presenter_config and Keys.LESSON_EPOCHS not in st.session_state:
     # Back from the Room page, whose run dropped the sidebar's widget state: the room's settings, not the defaults.
@@ -121,28 +140,33 @@ if presented and presented[0].view().presenter_config and Keys.LESSON_EPOCHS not
 st.session_state.setdefault(
     Keys.LESSON_EPOCHS, TrainingConfig.epochs
 )  # the value lives in session state only (no double value)
+# Images this session uploaded on Train join the lesson's choices.
+own_images = own_data.upload_key()
+choices = (*LESSON_DATASETS, settings.UPLOAD_DATASET) if own_images else LESSON_DATASETS
 with st.sidebar:
     dataset_name = st.selectbox(
-        texts.SIDEBAR_DATASET, LESSON_DATASETS, format_func=settings.DATASETS.get, key=Keys.LESSON_DATASET
+        texts.SIDEBAR_DATASET, choices, format_func=settings.DATASETS.get, key=Keys.LESSON_DATASET
     )
+    dataset_note = st.empty()  # right under the box: the data used, when it is not the data the box names
     epochs = st.slider(texts.SIDEBAR_EPOCHS, *LESSON_EPOCHS_RANGE, key=Keys.LESSON_EPOCHS)
 
 with st.spinner("Loading the dataset…"):
-    dataset, notice = dataset_or_fallback(dataset_name, None)
-if notice:  # one line; what failed and how to fix it, folded away
-    with st.expander(fallback_label(dataset_name), icon=":material/cloud_off:"):
-        st.warning(notice)
+    data_dir = own_images if dataset_name == settings.UPLOAD_DATASET else None
+    choice = dataset_choice(dataset_name, data_dir)
+if choice.error is not None:  # nothing to teach with: say why and what to do, and wait for another choice
+    st.error(texts.DATASET_ERROR.format(problem=choice.error.problem, fix=choice.error.fix), icon=":material/error:")
+    st.stop()
+dataset = choice.dataset
+if choice.notice:  # the box names the data really used; the notice itself is said under the step
+    dataset_note.caption(texts.DATASET_STAND_IN.format(title=settings.DATASETS[dataset.name]))
 # The lesson's model and compile settings are TrainingConfig's defaults: Dense(128), Adam, sparse CE, accuracy.
-lesson_config = settings.config_from_settings({"dataset": dataset.name, "epochs": epochs})
-room_bar(step, lesson_config)
-
-race_runs = tuple(current_race().runs) if current_race() else ()  # a race started after the last Fit
-view = LessonView(
-    dataset, lesson_config, presenter, st.session_state.get(Keys.KERAS_RUN), start=fit, runs=race_runs, start_race=race
+lesson_config = settings.config_from_settings(
+    {"dataset": dataset.name, "data_dir": data_dir if dataset.name == dataset_name else None, "epochs": epochs}
 )
-draw_step(step, view)
 
-# In presenter mode the buttons answer keys (Streamlit's own button shortcuts): ← and → change step, T trains, S stops.
+# Above the step, so Stop shares the window with the live curves of step 5 (where every run of the lesson
+# is watched). In presenter mode the buttons answer keys (Streamlit's own button shortcuts): ← and → change
+# step, T trains, S stops.
 back_column, train_column, stop_column, _, next_column = st.columns([1, 1, 1, 2, 1])
 back_column.button(
     texts.BACK,
@@ -152,14 +176,15 @@ back_column.button(
     width="stretch",
     shortcut="Left" if presenter else None,
 )
-if presenter:
-    # Never disabled: a run ends inside the live fragment, without rerunning this part; the click checks the run.
-    live_run = st.session_state.get(Keys.KERAS_RUN)
-    training = live_run is not None and any_active([live_run])
-    if train_column.button(texts.TRAIN_KEY, width="stretch", shortcut="T", key=Keys.LESSON_TRAIN_KEY) and not training:
-        fit(lesson_config, dataset)
-    if stop_column.button(texts.STOP_KEY, width="stretch", shortcut="S", key=Keys.LESSON_STOP_KEY) and training:
-        live_run.request_stop()
+# Train is never disabled: the click checks the run. Stop stops what step 5 shows, the lesson's run or a race
+# started after it; it is drawn into its column after the step, so it looks at the runs after the step's live
+# area has (a run only ever goes from active to ended, so the live area's timer outlasts Stop's state).
+race_runs = tuple(current_race().runs) if current_race() else ()
+lesson_runs = [run for run in (st.session_state.get(Keys.KERAS_RUN), *race_runs) if run is not None]
+if train_column.button(
+    texts.TRAIN_KEY, width="stretch", shortcut="T" if presenter else None, key=Keys.LESSON_TRAIN_KEY
+) and not any_active(lesson_runs):
+    fit(lesson_config, dataset)
 next_column.button(
     texts.NEXT,
     on_click=go_to,
@@ -169,3 +194,19 @@ next_column.button(
     width="stretch",
     shortcut="Right" if presenter else None,
 )
+
+view = LessonView(
+    dataset, lesson_config, presenter, st.session_state.get(Keys.KERAS_RUN), start=fit, runs=race_runs, start_race=race
+)
+draw_step(step, view)
+with stop_column:
+    shown = [run for run in (st.session_state.get(Keys.KERAS_RUN), *race_runs) if run is not None]
+    snapshots = [run.snapshot() for run in shown]
+    stop_button(
+        shown, snapshots, texts.STOP_KEY, Keys.LESSON_STOP_KEY, width="stretch", shortcut="S" if presenter else None
+    )
+
+if choice.notice:  # one line, and under it what failed and how to fix it
+    st.warning(fallback_label(dataset_name), icon=":material/cloud_off:")
+    st.caption(choice.notice)
+room_bar(step, lesson_config)

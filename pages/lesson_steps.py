@@ -24,12 +24,19 @@ from core.training.race import PRESETS, RaceSpec
 from core.training.run import ACTIVE_STATUSES, QUEUED, RUNNING, RunSnapshot, TrainingRun
 from pages import race_view
 from pages.live import live
-from pages.looks import palette
+from pages.looks import palette, palette_for_key
 from pages.resources import dataset_or_fallback
 from pages.session import Keys
 from pages.why import show_hidden_map, show_why
 
 LESSON_DATASETS = ("mnist", "fashion_mnist", "digits")
+# The lesson's curves, under the title, the step's buttons and heading, and the progress line (or the
+# recorded run's label), inside a 1280×720 window; presenter mode's larger text leaves them less height.
+LESSON_CHART_HEIGHT = 280
+LESSON_CHART_HEIGHT_PRESENTER = 360
+# The model diagram's text, in pixels: room-sized in presenter mode.
+DIAGRAM_FONT_SIZE = 12
+DIAGRAM_FONT_SIZE_PRESENTER = 20
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,10 @@ def step_model(view: LessonView) -> None:
             classes=dataset.num_classes, height=height, width=width, pixels=height * width, parameters=parameters
         )
     )
-    st.graphviz_chart(lesson.model_diagram_dot(layers, font_size=20 if presenter else 12))
+    font_size = DIAGRAM_FONT_SIZE_PRESENTER if presenter else DIAGRAM_FONT_SIZE
+    st.graphviz_chart(lesson.model_diagram_dot(layers, font_size=font_size))
+    # Streamlit's CSS sizes the diagram's text over DOT's own: back to the size its boxes were laid out for.
+    st.html(f"<style>[data-testid='stGraphVizChart'] svg text {{ font-size: {font_size}px; }}</style>")
     with st.expander(texts.MODEL_TABLE):
         st.dataframe(layers, width="stretch", hide_index=True)
 
@@ -121,6 +131,8 @@ def step_compile(view: LessonView) -> None:
 
 def step_fit(view: LessonView) -> None:
     dataset, config = view.dataset, view.config
+    # Fit first, in the window as the step opens: the run it starts is watched at step 5, from the page's top.
+    fit_button(view)
     st.markdown(texts.FIT_INTRO)
     numbers = lesson.fit_numbers(config, len(dataset.pixels_train))
     st.write(
@@ -134,26 +146,35 @@ def step_fit(view: LessonView) -> None:
         )
     )
     st.code(texts.FIT_CODE.format(epochs=config.epochs, batch_size=config.batch_size), language="python")
+
+
+def fit_button(view: LessonView) -> None:
+    """Step 4's "Fit: start training", where this screen may start a run; while one trains, why it waits."""
     if view.start is None:
         return
     busy = any(run.status in ACTIVE_STATUSES for run in (view.run, *view.runs) if run is not None)
     if st.button(texts.FIT_BUTTON, type="primary", disabled=busy, key=Keys.LESSON_FIT):
-        view.start(config, dataset)
+        view.start(view.config, view.dataset)
     if busy:
         st.info(texts.FIT_BUSY)
 
 
 def step_watch(view: LessonView) -> None:
-    st.write(texts.WATCH_INTRO)
+    # The curves right under the step's heading (in view in a 1280×720 window); what their lines are, under them.
     if view.race:
         live(view.race, lambda snapshots: draw_race_curves(snapshots, view.presenter), **view.live_options)
-        return
-    show_run_or_replay(view, lambda snapshot: draw_curves(snapshot, view.presenter))
+    else:
+        show_run_or_replay(view, lambda snapshot: draw_curves(snapshot, view.presenter))
+    st.write(texts.WATCH_INTRO)
 
 
 def step_read(view: LessonView) -> None:
     if view.race:
-        live(view.race, lambda snaps: race_view.draw_reading(snaps, "lesson.race", view.presenter), **view.live_options)
+
+        def draw_race_reading(snapshots: list[RunSnapshot]) -> None:
+            race_view.draw_reading([shared_snapshot(snap) for snap in snapshots], "lesson.race", view.presenter)
+
+        live(view.race, draw_race_reading, **view.live_options)
         return
     show_run_or_replay(view, lambda snapshot: draw_reading(snapshot, view))
 
@@ -176,20 +197,22 @@ def step_our_handwriting(sentences: list[str]) -> None:
 def show_run_or_replay(view: LessonView, draw) -> None:
     """The lesson's run, redrawn live while it trains; without one, a labelled replay."""
     if view.run is not None:
-        live([view.run], lambda snapshots: draw(snapshots[0]), **view.live_options)
+        live([view.run], lambda snapshots: draw(shared_snapshot(snapshots[0])), **view.live_options)
         return
+    recorded_area = st.container()  # the recorded run first, in view; the chooser and its notes under it
     recorded = chosen_replay()
     if recorded is None:
         st.info(texts.WATCH_NO_REPLAY)
         return
     machine = texts.REPLAY_MACHINE.format(**recorded.machine)
-    st.warning(
-        texts.REPLAY_LABEL.format(dataset=recorded.snapshot.dataset_title, machine=machine, date=recorded.date),
-        icon=":material/replay:",
-    )
+    with recorded_area:
+        st.warning(
+            texts.REPLAY_LABEL.format(dataset=recorded.snapshot.dataset_title, machine=machine, date=recorded.date),
+            icon=":material/replay:",
+        )
+        draw(recorded.snapshot)
     if not view.presenter:
         st.caption(texts.WATCH_NO_RUN)
-    draw(recorded.snapshot)
 
 
 def chosen_replay() -> replay.Replay | None:
@@ -216,7 +239,11 @@ def chosen_replay() -> replay.Replay | None:
 def live_status(snapshot: RunSnapshot) -> None:
     if snapshot.label == replay.REPLAY_LABEL:
         return
-    if snapshot.status == QUEUED:
+    if snapshot.stopping:
+        text = texts.LIVE_STOPPING.format(
+            dataset=snapshot.dataset_title, epoch=snapshot.current_epoch, epochs=snapshot.total_epochs
+        )
+    elif snapshot.status == QUEUED:
         text = texts.LIVE_QUEUED.format(message=snapshot.message)
     elif snapshot.status == RUNNING:
         text = texts.LIVE_RUNNING.format(
@@ -239,13 +266,13 @@ def draw_curves(snapshot: RunSnapshot, presenter: bool) -> None:
     metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in snapshot.config.metrics]
     for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
         moment = shared_moment(snapshot)
-        figure = lesson_curve(snapshot.run_id, moment, metric, presenter, palette().name, _snapshot=snapshot)
+        figure = lesson_curve(snapshot.run_id, moment, metric, presenter, palette().key, _snapshot=snapshot)
         column.plotly_chart(figure, key=f"lesson.curve.{metric}")
     st.subheader(texts.ANNOTATIONS_HEADER)
     bullets([annotation.sentence for annotation in found] or [texts.NOTHING_YET])
 
 
-# A room's screens all draw the presenter's run: within this many seconds they share one figure.
+# A room's screens all draw the presenter's run: within this many seconds they share one snapshot and figure.
 SHARED_FIGURE_SECONDS = 1.0
 
 
@@ -256,15 +283,27 @@ def shared_moment(snapshot: RunSnapshot) -> tuple:
     return ("done", snapshot.version)
 
 
+def shared_snapshot(snapshot: RunSnapshot) -> RunSnapshot:
+    """The one snapshot every screen draws this moment of the run from, its figures and its sentences
+    alike: a room's presenter and participants redrawing within the same moment show the same epochs."""
+    return moment_snapshot(snapshot.run_id, shared_moment(snapshot), _snapshot=snapshot)
+
+
 @st.cache_resource(max_entries=64, ttl=60, show_spinner=False)
-def lesson_curve(run_id: str, moment: tuple, metric: str, presenter: bool, palette_name: str, _snapshot: RunSnapshot):
+def moment_snapshot(run_id: str, moment: tuple, _snapshot: RunSnapshot) -> RunSnapshot:
+    """The first snapshot of this run drawn at this moment (see shared_moment); later screens reuse it."""
+    return _snapshot
+
+
+@st.cache_resource(max_entries=64, ttl=60, show_spinner=False)
+def lesson_curve(run_id: str, moment: tuple, metric: str, presenter: bool, palette_key: str, _snapshot: RunSnapshot):
     """One lesson curve, built once per run and moment for every screen that shows it (a room's viewers).
 
     Streamlit copies the figure into each page it sends; the figure itself is never changed after this.
     """
-    look = charts.PALETTES[palette_name]
-    # 280 px: under the title, the step's heading and the progress line, in a 1280×720 window.
-    figure = charts.training_curves([_snapshot], metric, height=520 if presenter else 280, palette=look)
+    look = palette_for_key(palette_key)
+    height = LESSON_CHART_HEIGHT_PRESENTER if presenter else LESSON_CHART_HEIGHT
+    figure = charts.training_curves([_snapshot], metric, height=height, palette=look)
     charts.annotate_lesson(figure, lesson.annotations(_snapshot.epochs), metric, look)
     return styled(figure, presenter)
 

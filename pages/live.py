@@ -8,21 +8,22 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from core.jobs.runner import JobRunner
+from core.results.lesson_texts import STOPPING_LABEL
 from core.training.run import QUEUED, RunSnapshot, TrainingRun, has_a_point, wait_for_a_point
 from pages.resources import job_runner, owner_watchdog, this_session_id
 
-# The live charts redraw this often while a run is active, and never otherwise. A 0.5 s refresh
-# was seen stealing the CPU from training on two cores; see bench/train_speed.py for the cost.
+# The live charts redraw this often while a run is active, and never otherwise: redrawing more often
+# takes the CPU from training on two cores (bench/page_open.py measures the cost).
 REFRESH_SECONDS = 1.0
 # While every run waits in line behind other people's trainings, only its place is redrawn, this often.
 WAITING_REFRESH_SECONDS = 2.0
-# From Train to the first batch point (data, model, XLA compiling the first step: about 1 s here) the
-# fragment looks this often, so the first point is drawn soon after it exists; then REFRESH_SECONDS.
-# 0.25 s measured no sooner on two cores: its redraws slowed the compiling as much as they saved.
+# From Train to the first batch point (data, model, XLA compiling the first step) the fragment looks
+# this often, so the first point is drawn soon after it exists; then REFRESH_SECONDS. Looking more often
+# draws it no sooner on two cores: the redraws slow the compiling as much as they save (bench/first_point.py).
 FIRST_POINT_REFRESH_SECONDS = 0.5
 # A run this young with no point yet (the page's run right after Train) is waited for, at most until
 # it is this old, woken by the run's own updates: its first point is then drawn by that same script
-# run, with no poll in between. A warm server's digits run has its first point 0.05–0.4 s after Train.
+# run, with no poll in between: on a warm server the digits' first point comes well within this.
 FIRST_POINT_WAIT_SECONDS = 1.0
 
 
@@ -62,12 +63,16 @@ def live(
     owned: bool = True,
     every: float = REFRESH_SECONDS,
     changed: Callable[[], bool] | None = None,
+    drawn: Sequence[RunSnapshot] | None = None,
 ) -> None:
     """Draw the runs now, and again on a timer (see refresh_seconds) while any of them is active.
 
     owned: the runs are this session's (closing its tab cancels them); a room's viewers watch
     runs that are not theirs. every: the redraw interval once points flow. changed: asked at each
-    redraw; True reruns the whole page (a room's presenter moved on).
+    redraw; True reruns the whole page (a room's presenter moved on). drawn: the snapshots the page
+    decided its buttons with (Train disabled, Stop enabled); the timer is set from those same
+    snapshots, so a run that ends after the page looked still leaves a timer, whose first tick
+    reruns the page with the run ended (Train enabled again).
 
     Only this fragment reruns on the timer, not the page. While every run still waits in line it
     shows only the place in line: on a shared two-core server each waiting browser would otherwise
@@ -81,7 +86,10 @@ def live(
     def refresh_now() -> float | None:
         return refresh_seconds([run.snapshot() for run in runs], waiting_for_others(runs, job_runner()), every, owned)
 
-    refresh = refresh_now()
+    if drawn is None:
+        refresh = refresh_now()
+    else:
+        refresh = refresh_seconds(drawn, waiting_for_others(runs, job_runner()), every, owned)
     if refresh == FIRST_POINT_REFRESH_SECONDS and owned:
         wait = FIRST_POINT_WAIT_SECONDS - (time.time() - max(run.created_at for run in runs))
         if wait > 0:
@@ -116,6 +124,36 @@ def live(
         draw(snapshots)
 
     live_fragment()
+
+
+def is_stopping(snapshots: Sequence[RunSnapshot]) -> bool:
+    """Stop was pressed for every active run and none has ended yet (False when none is active)."""
+    active = [snap for snap in snapshots if snap.is_active]
+    return bool(active) and all(snap.stopping for snap in active)
+
+
+def stop_runs(runs: Sequence[TrainingRun]) -> None:
+    """Stop's callback: waiting runs leave the line, running ones stop at their next batch (model kept).
+
+    A callback runs before the script, so the press's own script run already draws "Stopping…".
+    """
+    job_runner().cancel(runs)
+
+
+def stop_button(
+    runs: Sequence[TrainingRun], snapshots: Sequence[RunSnapshot], label: str, key: str, **button_options
+) -> None:
+    """The one Stop: enabled while a run is active, then a disabled STOPPING_LABEL until every run has ended.
+
+    `snapshots` are the ones the page draws with, so the button agrees with the live area's timer.
+    """
+    active = any(snap.is_active for snap in snapshots)
+    if is_stopping(snapshots):
+        # Under a key of its own: a new element that replaces Stop in the browser, whatever the frontend
+        # keeps of a keyed widget from one script run to the next.
+        st.button(STOPPING_LABEL, disabled=True, key=f"{key}.stopping", **button_options)
+        return
+    st.button(label, disabled=not active, on_click=stop_runs, args=(tuple(runs),), key=key, **button_options)
 
 
 def rerun_when(changed: Callable[[], bool], every: float) -> None:

@@ -17,10 +17,11 @@ from core.jobs import budget
 from core.jobs.race_job import race_estimate
 from core.results import lesson_texts as texts
 from core.results.race import race_sentences, ranking_table
+from core.training.estimate import memory_text, run_duration_text
 from core.training.race import MAX_VARIANTS, PRESETS, SETTINGS, Race, RaceError, RaceSpec, new_race, parse_vary
 from core.training.run import FAILED, QUEUED, RUNNING, RunSnapshot
-from pages.live import live
-from pages.resources import job_runner
+from pages.live import live, stop_button
+from pages.looks import palette
 from pages.runs import start_race
 from pages.session import Keys
 from pages.settings_form import SettingsForm, draw_settings
@@ -33,6 +34,10 @@ SHARED_SETTINGS = (
     "batch_size",
 )  # fmt: skip
 FOLLOWS = {"optimizer": ("learning_rate",), "units": ("hidden_layers",)}
+# The race's charts, under its Stop and one line of progress, inside a 1280×720 window (presenter mode's
+# larger text needs the same room on the Lesson's step).
+RACE_CHART_HEIGHT = 300
+RACE_CHART_HEIGHT_PRESENTER = 320
 
 
 # --- setting up a race ----------------------------------------------------------------------------
@@ -117,9 +122,9 @@ def show_race_budget(race: Race, dataset: Dataset, on_fix: Callable[[budget.Fix]
     st.caption(
         texts.RACE_ESTIMATE.format(
             variants=len(race.runs),
-            duration=budget.run_duration_text(cost.total_seconds),
+            duration=run_duration_text(cost.total_seconds),
             epochs=cost.epochs,
-            memory=budget.memory_text(cost.memory_mb),
+            memory=memory_text(cost.memory_mb),
         )
     )
     try:
@@ -136,13 +141,15 @@ def show_race_budget(race: Race, dataset: Dataset, on_fix: Callable[[budget.Fix]
 # --- a race, live ---------------------------------------------------------------------------------
 
 
-def race_on_train_page(race: Race) -> None:
-    """Stop, the curves' axis, and the race drawn live; its result once every variant has ended."""
-    stop_column, axis_column = st.columns([1, 3])
-    if stop_column.button(texts.RACE_STOP, disabled=not race.is_active, key=Keys.RACE_STOP):
+def race_on_train_page(race: Race, snapshots: Sequence[RunSnapshot]) -> None:
+    """Stop, the curves' axis, and the race drawn live; its result once every variant has ended.
+
+    `snapshots`: the race as the page saw it when it decided its buttons (see pages.live.live's drawn).
+    """
+    stop_column, axis_column = st.columns([1, 3], vertical_alignment="bottom")
+    with stop_column:
         # Every variant stops at its next batch and keeps what it learned; one still in line is cancelled.
-        job_runner().cancel(race.runs)
-        st.rerun()
+        stop_button(race.runs, snapshots, texts.RACE_STOP, Keys.RACE_STOP)
     x_axis = axis_column.radio(
         texts.RACE_X_AXIS,
         list(texts.RACE_X_AXES),
@@ -157,18 +164,20 @@ def race_on_train_page(race: Race) -> None:
         if not any(snap.is_active for snap in snapshots):
             draw_result(snapshots, key="race")
 
-    live(race.runs, draw)
+    live(race.runs, draw, drawn=snapshots)
 
 
 def draw_progress(snapshots: Sequence[RunSnapshot]) -> None:
-    """One bar per variant; a variant that failed (diverged) says so on its own."""
-    for snap in snapshots:
-        st.progress(snap.progress, text=variant_text(snap))
+    """One bar per variant, side by side (one line above the curves); a variant that failed says so on its own."""
+    for column, snap in zip(st.columns(len(snapshots)), snapshots, strict=True):
+        column.progress(snap.progress, text=variant_text(snap))
         if snap.status == FAILED:
-            st.error(f"{snap.label}: {snap.message}")
+            column.error(f"{snap.label}: {snap.message}")
 
 
 def variant_text(snap: RunSnapshot) -> str:
+    if snap.stopping:
+        return texts.RACE_VARIANT_STOPPING.format(label=snap.label, epoch=snap.current_epoch, epochs=snap.total_epochs)
     if snap.status == RUNNING:
         return texts.RACE_VARIANT_RUNNING.format(label=snap.label, epoch=snap.current_epoch, epochs=snap.total_epochs)
     if snap.status == QUEUED:
@@ -177,27 +186,29 @@ def variant_text(snap: RunSnapshot) -> str:
 
 
 def draw_curves(snapshots: Sequence[RunSnapshot], key: str, presenter: bool = False, x_axis: str = "epoch") -> None:
-    """Loss and accuracy, every variant overlaid in its own colour."""
-    st.caption(texts.RACE_CURVES_INTRO.format(labels=", ".join(snap.label for snap in snapshots)))
+    """Loss and accuracy, every variant overlaid in its own colour; what the lines are, under them."""
     first = snapshots[0].config
     metrics = [metric for metric in ("loss", "accuracy") if metric == "loss" or metric in first.metrics]
     for column, metric in zip(st.columns(len(metrics)), metrics, strict=True):
-        figure = charts.race_curves(snapshots, metric, x_axis=x_axis, height=520 if presenter else 360)
+        height = RACE_CHART_HEIGHT_PRESENTER if presenter else RACE_CHART_HEIGHT
+        figure = charts.race_curves(snapshots, metric, x_axis=x_axis, height=height, palette=palette())
         column.plotly_chart(charts.presenter_style(figure) if presenter else figure, key=f"{key}.curve.{metric}")
+    st.caption(texts.RACE_CURVES_INTRO.format(labels=", ".join(snap.label for snap in snapshots)))
 
 
 def draw_result(snapshots: Sequence[RunSnapshot], key: str, presenter: bool = False) -> None:
     """The ranking, the sentences computed from the race, and setting against score."""
     rows = ranking_table(snapshots)
     st.subheader(texts.RACE_RANKING)
-    percent = {name: st.column_config.NumberColumn(format="percent") for name in rows[0] if "accuracy" in name}
-    st.dataframe(rows, hide_index=True, width="stretch", column_config=percent)
+    st.dataframe(charts.readable_table(rows), hide_index=True, width="stretch")
     draw_sentences(snapshots, finished=True)
     if any(snap.test_metrics.get("accuracy") is not None for snap in snapshots):
         st.subheader(texts.RACE_PARALLEL)
         st.caption(texts.RACE_PARALLEL_HELP)
-        figure = charts.race_parallel_coordinates(snapshots, height=480 if presenter else 360)
-        st.plotly_chart(charts.presenter_style(figure) if presenter else figure, key=f"{key}.parallel")
+        figure = charts.race_parallel_coordinates(snapshots, height=480 if presenter else 360, palette=palette())
+        # No toolbar: it would cover the axes' names along the top (a parallel plot has nothing to zoom).
+        styled = charts.presenter_style(figure) if presenter else figure
+        st.plotly_chart(styled, key=f"{key}.parallel", config={"displayModeBar": False})
 
 
 def draw_sentences(snapshots: Sequence[RunSnapshot], finished: bool) -> None:

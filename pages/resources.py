@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from core import libraries
 from core.jobs.choice import make_job_runner, startup_notice
 from core.jobs.runner import JobRunner, OwnerWatchdog, orphan_seconds_from_environment
 from core.rooms import RoomRegistry, limits_from_environment
+
+if TYPE_CHECKING:  # numpy and the loaders are imported when a page first needs a dataset
+    from core.data.datasets import Dataset, DatasetChoice
 
 
 @st.cache_resource
@@ -70,16 +75,37 @@ def session_is_connected(session_id: str) -> bool:
     return runtime.get_instance().is_active_session(session_id)
 
 
-@st.cache_resource(ttl=300, show_spinner=False)
-def dataset_or_fallback(name: str, data_dir: str | None):
-    """(dataset, notice): cached, so a failed download is not retried on every rerun for 5 minutes."""
-    from core.data.datasets import load_dataset_or_fallback
+def dataset_choice(name: str, data_dir: str | None) -> DatasetChoice:
+    """The chosen dataset, or why it cannot be had (core.data.datasets.choose_dataset).
 
+    A person's own folder or file is read again on every rerun until it loads, so fixing it shows at
+    once (what loads is cached by core.data.datasets); a named dataset's outcome is cached.
+    """
+    if name == "folder" or data_dir:
+        from core.data.datasets import choose_dataset
+
+        return choose_dataset(name, data_dir or None)
+    return named_dataset_choice(name)
+
+
+@st.cache_resource(ttl=300, show_spinner=False)
+def named_dataset_choice(name: str) -> DatasetChoice:
+    """choose_dataset of a named dataset, cached: a failed download is not retried on every rerun for 5 minutes."""
     libraries.load("sklearn")
     if name in ("mnist", "fashion_mnist"):
         # The Keras download path imports Keras: import it here, under the import lock.
         libraries.load("keras")
-    return load_dataset_or_fallback(name, data_dir or None)
+    from core.data.datasets import choose_dataset
+
+    return choose_dataset(name)
+
+
+def dataset_or_fallback(name: str, data_dir: str | None) -> tuple[Dataset, str | None]:
+    """(dataset, notice) of a dataset that a run already trained on; its DatasetError if it cannot be loaded now."""
+    choice = dataset_choice(name, data_dir)
+    if choice.error is not None:
+        raise choice.error
+    return choice.dataset, choice.notice
 
 
 def wait_for_keras() -> bool:

@@ -7,6 +7,7 @@ import streamlit as st
 from core import charts
 from core import config as settings
 from core.config import ConfigError, TrainingConfig
+from core.results import lesson_texts as texts
 from core.rooms import (
     CODE_LENGTH,
     FOLLOW_SECONDS,
@@ -18,10 +19,11 @@ from core.rooms import (
 )
 from core.training.run import QUEUED
 from pages import rooms
+from pages.chrome import open_at_the_top
 from pages.lesson_steps import LessonView, draw_step
-from pages.live import live, rerun_when
+from pages.live import live, rerun_when, stop_button
 from pages.looks import palette
-from pages.resources import dataset_or_fallback, job_runner
+from pages.resources import dataset_choice, job_runner
 from pages.room_handwriting import participant_handwriting, presenter_handwriting
 from pages.runs import start_training
 from pages.session import Keys
@@ -73,11 +75,11 @@ def join_or_start() -> None:
 
 def join(code: str | None, nickname: str | None = None) -> None:
     try:
-        rooms.join_room(code, nickname)
+        room = rooms.join_room(code, nickname)
     except RoomError as error:
         st.error(str(error))
         return
-    st.query_params.clear()
+    st.query_params.from_dict(rooms.rejoin_params(room.code))  # only these: a link's other parameters go
     st.rerun()
 
 
@@ -112,9 +114,20 @@ def presenter_view(room: Room, secret: str) -> None:
 
 
 def presenter_run_status(room: Room) -> None:
-    for run in room.view().presenter_runs:
-        snap = run.snapshot()
-        st.progress(snap.progress, text=f"Your {snap.label} run: {snap.message}")
+    """The presenter's runs as the room sees them, and their Stop while one trains."""
+    runs = room.view().presenter_runs
+    snapshots = [run.snapshot() for run in runs]
+    for snap in snapshots:
+        owner = f"Your {snap.label} run"
+        text = (
+            texts.STOPPING_PROGRESS.format(label=owner, epoch=snap.current_epoch, epochs=snap.total_epochs)
+            if snap.stopping
+            else f"{owner}: {snap.message}"
+        )
+        st.progress(snap.progress, text=text)
+    if any(snap.is_active for snap in snapshots):
+        # The page reruns when a run ends (the room's follow_key holds each run's status).
+        stop_button(runs, snapshots, texts.STOP_KEY, Keys.ROOM_STOP)
 
 
 # --- a participant -------------------------------------------------------------------------------
@@ -128,10 +141,16 @@ def participant_view(room: Room) -> None:
     name_column.text(f"Room {room.code} · you are {room.nickname_of(me)} · {view.participants} following")
     if leave_column.button("Leave", key=Keys.ROOM_LEAVE):
         rooms.leave_room()
+        st.query_params.clear()  # the room's code in the URL would join again
         st.rerun()
     participant_handwriting(room, me)  # phones first: the digit to draw sits at the top while the room draws
     config = view.presenter_config or TrainingConfig(dataset=settings.EMBEDDED_DATASET)
-    dataset, _ = dataset_or_fallback(config.dataset, None)
+    choice = dataset_choice(config.dataset, config.data_dir)
+    if choice.error is not None:  # the presenter's data cannot be read here: say so, and keep following
+        st.error(str(choice.error))
+        rerun_when(following(room, me), FOLLOW_SECONDS)
+        return
+    dataset = choice.dataset
     presenter_keras = tuple(run for run in view.presenter_runs if run.kind == "keras")  # several: a race
     presenter_run = presenter_keras[0] if presenter_keras else None
     every = viewer_refresh_seconds(view.participants)
@@ -143,6 +162,8 @@ def participant_view(room: Room) -> None:
         live_options={"owned": False, "every": every, "changed": following(room, me)},
         runs=presenter_keras,
     )
+    with name_column:  # a place that stays put across reruns: only the presenter's next step scrolls
+        open_at_the_top(f"room step {view.step}")
     draw_step(view.step, lesson_view)
     watching_live = view.step >= 5 and any(run.snapshot().is_active for run in presenter_keras)
     if not watching_live:
@@ -233,19 +254,11 @@ def board(room: Room, big: bool) -> None:
         }
         for row in rows
     ]
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "test accuracy": st.column_config.NumberColumn(format="percent"),
-            "fit seconds": st.column_config.NumberColumn(format="%.1f"),
-        },
-    )
+    st.dataframe(charts.readable_table(table), hide_index=True, width="stretch")
     entries = {entry.run.run_id: entry for entry in room.entries()}
     snapshots = [
         dataclasses.replace(entries[row.run_id].run.snapshot(), label=chart_safe(f"{row.place}. {row.nickname}"))
-        for row in rows[: len(charts.PALETTE)]  # one colour each
+        for row in rows[: len(palette().series)]  # one colour each
     ]
     figure = charts.training_curves(
         snapshots, "accuracy", show_batches=False, height=520 if big else 340, palette=palette()

@@ -7,6 +7,7 @@ participant who edits their link gets no further than the room's code takes them
 from __future__ import annotations
 
 import io
+import re
 import secrets
 
 import streamlit as st
@@ -16,6 +17,11 @@ from pages.resources import room_registry
 from pages.session import Keys
 
 ROOM_PAGE = "room"  # the Room page's URL path; a join link is /room?code=ABCDE
+# A participant's page carries their id as ?me=…: a reload starts a new session, which finds it there and
+# rejoins as the same person (not one more guest). It names a seat in the room and controls nothing.
+PARTICIPANT_PARAM = "me"
+PARTICIPANT_ID_BYTES = 8
+PARTICIPANT_ID = re.compile(f"[0-9a-f]{{{2 * PARTICIPANT_ID_BYTES}}}")
 
 
 def presented_room() -> tuple[Room, str] | None:
@@ -42,8 +48,20 @@ def joined_room() -> Room | None:
 
 
 def participant_id() -> str:
-    """This session's random id in the rooms it joins (a new tab is a new participant)."""
-    return st.session_state.setdefault(Keys.ROOM_PARTICIPANT_ID, secrets.token_hex(8))
+    """This session's id in the rooms it joins: the one in the page's URL (a reload), else a new random one.
+
+    A new tab opened from the join link is a new participant; a reload of a room page is the same one.
+    """
+    if Keys.ROOM_PARTICIPANT_ID not in st.session_state:
+        from_url = st.query_params.get(PARTICIPANT_PARAM, "")
+        known = PARTICIPANT_ID.fullmatch(from_url) is not None
+        st.session_state[Keys.ROOM_PARTICIPANT_ID] = from_url if known else secrets.token_hex(PARTICIPANT_ID_BYTES)
+    return st.session_state[Keys.ROOM_PARTICIPANT_ID]
+
+
+def rejoin_params(code: str) -> dict[str, str]:
+    """A participant's room page URL: the room, and who they are, so a reload rejoins as them."""
+    return {"code": code, PARTICIPANT_PARAM: participant_id()}
 
 
 def start_room() -> Room:

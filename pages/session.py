@@ -51,6 +51,19 @@ class Keys:
     TRAIN_MODELS = TRAIN_SIDEBAR.key("train")
     train_learning_rate = staticmethod(TRAIN_SIDEBAR.learning_rate_key)
     TRAIN_SETTINGS_KEPT = "train.settings_kept"  # their values, kept while another page is shown
+    # Train: your own images (pages/own_data.py).
+    OWN_DATA = "train.own_data"  # (OwnData, private key) of this session's upload
+    OWN_DATA_UPLOAD = "train.own_data_upload"  # the file uploader
+    OWN_DATA_READ = "train.own_data_read"  # the uploaded file last read, so a rerun does not read it again
+    OWN_DATA_ERROR = "train.own_data_error"  # why the last upload was refused
+    OWN_DATA_SAVE_NAME = "train.own_data_save_name"
+    OWN_DATA_SAVE = "train.own_data_save"
+    OWN_DATA_PICK = "train.own_data_pick"  # a saved dataset's name (single-user machines)
+    OWN_DATA_OPEN = "train.own_data_open"
+    OWN_DATA_DOWNLOAD = "train.own_data_download"
+    TRAIN_STOP = "train.stop"
+    LINK_NOTES = "train.link_notes"  # what a shared link's settings became, shown until dismissed
+    LINK_NOTES_DISMISS = "train.link_notes_dismiss"
     # Races (pages/race_view.py): this session's latest race, and the Train page's race controls.
     RACE = "race.current"  # the Race (core.training.race) last started here; None after a Train press
     RACE_PRESET = "race.preset"  # a preset's key, or RACE_OWN_CHOICE
@@ -71,10 +84,11 @@ class Keys:
     ROOM_START_LESSON = "lesson.start_room"
     ROOM_START_TRAIN = "train.start_room"
     ROOM_END = "room.end"
+    ROOM_STOP = "room.stop"  # the presenter's Stop for the run the room watches
     ROOM_LEAVE = "room.leave"
     ROOM_TRY_FORK = "room.fork."  # prefix: the "try it yourself" form's widgets
     # Looks.
-    LOOKS_PALETTE = "looks.palette"  # the chart palette's name (core.charts.PALETTES), chosen in the sidebar
+    LOOKS_PALETTE = "looks.palette"  # the chart palette's name (core.palette.PALETTES), chosen in the sidebar
     # Compare.
     COMPARE_X_AXIS = "compare.x_axis"
     # Lesson.

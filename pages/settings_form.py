@@ -117,8 +117,13 @@ def read_settings(form: SettingsForm, state: MutableMapping | None = None) -> di
     return values
 
 
-def draw_settings(form: SettingsForm, fixed_values: Mapping[str, object] | None = None) -> None:
-    """The form's widgets, laid out as it says, then its fixed settings as one line of values."""
+def draw_settings(
+    form: SettingsForm, fixed_values: Mapping[str, object] | None = None, notes: Mapping[str, str] | None = None
+) -> None:
+    """The form's widgets, laid out as it says, then its fixed settings as one line of values.
+
+    notes: a caption said right under a setting's widget (the data really used, under the dataset box)."""
+    notes = notes or {}
     drawn = [name for name in form.offered if name != "data_dir" or _chosen(form, "dataset") == "folder"]
     if form.sections:
         for header, names in SECTIONS.items():
@@ -126,12 +131,12 @@ def draw_settings(form: SettingsForm, fixed_values: Mapping[str, object] | None 
             if here:
                 st.header(header)
             for name in here:
-                _draw(form, name)
+                _draw(form, name, notes.get(name))
     else:
         columns = st.columns(form.columns) if form.columns > 1 else [st.container()]
         for index, name in enumerate(drawn):
             with columns[index % len(columns)]:
-                _draw(form, name)
+                _draw(form, name, notes.get(name))
     if form.fixed and fixed_values is not None:
         line = " · ".join(f"{LABELS[name]}: {shown_value(name, fixed_values[name])}" for name in form.fixed)
         st.caption(f"{form.fixed_intro} {line}".strip())
@@ -157,11 +162,13 @@ def _chosen(form: SettingsForm, name: str) -> object:
     return st.session_state.get(form.key(name))
 
 
-def _draw(form: SettingsForm, name: str) -> None:
+def _draw(form: SettingsForm, name: str, note: str | None = None) -> None:
     key = form.key(name)
     if name == "learning_rate":
         key = seed_learning_rate(form, _chosen(form, "optimizer") or settings.TrainingConfig.optimizer)
     WIDGETS[name](LABELS[name], key)
+    if note:
+        st.caption(note)
 
 
 def _loss(label: str, key: str) -> None:

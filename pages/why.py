@@ -13,7 +13,7 @@ from core.data.images import ImageError
 from core.data.splits import validation_images
 from core.results import hidden_map, saliency
 from core.training.run import RunSnapshot
-from pages.looks import palette
+from pages.looks import palette, palette_for_key
 
 # Session-state keys of these views (one per place a "Why?" is asked), page-prefixed.
 WHY_CLASS_KEY = "evaluate.why_class"  # + ".<place>": the class asked about there; None is the model's answer
@@ -51,12 +51,12 @@ def show_why(snapshot, image, names, place: str, label: str = "") -> None:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def hidden_map_view(
-    run_id: str, epochs: int, _details: dict, _dataset, _config, class_names: tuple, height: int, palette_name: str
+    run_id: str, epochs: int, _details: dict, _dataset, _config, class_names: tuple, height: int, palette_key: str
 ):
     """The map's figures and sentences for one run after `epochs` epochs (cached: rebuilt once an epoch)."""
     x_val, y_val = validation_images(_config, _dataset)
     built, images = hidden_map.run_map(_details, x_val, y_val)
-    look = charts.PALETTES[palette_name]
+    look = palette_for_key(palette_key)
     figure = charts.hidden_map_figure(
         built.points, built.labels, class_names, built.separation, built.predictions, images, height, look
     )
@@ -72,11 +72,13 @@ def show_hidden_map(snap: RunSnapshot, dataset, place: str, height: int = 520) -
         return
     recorded = len(snap.details[hidden_map.ACTIVATIONS_DETAIL])
     figure, curve, sentence, caption = hidden_map_view(
-        snap.run_id, recorded, snap.details, dataset, snap.config, tuple(dataset.class_names), height, palette().name
+        snap.run_id, recorded, snap.details, dataset, snap.config, tuple(dataset.class_names), height, palette().key
     )
     st.markdown(f"**{snap.label}: {sentence}**")
-    st.plotly_chart(figure, key=f"{place}.hidden_map.{snap.run_id}.{recorded}", width="stretch")
-    st.plotly_chart(curve, key=f"{place}.separation.{snap.run_id}.{recorded}", width="stretch")
+    # No toolbar: on a phone it covers the legend's class names (drag to zoom, double-click to reset still work).
+    bare = {"displayModeBar": False}
+    st.plotly_chart(figure, key=f"{place}.hidden_map.{snap.run_id}.{recorded}", width="stretch", config=bare)
+    st.plotly_chart(curve, key=f"{place}.separation.{snap.run_id}.{recorded}", width="stretch", config=bare)
     st.caption(
         caption + " Colour: the true class; a cross: read wrongly that epoch. Press ▶ to watch the classes move "
         "apart; hover a point to see its digit. Separation: the silhouette of the true classes (−1 to 1)."

@@ -1,11 +1,25 @@
 """Shared fixtures: small real datasets and settings that train in seconds."""
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 # Keep TensorFlow's start-up chatter out of test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# What the app keeps between runs on a user's machine (compiled programs, finished runs, Keras's settings and
+# downloads) goes, for each test process, into a fresh folder removed when the process ends: what earlier runs
+# left on this machine cannot change an outcome. It is set here, at import, because core.libraries reads the
+# compile cache's folder when it loads Keras; the app servers and workers the tests start inherit it.
+PROCESS_FOLDER = Path(tempfile.mkdtemp(prefix="training-studio-tests-"))
+atexit.register(shutil.rmtree, PROCESS_FOLDER, ignore_errors=True)
+os.environ["TRAINING_STUDIO_COMPILE_CACHE"] = str(PROCESS_FOLDER / "compiled")
+os.environ["TRAINING_STUDIO_RUNS_DIR"] = str(PROCESS_FOLDER / "runs")
+os.environ["KERAS_HOME"] = str(PROCESS_FOLDER / "keras")
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,11 @@ import contextlib
 import gzip
 import math
 import os
+import secrets
 import socket
 import struct
 import threading
+import weakref
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import DATASETS, EMBEDDED_DATASET
+from core.config import DATASETS, DEFAULT_DATASET, EMBEDDED_DATASET, UPLOAD_DATASET
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_DIR_ENV = "TRAINING_STUDIO_FASHION_MNIST_DIR"
@@ -84,8 +86,24 @@ class DatasetUnavailable(DatasetError):
     """The dataset cannot be had here: no network and no cache, or a folder or file is missing."""
 
 
+class DatasetOffline(DatasetUnavailable):
+    """A named dataset has no copy here and could not be downloaded (no network)."""
+
+
 class DatasetFileError(DatasetError):
     """A file exists but is corrupt, truncated or of the wrong shape; the message names the file."""
+
+
+@dataclass(frozen=True, eq=False)
+class DatasetChoice:
+    """What a chosen dataset gives a page: the data to train on, or why there is none and what to do.
+
+    `notice` is set when the bundled digits stand in for the default MNIST (see choose_dataset).
+    """
+
+    dataset: Dataset | None
+    notice: str | None = None
+    error: DatasetError | None = None
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays have no single truth value; compare by identity
@@ -130,6 +148,10 @@ Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _cache: dict[tuple[str, str | None], Dataset] = {}
 _cache_lock = threading.Lock()
 _key_locks: dict[tuple[str, str | None], threading.Lock] = {}
+# Datasets people brought (core.data.uploads), by private key. Held weakly: the session that uploaded
+# one (and any run training on it) keeps it alive, so it leaves memory when they end.
+_private: weakref.WeakValueDictionary[str, Dataset] = weakref.WeakValueDictionary()
+PRIVATE_KEY_PREFIX = "upload-"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,6 +160,8 @@ _key_locks: dict[tuple[str, str | None], threading.Lock] = {}
 
 def load_dataset(name: str, data_dir: str | None = None) -> Dataset:
     """Load a dataset by name, once per process; later calls return the same object."""
+    if name == UPLOAD_DATASET:
+        return _private_dataset(data_dir)
     key = (name, _cache_dir_key(name, data_dir))
     with _cache_lock:
         key_lock = _key_locks.setdefault(key, threading.Lock())
@@ -152,30 +176,70 @@ def load_dataset(name: str, data_dir: str | None = None) -> Dataset:
         return dataset
 
 
+def keep_private(dataset: Dataset) -> str:
+    """A new private key under which load_dataset("upload", key) finds `dataset`, while anyone holds it.
+
+    The key is unguessable: only whoever is given it (the session, its runs, its room) reaches the data.
+    """
+    key = PRIVATE_KEY_PREFIX + secrets.token_urlsafe(16)
+    with _cache_lock:
+        _private[key] = dataset
+    return key
+
+
+def _private_dataset(key: str | None) -> Dataset:
+    with _cache_lock:
+        dataset = _private.get(key or "")
+    if dataset is not None:
+        return dataset
+    if not (key or "").startswith(PRIVATE_KEY_PREFIX):
+        raise DatasetUnavailable(
+            f"Your own images are found by the key of an upload, and {key!r} is not one.",
+            "Upload them on Train; from the command line, pass the .zip or .npz with --data-dir.",
+        )
+    raise DatasetUnavailable(
+        "Your own images are no longer in this server's memory: they last as long as the session that uploaded them.",
+        "Upload them again on Train, or choose another dataset.",
+    )
+
+
 def clear_dataset_cache() -> None:
     with _cache_lock:
         _cache.clear()
         _key_locks.clear()
 
 
-def load_dataset_or_fallback(name: str, data_dir: str | None = None) -> tuple[Dataset, str | None]:
-    """Load `name`, or the embedded digits with a notice saying what failed and what to do."""
-    if name == EMBEDDED_DATASET:
-        return load_dataset(name), None
+def choose_dataset(name: str, data_dir: str | None = None) -> DatasetChoice:
+    """Load the dataset a person chose; never a silent substitute.
+
+    Only the default MNIST, when it has no copy here and cannot be downloaded, falls back to the
+    bundled digits, with a notice: an app opened offline must still train. Anything else that cannot
+    be loaded (a missing folder, a corrupt file, Fashion-MNIST offline) is an error saying why and what
+    to do, and nothing trains until it is fixed.
+    """
     try:
-        return load_dataset(name, data_dir), None
+        return DatasetChoice(load_dataset(name, data_dir))
+    except DatasetOffline as error:
+        if name == DEFAULT_DATASET and not data_dir:
+            notice = " ".join(part for part in (error.problem, error.fix) if part)
+            return DatasetChoice(load_dataset(EMBEDDED_DATASET), notice=notice)
+        return DatasetChoice(None, error=error)
     except DatasetError as error:
-        fallback = "Using the embedded scikit-learn digits instead."
-        notice = " ".join(part for part in (error.problem, fallback, error.fix) if part)
-        return load_dataset(EMBEDDED_DATASET), notice
+        return DatasetChoice(None, error=error)
+
+
+def load_dataset_or_fallback(name: str, data_dir: str | None = None) -> tuple[Dataset, str | None]:
+    """choose_dataset's dataset and notice; raises its DatasetError when there is no dataset to train on."""
+    choice = choose_dataset(name, data_dir)
+    if choice.error is not None:
+        raise choice.error
+    return choice.dataset, choice.notice
 
 
 def fallback_label(name: str) -> str:
-    """The notice of load_dataset_or_fallback in one line, for a page to show with the details folded away."""
-    from core.config import DATASETS
-
+    """The one line a page shows when the bundled digits stand in for `name` (choose_dataset's notice)."""
     title = DATASETS.get(name, name).split(" (")[0]
-    return f"{title} could not be loaded: using the embedded scikit-learn digits instead"
+    return f"{title} cannot be downloaded here: training on the bundled 8×8 scikit-learn digits instead"
 
 
 def scale_pixels(pixels: np.ndarray, pixel_max_raw: int) -> np.ndarray:
@@ -378,7 +442,7 @@ def _download(name: str) -> Arrays:
         (x_train, y_train), (x_test, y_test) = _download_with_keras(name)
     except Exception as error:  # no network shows up as URLError, OSError, timeouts, Keras's own Exception…
         title = "MNIST" if name == "mnist" else "Fashion-MNIST"
-        raise DatasetUnavailable(
+        raise DatasetOffline(
             f"Could not download {title} ({_short(error)}).",
             f"Connect to the internet once so Keras can cache it in {_display(_keras_datasets_dir())}, " + FOLDER_FIX,
         ) from error

@@ -75,7 +75,8 @@ def scanned(digit: np.ndarray, seed: int = 0, side: int = SCAN_SIDE) -> np.ndarr
     Enlarged smoothly, with a margin, a small offset and tilt, blurred, on uneven paper with noise.
     """
     rng = np.random.default_rng(seed)
-    ink = np.asarray(digit, dtype=np.float32) / (255 if np.issubdtype(np.asarray(digit).dtype, np.integer) else 1)
+    digit = np.asarray(digit)
+    ink = digit.astype(np.float32) / (255 if np.issubdtype(digit.dtype, np.integer) else 1)
     printed_side = round(side * rng.uniform(0.75, 1.0))
     printed = Image.fromarray(ink).resize((printed_side, printed_side), Image.Resampling.BICUBIC)
     page = Image.new("F", (side, side), 0.0)
@@ -149,5 +150,5 @@ def _bent(glyph: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _bilevel(glyph: np.ndarray) -> np.ndarray:
-    """Ink or paper, as NIST's scans were stored; a thicker or thinner pen comes from the threshold's side."""
+    """Ink or paper, as NIST's scans were stored (stroke weight comes from the font's weight and the bending)."""
     return (glyph >= 0.5).astype(np.float32)

@@ -42,6 +42,7 @@ INK_FRACTION = 0.2  # of the peak ink: fainter pixels are paper texture, shadow 
 SPECK_FRACTION = 0.05  # of the largest ink blob: smaller blobs are dust or pen specks
 
 MNIST_SIZE, MNIST_BOX = 28, 20
+DETAIL = 10  # pixels per model-input pixel while scaling and placing: placement to a tenth of a pixel
 SMALL_SIDE = 16  # up to this, a side is filled by the digit (scikit-learn's 8×8 digits)
 
 BLANK_MESSAGE = (
@@ -198,6 +199,14 @@ def canvas_to_image(rgba: np.ndarray | None) -> np.ndarray:
     return 1.0 - ink if _has_light_background(ink) else ink
 
 
+def on_square(image: np.ndarray) -> np.ndarray:
+    """The image centred on a square of empty (black) paper, so a thin digit's preview keeps a sane size."""
+    height, width = np.shape(image)
+    side = max(height, width)
+    top, left = (side - height) // 2, (side - width) // 2
+    return np.pad(np.asarray(image), ((top, side - height - top), (left, side - width - left)))
+
+
 # --- Preprocessing ----------------------------------------------------------------------------------
 
 
@@ -210,8 +219,9 @@ def preprocess_digit(image: np.ndarray, size: tuple[int, int] = (28, 28)) -> Pre
     """Prepare a greyscale image's digit the way MNIST's were, for a model of input `size` (height, width).
 
     Invert when the paper is light, remove the paper's level and gradient, drop faint pixels and specks,
-    crop to the ink, scale it to fit the inner box keeping its aspect ratio, and place it so its centre
-    of mass sits at the centre. `image` is float in [0, 1] (uint8 is read as 0-255). Limits, plainly:
+    crop to the ink, scale it to fit the inner box keeping its aspect ratio (area averaging: the grey
+    edges MNIST's anti-aliasing gave), and place it so its centre of mass sits on the centre pixel
+    (14, 14 for 28×28) to a tenth of a pixel. `image` is float in [0, 1] (uint8 is read as 0-255). Limits, plainly:
     ruled or squared paper, or two digits, count as ink too; crop the photo to one digit first.
     """
     height, width = _checked_size(size)
@@ -220,8 +230,9 @@ def preprocess_digit(image: np.ndarray, size: tuple[int, int] = (28, 28)) -> Pre
     ink = 1.0 - work if inverted else work
     cropped = _crop_to_ink(_remove_background(ink))
     box_height, box_width = _inner_side(height), _inner_side(width)
-    scaled = _scale_into(cropped, box_height, box_width)
-    model_input = _centre_by_mass(scaled, height, width)
+    detailed = _scale_into(cropped, box_height, box_width)
+    scaled = _block_mean(detailed)
+    model_input = _centre_by_mass(detailed, height, width)
     original = _fit_within(ink, DISPLAY_MAX_SIDE)
     steps = (
         ("Your image", original),
@@ -332,7 +343,7 @@ def _inner_side(side: int) -> int:
 
 
 def _scale_into(cropped: np.ndarray, box_height: int, box_width: int) -> np.ndarray:
-    """Scale to fit the box keeping the aspect ratio; brightest pixel 1.
+    """Scale to fit the box keeping the aspect ratio, at DETAIL pixels per box pixel.
 
     Shrinking averages areas (how both datasets got their grey levels); enlarging interpolates.
     """
@@ -340,23 +351,37 @@ def _scale_into(cropped: np.ndarray, box_height: int, box_width: int) -> np.ndar
     factor = min(box_height / height, box_width / width)
     new_height = min(box_height, max(1, round(height * factor)))
     new_width = min(box_width, max(1, round(width * factor)))
-    resample = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
-    scaled = np.clip(_resize(cropped, (new_width, new_height), resample), 0.0, 1.0)
-    peak = float(scaled.max())
-    return scaled / peak if peak > 0 else scaled
+    resample = Image.Resampling.BOX if factor * DETAIL < 1 else Image.Resampling.BILINEAR
+    return np.clip(_resize(cropped, (new_width * DETAIL, new_height * DETAIL), resample), 0.0, 1.0)
 
 
-def _centre_by_mass(scaled: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Paste the digit so its centre of mass lands on the middle pixel, as MNIST's digits were placed."""
-    row, col = ndimage.center_of_mass(scaled) if scaled.sum() > 0 else np.subtract(scaled.shape, 1) / 2
-    top = _offset(row, scaled.shape[0], height)
-    left = _offset(col, scaled.shape[1], width)
-    canvas = np.zeros((height, width), dtype=np.float32)
-    canvas[top : top + scaled.shape[0], left : left + scaled.shape[1]] = scaled
-    return canvas
+def _centre_by_mass(detailed: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Place the scaled digit so its centre of mass lands on the field's centre, to a tenth of a pixel.
+
+    The centre is pixel (height / 2, width / 2), where MNIST's whole-pixel shift put it to within half a
+    pixel. Keeping the fraction matters: a rounded shift jumps a whole pixel when the centre sits near
+    a half pixel, and a digit one pixel off is a different input to a dense network. Averaging
+    DETAIL×DETAIL blocks of the placed digit anti-aliases it as shrinking it did.
+    """
+    centre = ndimage.center_of_mass(detailed) if detailed.sum() > 0 else np.subtract(detailed.shape, 1) / 2
+    field = np.zeros((height * DETAIL, width * DETAIL), dtype=np.float32)
+    starts = [
+        _start(float(position), length, side)
+        for position, length, side in zip(centre, detailed.shape, field.shape, strict=True)
+    ]
+    field[starts[0] : starts[0] + detailed.shape[0], starts[1] : starts[1] + detailed.shape[1]] = detailed
+    return _block_mean(field)
 
 
-def _offset(centre: float, length: int, side: int) -> int:
-    """Where the digit starts: whole pixels (no blur), and never so far that ink falls off the edge."""
-    wanted = round((side - 1) / 2 - centre)
+def _start(centre: float, length: int, side: int) -> int:
+    """Where the digit starts: its centre of mass on the middle, and never so far that ink falls off the edge."""
+    wanted = round(side / 2 + DETAIL / 2 - (centre + 0.5))  # pixel index c spans [c, c + 1]
     return min(max(wanted, 0), side - length)
+
+
+def _block_mean(detailed: np.ndarray) -> np.ndarray:
+    """Each DETAIL×DETAIL block averaged into one pixel, brightest pixel 1."""
+    height, width = (side // DETAIL for side in detailed.shape)
+    blocks = detailed.reshape(height, DETAIL, width, DETAIL).mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
+    peak = float(blocks.max())
+    return blocks / peak if peak > 0 else blocks

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from core.data.datasets import Dataset
-from core.jobs import budget
 from core.jobs.runner import DEFAULT_PRIORITY, JobRunner
-from core.jobs.training_job import TrainingJobSpec, training_job
+from core.jobs.training_job import TrainingJobSpec, job_spec, training_job
+from core.training.estimate import estimates_in_turn, whole
+from core.training.paces import Estimate
 from core.training.race import Race, train_race
 from core.training.run import TrainingRun
 
@@ -25,9 +26,7 @@ class RaceJob:
 
     @property
     def spec(self) -> TrainingJobSpec:
-        config = self.runs[0].config
-        data_dir = config.data_dir if config.dataset == self.dataset.name else None
-        return TrainingJobSpec(self.dataset.name, data_dir)
+        return job_spec(self.dataset, self.runs[0].config)
 
     def __call__(self) -> None:
         train_race(self.runs, self.dataset)
@@ -62,25 +61,17 @@ def submit_race(
         runner.submit(race.runs, wrap(RaceJob(race.runs, dataset), race.runs), priority=priority)
 
 
-def race_estimate(race: Race, dataset: Dataset) -> budget.Estimate:
+def race_estimates(race: Race, dataset: Dataset) -> list[Estimate]:
+    """Each variant's estimate, in the order the race trains them: variants of one network and shapes compile
+    once, in the first one (as in this process's RaceJob)."""
+    runs = [("keras", run.config) for run in race.runs]
+    sizes = len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
+    return estimates_in_turn(runs, *sizes, test_images=len(dataset.pixels_test))
+
+
+def race_estimate(race: Race, dataset: Dataset) -> Estimate:
     """What the whole race costs here: every variant's time, and their memory together (all live at once).
 
     Slightly high on memory: the variants share one split of the data, counted here once per variant.
-    Variants of one network and shapes compile once, in the first one (as in this process's RaceJob).
     """
-    found = budget.estimates_in_turn(
-        [run.config for run in race.runs], len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
-    )
-    return budget.Estimate(
-        seconds_per_epoch=sum(e.seconds_per_epoch for e in found),
-        total_seconds=sum(e.total_seconds for e in found),
-        memory_mb=sum(e.memory_mb for e in found),
-        train_images=found[0].train_images,
-        epochs=race.base.epochs,
-        compile_seconds=sum(e.compile_seconds for e in found),
-        end_seconds=sum(e.end_seconds for e in found),
-        epoch_overhead_seconds=sum(e.epoch_overhead_seconds for e in found),
-        subsample_compile_seconds=sum(
-            e.compile_seconds if e.subsample_compile_seconds is None else e.subsample_compile_seconds for e in found
-        ),
-    )
+    return whole(race_estimates(race, dataset), at_once=True)

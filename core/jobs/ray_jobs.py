@@ -78,6 +78,7 @@ class TrainingWorker:
     def train(self, job_id: str, entries: list[tuple[str, dict]], spec: dict, priors: list[dict | None]) -> None:
         """Train the job's runs in order, exactly as the in-process runner would."""
         from core.data.datasets import load_dataset
+        from core.data.uploads import load_own_data
         from core.jobs.training_job import training_job
 
         with self._lock:
@@ -90,7 +91,10 @@ class TrainingWorker:
                 run.model = decode_model(prior["model"])
             forward_to(self._events, run, index)
         libraries.load("keras" if any(kind == "keras" for kind, _ in entries) else "sklearn")
-        dataset = load_dataset(spec["dataset_name"], spec["data_dir"])
+        if spec.get("own_images"):
+            dataset = load_own_data(spec["own_images"], "your images.npz").dataset
+        else:
+            dataset = load_dataset(spec["dataset_name"], spec["data_dir"])
         training_job(runs, dataset, spec["extra_epochs"])()
 
     def poll(self, job_id: str, since: int) -> tuple[list[Event], int]:
@@ -291,6 +295,7 @@ class RayJobRunner:
                 "dataset_name": spec.dataset_name,
                 "data_dir": spec.data_dir,
                 "extra_epochs": spec.extra_epochs,
+                "own_images": getattr(spec, "own_images", None),
             }
             done = worker.actor.train.remote(job_id, entries, spec_data, priors)
             _pump(worker.actor, job_id, done, runs)

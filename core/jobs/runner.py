@@ -96,7 +96,7 @@ class JobRunner:
 
     def seconds_until_start(self, run: TrainingRun) -> float | None:
         """Estimated wait before a waiting `run` starts: what is left of the trainings ahead of it, shared
-        among the slots (each run's estimated_seconds, see core.jobs.start). None when it is not waiting."""
+        among the slots (each run's estimate, see core.jobs.start). None when it is not waiting."""
         with self._condition:
             place = next((i for i, entry in enumerate(self._waiting) if run in entry), None)
             if place is None:
@@ -104,7 +104,8 @@ class JobRunner:
             ahead = [r for entry in self._running for r in entry if r.status in ACTIVE_STATUSES]
             ahead += [r for entry in self._waiting[:place] for r in entry]
             ahead += self._waiting[place][: self._waiting[place].index(run)]  # earlier runs of its own job
-        left = sum(_seconds_left(r) for r in ahead)
+        # A run with neither a pace nor an estimate to go by counts as nothing.
+        left = sum(seconds_left([r.snapshot()]) or 0.0 for r in ahead)
         return left / self.max_concurrent
 
     def counts(self) -> dict[str, int]:
@@ -272,16 +273,6 @@ class OwnerWatchdog:
                 if not self._owners:
                     self._thread = None
                     return
-
-
-def _seconds_left(run: TrainingRun) -> float:
-    """What is left of a run's estimated time (its estimate when it has not started)."""
-    estimate = run.estimated_seconds or 0.0
-    if run.status != RUNNING:
-        return estimate
-    snap = run.snapshot()
-    left = seconds_left(snap)  # the run's own pace, as its progress line says
-    return max(0.0, estimate - snap.elapsed_seconds) if left is None else left
 
 
 def _fail_unfinished(entry: tuple[TrainingRun, ...], error: BaseException) -> None:

@@ -12,12 +12,12 @@ from typing import Any
 from core import libraries
 from core.config import TRAIN_CHOICES, TrainingConfig
 from core.data.datasets import Dataset
-from core.jobs import budget
-from core.jobs.race_job import submit_race
+from core.jobs.race_job import race_estimates, submit_race
 from core.jobs.runner import DEFAULT_PRIORITY
 from core.jobs.training_job import training_job
 from core.results.experiments import RunStore, saving_job
-from core.training.engine import train
+from core.training.estimate import estimates_in_turn, whole
+from core.training.paces import Estimate
 from core.training.race import Race
 from core.training.run import TrainingRun
 
@@ -25,16 +25,32 @@ KINDS = ("keras", "baseline")  # in the order one job trains them
 # The warm-up's epochs: the first compiles, the second runs slowly (the first executions after compiling),
 # the third is the pace of the epochs after it (core.training.paces.epoch_pace).
 WARM_UP_EPOCHS = 3
-# The digits' two are counted at 0.02 s; MNIST's and Fashion-MNIST's at 0.6 s, measured at 0.35–0.4 s.
+# The most the warm-up's epochs after its first may take in all: the digits' fit, MNIST's and Fashion-MNIST's do not.
 WARM_UP_PACE_SECONDS = 0.2
 
 
 def new_runs(config: TrainingConfig, train: str = "both", label: str | None = None) -> list[TrainingRun]:
     """The run records one press of Train makes; `train` is one of core.config.TRAIN_CHOICES."""
+    kinds = kinds_to_train(train)
+    return [TrainingRun(config, kind, label=_label(label, kind, len(kinds))) for kind in kinds]
+
+
+def kinds_to_train(train: str) -> list[str]:
+    """The kinds of run one press trains, in turn; `train` is one of core.config.TRAIN_CHOICES."""
     if train not in TRAIN_CHOICES:
         raise ValueError(f"Unknown choice of models {train!r}; expected one of {', '.join(TRAIN_CHOICES)}.")
-    kinds = [kind for kind in KINDS if train in (kind, "both")]
-    return [TrainingRun(config, kind, label=_label(label, kind, len(kinds))) for kind in kinds]
+    return [kind for kind in KINDS if train in (kind, "both")]
+
+
+def press_estimate(config: TrainingConfig, dataset: Dataset, train: str = "both") -> Estimate:
+    """What one press of Train costs here: each run it trains (core.training.estimate), in turn."""
+    return whole(estimates_of([(kind, config) for kind in kinds_to_train(train)], dataset))
+
+
+def estimates_of(runs: Sequence[tuple[str, TrainingConfig]], dataset: Dataset) -> list[Estimate]:
+    """The estimate of each (kind, config) run trained in turn on `dataset`."""
+    sizes = len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
+    return estimates_in_turn(runs, *sizes, test_images=len(dataset.pixels_test))
 
 
 def start_runs(
@@ -54,7 +70,9 @@ def start_runs(
     for run in runs:
         if extra_epochs:
             run.prepare_more_epochs(extra_epochs)
-        carry_estimate(run, estimate_of(run.config.replace(epochs=extra_epochs or run.config.epochs), dataset))
+    planned = [(run.kind, run.config.replace(epochs=extra_epochs or run.config.epochs)) for run in runs]
+    for run, found in zip(runs, estimates_of(planned, dataset), strict=True):
+        run.estimate = found  # the line's waiting times and the progress line's time left count it
     preload = "keras" if any(run.kind == "keras" for run in runs) else "sklearn"
     job = saving_job(training_job(runs, dataset, extra_epochs), runs, store)
     runner.submit(runs, job, preload=preload, priority=priority)
@@ -87,11 +105,8 @@ def start_race(
 
     Each variant carries its own estimate, so the line's waiting times count the whole race.
     """
-    found = budget.estimates_in_turn(
-        [run.config for run in race.runs], len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
-    )
-    for run, estimate in zip(race.runs, found, strict=True):
-        carry_estimate(run, estimate)
+    for run, found in zip(race.runs, race_estimates(race, dataset), strict=True):
+        run.estimate = found
     submit_race(runner, race, dataset, wrap=lambda job, runs: saving_job(job, runs, store), priority=priority)
     return race
 
@@ -101,27 +116,26 @@ def warm_up(config: TrainingConfig, dataset: Dataset) -> TrainingRun:
     (warm_up_epochs), validate and test, as a run does. Nothing is saved; the run is returned, finished.
 
     On JAX a run's programs are kept in memory and on disk (core.libraries), so the person's own run
-    of these settings then starts without compiling: a server's first digits run took 1.0 s without
-    this and 0.4 s after it (bench/train_speed.py). Its traced training loop is kept too
-    (core.training.jax_fit.TrainingLoop), so the person's run of any learning rate or seed starts
+    of these settings then starts without compiling (bench/train_speed.py). Its traced training loop is
+    kept too (core.training.jax_fit.TrainingLoop), so the person's run of any learning rate or seed starts
     without tracing either. Whole epochs, not a first update: the epoch's end and its last, smaller
-    batch compile programs of their own, and stopping at the first update left them to the person's
-    first run (the digits: 0.66–0.73 s, against 0.13–0.17 s after a whole epoch, for 0.4 s more here).
-    Estimated as any run is: how long its compile took against the estimate scales the next
-    estimates' (core.training.paces). And its epochs after the second measure the pace the person's
-    first run is estimated by (core.training.paces.epoch_pace).
+    batch compile programs of their own, which would otherwise fall to the person's first run.
+    Estimated and trained as any run is (core.jobs.training_job): how long its compile took against the
+    estimate scales the next estimates', and its epochs after the second measure the pace the person's
+    first run is estimated by (core.training.estimate.note_run).
     """
     run = TrainingRun(config.replace(epochs=warm_up_epochs(config, dataset)), label="warm-up")
-    carry_estimate(run, estimate_of(run.config, dataset))
-    train(run, dataset)
+    (run.estimate,) = estimates_of([(run.kind, run.config)], dataset)
+    training_job([run], dataset)()
     return run
 
 
 def warm_up_epochs(config: TrainingConfig, dataset: Dataset) -> int:
     """WARM_UP_EPOCHS where its epochs after the first are estimated to take at most WARM_UP_PACE_SECONDS in
-    all (the digits: about 0.02 s); else one. One epoch of MNIST takes about 0.2 s here, and a server's first
-    visitor may press Train while it trains: such a run is estimated by its counted pace, as before."""
-    per_epoch = estimate_of(config.replace(epochs=1), dataset).seconds_per_epoch
+    all (the digits); else one: a server's first visitor may press Train while it trains, and a run of larger
+    data is then estimated by its counted pace."""
+    (one_epoch,) = estimates_of([("keras", config.replace(epochs=1))], dataset)
+    per_epoch = one_epoch.seconds_per_epoch
     return WARM_UP_EPOCHS if per_epoch * (WARM_UP_EPOCHS - 1) <= WARM_UP_PACE_SECONDS else 1
 
 
@@ -138,19 +152,6 @@ def warm_up_default_run() -> TrainingRun | None:
     config = TrainingConfig()
     dataset, _ = load_dataset_or_fallback(config.dataset)
     return warm_up(config.replace(dataset=dataset.name), dataset)
-
-
-def estimate_of(config: TrainingConfig, dataset: Dataset) -> budget.Estimate:
-    """budget.estimate of a run of `config` on `dataset`."""
-    return budget.estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
-
-
-def carry_estimate(run: TrainingRun, estimate: budget.Estimate) -> None:
-    """The run carries what it was estimated to take: the waiting line counts it, and once trained the run
-    measures the estimate by it (core.training.paces.note_run)."""
-    run.estimated_seconds = estimate.total_seconds
-    run.estimated_compile = estimate.compile_case, estimate.compile_seconds, estimate.fitted_compile_seconds
-    run.estimated_counted_pace = estimate.counted_seconds_per_epoch
 
 
 def _label(label: str | None, kind: str, count: int) -> str | None:

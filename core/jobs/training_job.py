@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from core.config import UPLOAD_DATASET, TrainingConfig
 from core.data.datasets import Dataset
+from core.data.uploads import npz_bytes
 from core.training.baseline import train_baseline
 from core.training.engine import train
-from core.training.run import STOPPED
+from core.training.estimate import note_run
+from core.training.run import STOPPED, TrainingRun
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,16 @@ class TrainingJobSpec:
     dataset_name: str
     data_dir: str | None = None
     extra_epochs: int | None = None
+    # Uploaded images live in this process's memory alone: they travel with the job, as an .npz's bytes.
+    own_images: bytes | None = field(default=None, repr=False)
+
+
+def job_spec(dataset: Dataset, config: TrainingConfig, extra_epochs: int | None = None) -> TrainingJobSpec:
+    """How another process finds a job's data: a folder by its directory, named datasets by their name,
+    uploaded images by their bytes."""
+    data_dir = config.data_dir if config.dataset == dataset.name else None
+    own_images = npz_bytes(dataset) if dataset.name == UPLOAD_DATASET else None
+    return TrainingJobSpec(dataset.name, data_dir, extra_epochs, own_images)
 
 
 class TrainingJob:
@@ -33,10 +46,7 @@ class TrainingJob:
 
     @property
     def spec(self) -> TrainingJobSpec:
-        config = self.runs[0].config
-        # A folder dataset is found again through its directory; named datasets need none.
-        data_dir = config.data_dir if config.dataset == self.dataset.name else None
-        return TrainingJobSpec(self.dataset.name, data_dir, self.extra_epochs)
+        return job_spec(self.dataset, self.runs[0].config, self.extra_epochs)
 
     def __call__(self) -> None:
         runs, dataset, extra_epochs = self.runs, self.dataset, self.extra_epochs
@@ -50,6 +60,15 @@ class TrainingJob:
                 train_baseline(run, dataset, extra_epochs)
             else:
                 train(run, dataset, extra_epochs)
+            note_measured(run, extra_epochs)
+
+
+def note_measured(run: TrainingRun, extra_epochs: int | None) -> None:
+    """Measure the run's estimate by what it took, for the next estimates (core.training.estimate.note_run).
+
+    Only a run trained from its start: a continued run's epochs span the pause and the new fit's compiling."""
+    if run.estimate is not None and not extra_epochs:
+        note_run(run.snapshot(), run.estimate)
 
 
 def training_job(runs, dataset: Dataset, extra_epochs: int | None = None) -> TrainingJob:

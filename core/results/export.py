@@ -7,41 +7,136 @@ run as Keras code: the notebook export (core/results/notebook.py) puts the same 
 from __future__ import annotations
 
 import ast
+import json
+import textwrap
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from core.config import EMBEDDED_DATASET, OPTIMIZER_TABLE, TrainingConfig
+from core.config import EMBEDDED_DATASET, OPTIMIZER_TABLE, UPLOAD_DATASET, TrainingConfig
+from core.data.datasets import DEBIAN_FASHION_MNIST, find_fashion_mnist_folder
 from core.training.architecture import network_layers
 
-DATA_CODE = {
-    "digits": """\
+DIGITS_CODE = """\
 # scikit-learn's 8x8 digits, split as Training Studio splits them (a fixed test set).
 digits = load_digits()
 x_train, x_test, y_train, y_test = train_test_split(
     digits.images, digits.target, test_size=0.2, stratify=digits.target, random_state=0
 )
-# Scale images to the [0, 1] range (digits pixels go from 0 to 16).
-x_train = (x_train / 16.0).astype("float32")
-x_test = (x_test / 16.0).astype("float32")
-""",
-    "keras": """\
-(x_train, y_train), (x_test, y_test) = keras.datasets.{name}.load_data()
-# Scale images to the [0, 1] range.
-x_train = (x_train / 255.0).astype("float32")
-x_test = (x_test / 255.0).astype("float32")
-""",
-    "folder": """\
-# Your own data: an .npz with x_train, y_train, x_test, y_test (like Keras's mnist.npz).
-# Training Studio also reads a folder of MNIST IDX files; save it once as an .npz to use this script.
-with np.load("{path}") as data:
-    x_train, y_train, x_test, y_test = (data[key] for key in ("x_train", "y_train", "x_test", "y_test"))
+"""
+
+# The script's own reader of the run's files, so it runs without Training Studio: the formats the app reads.
+LOAD_DATA_CODE = '''
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+def load_data(path):
+    """x_train, y_train, x_test, y_test from a folder of MNIST IDX files (or with an .npz), an .npz, or a .zip."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        files = [idx_file(path, stem) for stem in IDX_FILES.values()]
+        if all(files):
+            return tuple(read_idx(file) for file in files)
+        archives = [path / "mnist.npz"] if (path / "mnist.npz").is_file() else sorted(path.glob("*.npz"))
+        if not archives:
+            raise FileNotFoundError(f"{path} holds neither the four MNIST IDX files nor an .npz")
+        path = archives[0]
+    if path.suffix.lower() == ".zip":
+        return read_class_folders(path)
+    with np.load(path) as data:  # laid out like Keras's mnist.npz
+        return tuple(data[key] for key in IDX_FILES)
+
+
+def idx_file(folder, stem):
+    """The IDX file `stem` in a folder: plain or gzipped, also spelt with a dot ("train-images.idx3-ubyte")."""
+    dotted = stem.replace("-idx", ".idx")
+    return next((folder / n for n in (stem, stem + ".gz", dotted, dotted + ".gz") if (folder / n).is_file()), None)
+
+
+def read_idx(file):
+    """An IDX file (MNIST's format) of bytes: two zeros, a type code, the number of dimensions, their sizes, values."""
+    raw = file.read_bytes()
+    if raw[:2] == b"\\x1f\\x8b":  # gzipped
+        raw = gzip.decompress(raw)
+    dimensions = raw[3]
+    shape = struct.unpack(f">{dimensions}I", raw[4 : 4 + 4 * dimensions])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dimensions).reshape(shape)
+
+
+def read_class_folders(file, side=28, test_share=0.2, seed=0):
+    """A .zip with a folder of images per class (the folders in name order are classes 0, 1, ...): greyscale
+    images of side x side pixels, and a seeded share of them held out as the test set."""
+    from PIL import Image  # Pillow is needed for a .zip of pictures only
+
+    images, labels = [], []
+    with zipfile.ZipFile(file) as archive:
+        names = [n for n in archive.namelist() if not n.endswith("/") and not n.startswith("__MACOSX")]
+        classes = sorted({PurePosixPath(n).parent.name for n in names} - {""})
+        for name in names:
+            folder = PurePosixPath(name).parent.name
+            if not folder or PurePosixPath(name).name.startswith("."):
+                continue
+            try:
+                picture = Image.open(io.BytesIO(archive.read(name))).convert("L").resize((side, side))
+            except OSError:  # not a picture (a README, a thumbnail cache)
+                continue
+            images.append(np.asarray(picture))
+            labels.append(classes.index(folder))
+    x, y = np.stack(images), np.array(labels)
+    order = np.random.default_rng(seed).permutation(len(x))
+    test = order[: max(1, round(len(x) * test_share))]
+    train = order[len(test) :]
+    return x[train], y[train], x[test], y[test]
+
+'''
+LOAD_DATA_IMPORTS = (
+    "import gzip",
+    "import io",
+    "import struct",
+    "import zipfile",
+    "from pathlib import Path, PurePosixPath",
+)
+
+# MNIST and Fashion-MNIST: the run's local files when this machine has them, else Keras's download, else the
+# bundled digits, as the app falls back.
+STANDARD_DATA_CODE = """\
+pixel_max = 255.0  # the brightest pixel of the images loaded
+if DATA_DIR and Path(DATA_DIR).expanduser().exists():
+    x_train, y_train, x_test, y_test = load_data(DATA_DIR)
+    pixel_max = 255.0 if x_train.max() > 1 else 1.0
+else:
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.{name}.load_data()
+    except Exception as error:  # no network (and no Keras cache): the bundled digits train the same model
+        print(f"{title} could not be downloaded ({{error}}); training on scikit-learn's 8x8 digits instead.")
+{digits}        pixel_max = 16.0
+"""
+
+FOLDER_DATA_CODE = """\
+if not Path(DATA_DIR).expanduser().exists():
+    raise SystemExit(
+        f"DATA_DIR {DATA_DIR!r} is not on this machine: set DATA_DIR at the top to your copy of the run's data "
+        "(a folder of MNIST IDX files, an .npz like Keras's mnist.npz, or a .zip with a folder of images per class)."
+    )
+x_train, y_train, x_test, y_test = load_data(DATA_DIR)
 num_classes = int(max(y_train.max(), y_test.max())) + 1
-# Scale images to the [0, 1] range.
 pixel_max = 255.0 if x_train.max() > 1 else 1.0
-x_train = (x_train / pixel_max).astype("float32")
-x_test = (x_test / pixel_max).astype("float32")
-""",
+"""
+
+# Where each dataset's files are looked for first, when the run named no folder of its own.
+LOCAL_FOLDERS = {"fashion_mnist": DEBIAN_FASHION_MNIST}
+DATA_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+DATA_WHERE = {
+    "folder": "the run's own folder of MNIST IDX files, an .npz, or a .zip with a folder of images per class.",
+    UPLOAD_DATASET: "the .zip of class folders you uploaded, or the prepared images (.npz) from its dataset card.",
+    "mnist": "empty for Keras's download, or a folder of MNIST IDX files or an mnist.npz.",
+    "fashion_mnist": "Debian's Fashion-MNIST IDX files (package dataset-fashion-mnist); where they are\n"
+    "# missing, Keras downloads Fashion-MNIST.",
 }
 
 # The exported script carries the app's own MacroScore class, copied from its source.
@@ -68,7 +163,8 @@ def keras_script(
         "\n# Load the data\n",
         data_code(config),
         split_code(config),
-        model_code(config, image_shape),
+        # The data decides the input's shape: a run's folder, or the digits where a download fails.
+        model_code(config, image_shape, shape_from_data=config.dataset != EMBEDDED_DATASET),
         compile_code(config),
         fit_code(config),
     ]
@@ -81,10 +177,28 @@ def macro_metrics(config: TrainingConfig) -> list[str]:
 
 
 def parameters_code(config: TrainingConfig, epochs: int) -> str:
-    return (
-        f"num_classes = 10\nbatch_size = {config.batch_size}\nepochs = {epochs}\n"
-        f"validation_split = {config.validation_split!r}\nseed = {config.seed}\n"
-    )
+    """The named parameters at the top: where the data is (unless it is the bundled digits), then the fit's."""
+    data_dir = data_path(config)
+    lines = []
+    if config.dataset != EMBEDDED_DATASET:
+        lines.append(f"# Where the images are: {DATA_WHERE[config.dataset]}")
+        lines.append(f"DATA_DIR = {json.dumps(str(data_dir or ''))}")
+    lines += [
+        f"num_classes = 10\nbatch_size = {config.batch_size}\nepochs = {epochs}",
+        f"validation_split = {config.validation_split!r}\nseed = {config.seed}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def data_path(config: TrainingConfig) -> Path | None:
+    """Where the run's images are: its own folder, or this machine's copy of its dataset (Debian's Fashion-MNIST)."""
+    if config.dataset == UPLOAD_DATASET:
+        return None  # an upload's data_dir is its private key in the server's memory, no path: the person says where
+    if config.data_dir:
+        return Path(config.data_dir).expanduser()
+    if config.dataset == "fashion_mnist":
+        return find_fashion_mnist_folder() or LOCAL_FOLDERS["fashion_mnist"]
+    return None
 
 
 def _header(config: TrainingConfig, learning_rate_changed: bool) -> str:
@@ -96,6 +210,8 @@ def _header(config: TrainingConfig, learning_rate_changed: bool) -> str:
         "Same data split, model, compile and fit settings as the run in the app. The app also passes",
         "jit_compile and steps_per_execution to compile() for speed; they do not change what is computed.",
     ]
+    if config.dataset != EMBEDDED_DATASET:
+        lines += ["", "DATA_DIR, below, says where the images are: change it to train on a copy elsewhere."]
     if learning_rate_changed:
         lines.append("The learning rate was changed by hand during the run; this script keeps it fixed.")
     return "\n".join([*lines, '"""', "", ""])
@@ -104,18 +220,28 @@ def _header(config: TrainingConfig, learning_rate_changed: bool) -> str:
 def imports_code(config: TrainingConfig, digits: bool = False) -> str:
     """The imports; digits: also scikit-learn's, for the embedded digits (whatever the run's dataset)."""
     macro = bool(macro_metrics(config))
-    lines = ["import keras", "import numpy as np", "from keras import layers" + (", ops" if macro else "")]
-    if config.dataset == "digits" or digits:
+    reads_files = config.dataset != EMBEDDED_DATASET
+    lines = [*(LOAD_DATA_IMPORTS if reads_files else ()), "", "import keras", "import numpy as np"]
+    lines.append("from keras import layers" + (", ops" if macro else ""))
+    if config.dataset in (EMBEDDED_DATASET, *DATA_TITLES) or digits:
         lines += ["from sklearn.datasets import load_digits", "from sklearn.model_selection import train_test_split"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).lstrip() + "\n"
 
 
 def data_code(config: TrainingConfig) -> str:
-    if config.dataset == "digits":
-        return DATA_CODE["digits"]
-    if config.dataset == "folder":
-        return DATA_CODE["folder"].format(path="path/to/your/mnist.npz")
-    return DATA_CODE["keras"].format(name=config.dataset)
+    """The data as the run had it: the digits, the run's own files, or its dataset's local copy or download."""
+    if config.dataset == EMBEDDED_DATASET:
+        return DIGITS_CODE + "\n# Scale images to the [0, 1] range (digits pixels go from 0 to 16).\n" + _scaled(16.0)
+    if config.dataset in ("folder", UPLOAD_DATASET):
+        code = FOLDER_DATA_CODE
+    else:
+        digits = textwrap.indent(DIGITS_CODE, " " * 8)
+        code = STANDARD_DATA_CODE.format(name=config.dataset, title=DATA_TITLES[config.dataset], digits=digits)
+    return LOAD_DATA_CODE + "\n" + code + "# Scale images to the [0, 1] range.\n" + _scaled("pixel_max")
+
+
+def _scaled(pixel_max: float | str) -> str:
+    return f'x_train = (x_train / {pixel_max}).astype("float32")\nx_test = (x_test / {pixel_max}).astype("float32")\n'
 
 
 def split_code(config: TrainingConfig) -> str:

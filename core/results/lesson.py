@@ -162,7 +162,7 @@ def annotations(epochs: Sequence[dict], num_classes: int = 10) -> list[Annotatio
 
 
 def reading(snapshot: RunSnapshot, num_classes: int = 10) -> list[str]:
-    """The result in sentences, every number taken from the run."""
+    """The result in sentences, every number taken from this one snapshot (while it trains, "so far")."""
     epochs = snapshot.epochs
     if not epochs:
         return [texts.NOTHING_YET]
@@ -180,6 +180,8 @@ def reading(snapshot: RunSnapshot, num_classes: int = 10) -> list[str]:
         sentences.append(texts.NO_VALIDATION)
     if snapshot.test_metrics.get("accuracy") is not None:
         sentences.append(texts.TEST_RESULT.format(accuracy=snapshot.test_metrics["accuracy"]))
+    if snapshot.is_active:
+        sentences.insert(0, texts.READING_SO_FAR.format(epochs=len(epochs), total=snapshot.total_epochs))
     return sentences
 
 
@@ -201,6 +203,8 @@ def early_stopping_advice(snapshot: RunSnapshot, patience: int = EARLY_STOPPING_
         return texts.EARLY_STOPPING_USED.format(patience=snapshot.config.early_stopping_patience)
     if overfitting(snapshot.epochs):
         return texts.EARLY_STOPPING_ADVICE.format(patience=patience)
+    if snapshot.is_active:  # not a verdict yet: the next epochs may still overfit
+        return texts.EARLY_STOPPING_SO_FAR.format(epochs=len(snapshot.epochs), patience=patience)
     return texts.EARLY_STOPPING_MORE.format(epochs=len(snapshot.epochs), patience=patience)
 
 

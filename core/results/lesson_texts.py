@@ -25,6 +25,14 @@ PRESENTER_HELP = (
 )
 TRAIN_KEY = "Train"
 STOP_KEY = "Stop"
+# Stop pressed, the run not ended yet (it ends at its next batch): the button and the progress lines say so.
+STOPPING_LABEL = "Stopping…"
+STOPPING_PROGRESS = "{label}: stopping at the next batch (epoch {epoch}/{epochs}); the model trained so far is kept…"
+# A chosen dataset that cannot be loaded: why, and what to do; nothing trains on other data instead.
+DATASET_ERROR = "This dataset cannot be loaded, so nothing can train on it. {problem} {fix}"
+# Under the dataset box, when the bundled digits stand in for MNIST (no network here).
+DATASET_STAND_IN = "Used here instead: {title}."
+LINK_NOTES_DISMISS = "Got it"
 SIDEBAR_DATASET = "Dataset"
 SIDEBAR_EPOCHS = "Epochs"
 
@@ -123,6 +131,7 @@ REPLAY_MISSING_NOTE = (
 REPLAY_BROKEN = "The recorded run {path} cannot be shown: {error}"
 LIVE_QUEUED = "Live run: {message}"
 LIVE_RUNNING = "Live run on {dataset}: epoch {epoch}/{epochs}, {seconds:.0f} s"
+LIVE_STOPPING = "Live run on {dataset}: stopping at the next batch (epoch {epoch}/{epochs})…"
 LIVE_DONE = "Live run on {dataset}: {message} ({seconds:.1f} s)"
 ANNOTATIONS_HEADER = "What the curves say so far"
 NOTHING_YET = "The first epoch has not ended yet."
@@ -171,6 +180,13 @@ EARLY_STOPPING_MORE = (
     "No overfitting in these {epochs} epochs. With early stopping you can ask for more epochs safely: "
     "Keras stops when validation loss has not improved for {patience} epochs and keeps the best weights."
 )
+EARLY_STOPPING_SO_FAR = (
+    "No overfitting in the {epochs} epochs so far. Early stopping would watch validation loss and stop "
+    "once it has not improved for {patience} epochs, keeping the best weights."
+)
+# While the run trains, every screen says which moment its sentences read: two screens that redraw a
+# moment apart then tell two moments of one story, not two stories.
+READING_SO_FAR = "So far, {epochs} of {total} epochs: these sentences follow the run as its epochs end."
 EARLY_STOPPING_BUTTON = "Re-run with early stopping (up to {epochs} epochs, patience {patience})"
 RESULT_FROM_REPLAY = "These sentences read the recorded run shown at step 5."
 
@@ -196,13 +212,15 @@ LEARNED_FROM_REPLAY = (
 )
 LEARNED_WHILE_TRAINING = "The saliency map appears when training ends; the map below fills in epoch by epoch."
 # --- races (the Train page's Race section, the lesson's step 6, a room's screens) ----------------
-# After the Train page's "Estimated here: … per epoch", by core.jobs.budget.Estimate.pace_basis.
+# After the Train page's "Estimated here: … per epoch", by core.training.paces.Estimate.pace_basis.
 PACE_BASIS = {
     "measured": " (as these settings last trained on this server)",
     "scaled": " (scaled from this network's runs on this server)",
     "machine": " (scaled by how fast this server's latest runs went)",
     "counted": "",
 }
+# After the Train page's "… for N epochs": which models the press's estimate counts, by core.config.TRAIN_CHOICES.
+PRESS_MODELS = {"both": " of Keras and then the baseline", "keras": "", "baseline": " of the baseline"}
 RACE_SECTION = "Race: several settings side by side, live"
 RACE_INTRO = (
     "Vary one setting over 2 to 4 values; everything else comes from the sidebar: the same data, split "
@@ -234,6 +252,7 @@ RACE_PARALLEL_HELP = "Each line is one variant, from its setting to its scores; 
 RACE_NO_EPOCH_YET = "No variant has finished an epoch yet."
 RACE_VARIANT_QUEUED = "{label}: {message}"
 RACE_VARIANT_RUNNING = "{label}: epoch {epoch}/{epochs}"
+RACE_VARIANT_STOPPING = "{label}: stopping at the next batch (epoch {epoch}/{epochs})…"
 RACE_VARIANT_DONE = "{label}: {message}"
 # The lesson's step 6 asks the workshop's next question with a preset race.
 LESSON_RACE_QUESTION = "What if we used another optimizer?"

@@ -1,22 +1,21 @@
 """A run as a Jupyter notebook: the lesson's six steps in words, with the run's own numbers, and code to train it again.
 
-The code cells are the standalone script's sections (core/results/export.py), with two changes for a notebook
-that must run anywhere, Colab included: MNIST and Fashion-MNIST come from Keras's download, or from
-scikit-learn's embedded digits where there is no network; and fit draws the curves live. The last cells draw
-the curves the run recorded, so a reader sees what to expect before running anything.
+The code cells are the standalone script's sections (core/results/export.py), so they load the data the run
+trained on as the script does (the files at DATA_DIR, else Keras's download, else scikit-learn's digits), with
+one change for a notebook: fit draws the curves live. The last cells draw the curves the run recorded, so a
+reader sees what to expect before running anything.
 """
 
 from __future__ import annotations
 
 import json
-import textwrap
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from core import config as settings
-from core.charts import DEFAULT_PALETTE
 from core.config import TrainingConfig
+from core.palette import DEFAULT_PALETTE
 from core.results import export, lesson
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
@@ -39,12 +38,6 @@ missing = [name for name, module in packages.items() if importlib.util.find_spec
 if missing:
     subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", *missing])
 """
-
-DOWNLOAD_CODE = """\
-try:
-{keras}except Exception as error:  # no network (or no Keras cache): the embedded digits train the same model
-    print(f"{{dataset}} could not be downloaded ({{error}}); training on scikit-learn's 8x8 digits instead.")
-{digits}"""
 
 PLOT_CODE = '''\
 # Pictures inside the notebook, whatever MPLBACKEND the kernel was started with (Agg draws nothing here).
@@ -152,14 +145,8 @@ def install_code() -> str:
 
 
 def notebook_data_code(config: TrainingConfig) -> str:
-    """Digits as the script loads them; anything else from Keras's download, falling back to the digits."""
-    if config.dataset == "digits":
-        return export.DATA_CODE["digits"]
-    name = config.dataset if config.dataset in ("mnist", "fashion_mnist") else "mnist"
-    keras_code = export.DATA_CODE["keras"].format(name=name)
-    return DOWNLOAD_CODE.format(
-        keras=textwrap.indent(keras_code, "    "), digits=textwrap.indent(export.DATA_CODE["digits"], "    ")
-    ).replace("{dataset}", name)
+    """The data as the script loads it: the run's own files, its dataset's local copy or download, or the digits."""
+    return export.data_code(config)
 
 
 # --- the words: the lesson's texts, with this run's numbers ---------------------------------------
@@ -174,10 +161,11 @@ def title_text(snapshot: RunSnapshot) -> str:
         f"{settings.DATASETS.get(config.dataset, config.dataset)}, {config.optimizer}, {len(snapshot.epochs)} epochs "
         f"recorded. Run the cells from the top: the same data, model, compile and fit settings train again.",
     ]
-    if config.dataset == "folder":
+    if config.dataset in ("folder", settings.UPLOAD_DATASET):
         lines += [
             "",
-            "The run trained on a folder of your own, which cannot travel with a notebook: this one uses MNIST.",
+            "The run trained on data of your own, which does not travel inside a notebook: set `DATA_DIR` in the "
+            "third cell to where your copy is (a folder of MNIST IDX files, an .npz, or a .zip of class folders).",
         ]
     return "\n".join(lines)
 
@@ -185,8 +173,11 @@ def title_text(snapshot: RunSnapshot) -> str:
 def data_text(config: TrainingConfig) -> str:
     _, pixel_max, _ = SHAPES.get(config.dataset, SHAPES["mnist"])
     text = texts.DATA_PIXELS.format(pixel_max=pixel_max)
-    if config.dataset != "digits":
-        text += " Without a network the next cell trains on scikit-learn's 8×8 digits instead (pixels 0 to 16)."
+    if config.dataset in export.DATA_TITLES:
+        text += (
+            " The next cell reads the files at `DATA_DIR` when this machine has them, else Keras downloads them;"
+            " without a network it trains on scikit-learn's 8×8 digits instead (pixels 0 to 16)."
+        )
     return text
 
 

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from core.training.race import OWN_SECONDS_DETAIL
 from core.training.run import FAILED, RunSnapshot
 
+# Two scores closer than this many percentage points are a tie: the table shows two decimals.
+TIE_POINTS = 0.005
+
 
 @dataclass(frozen=True)
 class VariantResult:
@@ -103,8 +106,10 @@ def ranking_table(snapshots: Sequence[RunSnapshot], target: float | None = None)
     key = score_key(snapshots)
     target = default_target(snapshots) if target is None else target
     reach = f"seconds to {target:.0%}" if target is not None else "seconds to target"
-    rows = []
-    for place, result in enumerate(results(snapshots, target), start=1):
+    rows, place, previous = [], 0, None
+    for index, result in enumerate(results(snapshots, target), start=1):
+        place = place if previous is not None and _tied(previous, result) else index  # a tie shares its rank
+        previous = result
         rows.append(
             {
                 "rank": place,
@@ -122,17 +127,26 @@ def ranking_table(snapshots: Sequence[RunSnapshot], target: float | None = None)
 
 
 def race_sentences(snapshots: Sequence[RunSnapshot]) -> list[str]:
-    """Who won at equal epochs and at equal training time, by how much, where the curves crossed,
-    and which variants failed."""
-    key, name = score_key(snapshots), score_name(score_key(snapshots))
+    """Who ranks first on the test images (the table's order), who won at equal epochs and at equal
+    training time, by how much, where the curves crossed, and which variants failed.
+
+    Scores are the table's: test accuracy, and the best validation (or training) accuracy reached.
+    Scores closer than TIE_POINTS are a tie, and each sentence gives as many decimals as tell its
+    scores apart.
+    """
+    key, name = score_key(snapshots), f"best {score_name(score_key(snapshots))}"
     contenders = [snap for snap in _contenders(snapshots) if snap.epochs]
     said = []
     if len(contenders) >= 2:
+        tested = [(snap.test_metrics.get("accuracy"), snap) for snap in contenders]
+        if all(score is not None for score, _ in tested):
+            said.append("On the test images, " + _lead(sorted(tested, key=_first, reverse=True), "test accuracy") + ".")
         epochs = min(len(snap.epochs) for snap in contenders)
-        at_epoch = sorted(((snap.epochs[epochs - 1][key], snap) for snap in contenders), key=_first, reverse=True)
+        at_epoch = sorted(((_best_of(snap, key, epochs), snap) for snap in contenders), key=_first, reverse=True)
         said.append(f"After {_count(epochs, 'epoch')} each, " + _lead(at_epoch, name) + ".")
-        said.append(_equal_time(contenders, key, name, at_epoch[0][1].label))
-        said.extend(_crossings(at_epoch[0][1], [snap for _, snap in at_epoch[1:]], key, epochs))
+        said.append(_equal_time(contenders, key, name, at_epoch))
+        curves = sorted(((snap.epochs[epochs - 1][key], snap) for snap in contenders), key=_first, reverse=True)
+        said.extend(_crossings(curves[0][1], [snap for _, snap in curves[1:]], key, epochs))
     elif len(contenders) == 1:
         said.append(f"{contenders[0].label} is the only variant with a finished epoch.")
     for snap in snapshots:
@@ -203,28 +217,77 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def _lead(ranked: list[tuple[float, RunSnapshot]], name: str, extra=None) -> str:
-    """ "X leads with 96.1 % …, 3.2 points ahead of Y (92.9 %); Z is last at 80.0 %"."""
+def _tied(first: VariantResult, second: VariantResult) -> bool:
+    """Whether the ranking cannot tell two variants apart: equal test accuracy and equal best score."""
+
+    def same(a: float | None, b: float | None) -> bool:
+        return (a is None and b is None) or is_tie(a, b)
+
+    return (
+        (first.status == FAILED) == (second.status == FAILED)
+        and same(first.test_accuracy, second.test_accuracy)
+        and same(first.best_score, second.best_score)
+    )
+
+
+def _best_of(snap: RunSnapshot, key: str, epochs: int) -> float | None:
+    """The best score among the variant's first `epochs` epochs (all of them: the table's best)."""
+    scores = [row[key] for row in snap.epochs[:epochs] if row.get(key) is not None]
+    return max(scores) if scores else None
+
+
+def is_tie(first: float | None, second: float | None) -> bool:
+    return first is not None and second is not None and abs(first - second) * 100 < TIE_POINTS
+
+
+def percent_decimals(scores: Sequence[float | None]) -> int:
+    """One decimal when it tells the scores that are not tied apart, else two (the table's)."""
+    known = sorted({score for score in scores if score is not None}, reverse=True)
+    distinct = [score for index, score in enumerate(known) if index == 0 or not is_tie(known[index - 1], score)]
+    shown = [f"{score * 100:.1f}" for score in distinct]
+    return 1 if len(set(shown)) == len(shown) else 2
+
+
+def _lead(ranked: list[tuple[float | None, RunSnapshot]], name: str, extra=None) -> str:
+    """ "X leads with 96.1% …, 3.2 points ahead of Y (92.9%); Z is last at 80.0%", or "X and Y tie at …"."""
     extra = extra or (lambda snap: "")
+    ranked = [(score, snap) for score, snap in ranked if score is not None]
+    decimals = percent_decimals([score for score, _ in ranked])
+
+    def percent(score: float) -> str:
+        return f"{score:.{decimals}%}"
+
+    top = ranked[0][0]
+    tied = [(score, snap) for score, snap in ranked if is_tie(top, score)]
+    rest = ranked[len(tied) :]
+    if len(tied) > 1:
+        names = [f"{snap.label}{extra(snap)}" for _, snap in tied]
+        text = f"{', '.join(names[:-1])} and {names[-1]} tie at {percent(top)} {name}"
+        if rest:
+            text += f"; {rest[0][1].label} follows at {percent(rest[0][0])}{extra(rest[0][1])}"
+        return text
     (top, leader), (next_score, runner_up) = ranked[0], ranked[1]
     text = (
-        f"{leader.label} leads with {top:.1%} {name}{extra(leader)}, "
-        f"{(top - next_score) * 100:.1f} points ahead of {runner_up.label} ({next_score:.1%}{extra(runner_up)})"
+        f"{leader.label} leads with {percent(top)} {name}{extra(leader)}, "
+        f"{(top - next_score) * 100:.{decimals}f} points ahead of {runner_up.label} "
+        f"({percent(next_score)}{extra(runner_up)})"
     )
     if len(ranked) > 2:
         last_score, last = ranked[-1]
-        text += f"; {last.label} is last at {last_score:.1%}{extra(last)}"
+        text += f"; {last.label} is last at {percent(last_score)}{extra(last)}"
     return text
 
 
-def _equal_time(contenders: list[RunSnapshot], key: str, name: str, epoch_winner: str) -> str:
-    """Each variant's score when the quickest to finish had used up its training time."""
+def _equal_time(
+    contenders: list[RunSnapshot], key: str, name: str, at_epoch: list[tuple[float | None, RunSnapshot]]
+) -> str:
+    """Each variant's best score once the quickest to finish had used up its training time."""
     budget = min(training_seconds(snap)[-1] for snap in contenders)
     reached = []
     for snap in contenders:
         done = [i for i, seconds in enumerate(training_seconds(snap)) if seconds <= budget + 1e-9]
         if done:
-            reached.append((snap.epochs[done[-1]][key], snap, len(done)))
+            reached.append((_best_of(snap, key, len(done)), snap, len(done)))
     epochs_by = {snap.label: count for _, snap, count in reached}
 
     def epochs_done(snap: RunSnapshot) -> str:
@@ -235,7 +298,9 @@ def _equal_time(contenders: list[RunSnapshot], key: str, name: str, epoch_winner
         return f"Given the same {budget:.1f} s of training each, only {only} had finished an epoch."
     ranked = sorted(((score, snap) for score, snap, _ in reached), key=_first, reverse=True)
     text = f"Given the same {budget:.1f} s of training each, " + _lead(ranked, name, epochs_done)
-    winner = ranked[0][1].label
+    if is_tie(ranked[0][0], ranked[1][0]) or is_tie(at_epoch[0][0], at_epoch[1][0]):
+        return f"{text}."
+    winner, epoch_winner = ranked[0][1].label, at_epoch[0][1].label
     same = "the same winner as at equal epochs" if winner == epoch_winner else f"{epoch_winner} wins per epoch"
     return f"{text}: {same}."
 
@@ -254,7 +319,7 @@ def _crossings(leader: RunSnapshot, others: list[RunSnapshot], key: str, epochs:
         else:
             never_behind.append(other.label)
     if never_behind and not said:
-        said.append(f"{leader.label} led from the first epoch on: the curves never crossed.")
+        said.append(f"{leader.label}'s curve stayed at or above the others' in every epoch: the curves never crossed.")
     elif never_behind:
         said.append(f"{leader.label} was never behind {', '.join(never_behind)}.")
     return said

@@ -23,7 +23,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import summary_v2 as hparams
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-from core.charts import DEFAULT_PALETTE, Palette
+from core.palette import DEFAULT_PALETTE, Palette, palette_for
 from core.training.run import RunSnapshot
 
 CONFUSION_TAG = "test_confusion_matrix"
@@ -157,6 +157,8 @@ def confusion_png(
     counts: np.ndarray, class_names: Sequence[str], palette: Palette = DEFAULT_PALETTE, cell: int = 36
 ) -> tuple[bytes, tuple[int, int]]:
     """The confusion matrix as a PNG: true class down, predicted across, each cell shaded by its share of the row."""
+    # The picture has a white ground of its own: the light look, whatever the page's theme.
+    palette = palette_for(palette.name)
     counts = np.asarray(counts, dtype=float)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     margin, size = 60, len(class_names)

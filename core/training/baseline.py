@@ -11,10 +11,16 @@ import numpy as np
 from core.config import OPTIMIZER_TABLE, TrainingConfig
 from core.data.datasets import Dataset, scale_pixels
 from core.data.splits import prepare_data
-from core.results import hidden_map
 from core.training.evaluation import record_test, record_validation, scores_with_loss
+from core.training.hidden_map_recording import (
+    NoHiddenLayerError,
+    hidden_features,
+    hidden_layer,
+    record_epoch,
+    sample_indices,
+)
 from core.training.inference import snapshot_mlp
-from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
+from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun, stopped_message
 
 LESSON_HIDDEN_LAYERS = (128,)
 # Live updates per epoch: partial_fit is called on this many slices of the shuffled epoch.
@@ -23,6 +29,11 @@ PREDICT_CHUNK = 8192
 # scikit-learn's solvers by the Keras optimizer class they match (core.config.OPTIMIZER_TABLE names the class).
 SOLVERS = {"Adam": "adam", "SGD": "sgd"}
 ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "logistic"}
+# The baseline's products are one batch of images at a time, too small to share among cores: a second BLAS
+# thread only waits, spinning, for a core that the Keras run, the pages and other sessions also want.
+BLAS_THREADS = 1
+# scikit-learn's per-call checks that the baseline's own inputs never need (train_baseline).
+CHECKS_SKIPPED = {"assume_finite": True, "skip_parameter_validation": True}
 
 
 @dataclass(frozen=True)
@@ -79,13 +90,32 @@ def mlp_parameter_count(classifier) -> int:
     return int(sum(w.size for w in classifier.coefs_) + sum(b.size for b in classifier.intercepts_))
 
 
-def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -> None:
+def train_baseline(
+    run: TrainingRun,
+    dataset: Dataset,
+    extra_epochs: int | None = None,
+    blas_threads: int | None = BLAS_THREADS,
+    checks: bool = False,
+) -> None:
     """Train the baseline epoch by epoch with partial_fit, recording into `run` as the Keras engine does.
 
     partial_fit keeps Adam's moments (and SGD's velocity) between calls, so slicing an epoch into
     SLICES_PER_EPOCH calls trains exactly like one pass, while Stop and the live chart get a say
     every slice. Training scores are measured on the whole training set at each epoch's end.
+    blas_threads: the BLAS threads its products use (None: the library's own choice).
+    checks: whether scikit-learn checks each call's inputs and settings (False: CHECKS_SKIPPED are skipped).
     """
+    import sklearn
+    from threadpoolctl import threadpool_limits
+
+    # Each partial_fit call checks its arguments again: the settings are TrainingConfig's, checked once, and the
+    # pixels are finite, so scikit-learn may skip both checks (the same computation, without them).
+    skipped = {} if checks else CHECKS_SKIPPED
+    with threadpool_limits(limits=blas_threads, user_api="blas"), sklearn.config_context(**skipped):
+        _train_baseline(run, dataset, extra_epochs)
+
+
+def _train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None) -> None:
     config = run.config
     data = prepare_data(config, dataset)
     # Flat rows of bytes: each slice is scaled to [0, 1] as it is fed, so no float copy of the
@@ -103,7 +133,7 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
     run.dataset_title = dataset.title
     run.mark_running(epochs, slices, f"Training the baseline on {len(pixels_train):,} images.")
     rng = np.random.default_rng(config.seed + initial_epoch)
-    hidden_sample = hidden_map.sample_indices(len(x_val), config.seed)
+    hidden_sample = sample_indices(len(x_val), config.seed)
 
     for epoch in range(initial_epoch + 1, epochs + 1):
         order = rng.permutation(len(pixels_train))
@@ -135,7 +165,7 @@ def train_baseline(run: TrainingRun, dataset: Dataset, extra_epochs: int | None 
     run.set_detail("snapshot", snapshot_mlp(run.model, data.image_shape))  # a copy, safe while it trains on
     done = run.completed_epochs
     if run.stop_requested:
-        run.mark_finished(STOPPED, f"Stopped after {done} epoch(s) on request; the model trained so far is kept.")
+        run.mark_finished(STOPPED, stopped_message(done))
     else:
         run.mark_finished(FINISHED, f"Finished {done} epochs.")
 
@@ -144,11 +174,11 @@ def _record_hidden_map(run: TrainingRun, images: np.ndarray, sample: np.ndarray,
     """This epoch's last hidden layer for the map's sample of validation images (nothing without one)."""
     snapshot = snapshot_mlp(run.model, image_shape)
     try:
-        layer = hidden_map.hidden_layer(snapshot)
-    except hidden_map.NoHiddenLayerError:
+        layer = hidden_layer(snapshot)
+    except NoHiddenLayerError:
         return
     if len(images):
-        hidden_map.record_epoch(run, layer, sample, hidden_map.hidden_features(snapshot, images, layer))
+        record_epoch(run, layer, sample, hidden_features(snapshot, images, layer))
 
 
 def _predict_scaled(model, pixels: np.ndarray, pixel_max_raw: int) -> np.ndarray:

@@ -7,7 +7,7 @@ import math
 import keras
 import numpy as np
 
-from core.results import hidden_map
+from core.training import hidden_map_recording
 from core.training.evaluation import PREDICT_BATCH_SIZE, record_validation
 from core.training.inference import UnsupportedModelError, snapshot_weights
 from core.training.models import learning_rate_of, set_learning_rate
@@ -36,7 +36,7 @@ class LiveProgress(keras.callbacks.Callback):
         self.predictions = predictions
         self.epoch = 0
         self.diverged_message: str | None = None
-        self.hidden_sample = hidden_map.sample_indices(len(data.x_val), run.config.seed)
+        self.hidden_sample = hidden_map_recording.sample_indices(len(data.x_val), run.config.seed)
         # One array for every epoch, so DevicePredictions puts it on the device once.
         self.hidden_images = data.x_val[self.hidden_sample] if predictions.hidden_layer else None
 
@@ -73,7 +73,7 @@ class LiveProgress(keras.callbacks.Callback):
         if self.hidden_images is not None:
             rows = self.predictions.hidden(self.hidden_images)
             layer = self.predictions.hidden_layer
-            hidden_map.record_epoch(self.run, layer, self.hidden_sample, hidden_map.features(rows))
+            hidden_map_recording.record_epoch(self.run, layer, self.hidden_sample, hidden_map_recording.features(rows))
 
     def _validation_scores(self) -> dict[str, float]:
         probabilities = self.predictions.probabilities(self.data.x_val)
@@ -81,15 +81,15 @@ class LiveProgress(keras.callbacks.Callback):
 
 
 def mapped_layer(model: keras.Model, validation_count: int) -> str | None:
-    """The hidden layer whose map a run records (core.results.hidden_map), by name.
+    """The hidden layer whose map a run records (core.training.hidden_map_recording), by name.
 
     None when there is nothing to map: no validation images, no hidden layer, or a layer the numpy copy lacks.
     """
     if not validation_count:
         return None
     try:
-        return hidden_map.hidden_layer(snapshot_weights(model))
-    except (hidden_map.NoHiddenLayerError, UnsupportedModelError):
+        return hidden_map_recording.hidden_layer(snapshot_weights(model))
+    except (hidden_map_recording.NoHiddenLayerError, UnsupportedModelError):
         return None
 
 

@@ -7,13 +7,13 @@ import math
 import numpy as np
 
 from core import libraries
+from core.config import TrainingConfig
 from core.data.datasets import Dataset
 from core.data.splits import PreparedData, prepare_data
 from core.training.evaluation import record_test
 from core.training.inference import snapshot_weights
 from core.training.kept_loops import note_trained, run_shapes, step_signature
-from core.training.paces import note_run
-from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun
+from core.training.run import FAILED, FINISHED, STOPPED, TrainingRun, stopped_message
 
 # Batch updates reach the page at least this often per epoch, whatever steps_per_execution is.
 MIN_UPDATES_PER_EPOCH = 20
@@ -45,14 +45,13 @@ def training_batches(data: PreparedData, labels: np.ndarray, batch_size: int, se
 def speed_settings(steps_per_epoch: int, epochs: int = 1, backend: str = "tensorflow") -> dict:
     """Compile options that make Keras fast on a CPU without changing what it computes, by the run's size.
 
-    XLA (jit_compile) fuses each step into one kernel, which TensorFlow takes about 2 s of CPU to
-    compile, and saves about 0.5 ms of CPU a step. Measured here (bench/README.md, CPU seconds, the
-    engine on TensorFlow): the embedded digits (41 steps × 5 epochs) train in 2.0–2.6 s without XLA and
-    4.4 s with it; Fashion-MNIST (1,688 × 5) in 18.4 s with XLA and 20.5 s without. So XLA only from
-    XLA_MIN_STEPS steps on. JAX always compiles with XLA (its jit_compile=False runs eagerly, far
-    slower), and is indifferent to steps_per_execution. steps_per_execution runs several steps per
-    call from Python; the batch callback fires once per call, so the steps are capped to keep at
-    least MIN_UPDATES_PER_EPOCH live updates in every epoch. Thread settings measured no faster.
+    XLA (jit_compile) fuses each step into one kernel: compiling it costs TensorFlow seconds of CPU once,
+    and each step then costs less. A small run (the embedded digits) never earns its compile back and a
+    large one (Fashion-MNIST) does (bench/explore.py compares both), so XLA only from XLA_MIN_STEPS steps
+    on. JAX always compiles with XLA (its jit_compile=False runs eagerly, far slower), and is indifferent
+    to steps_per_execution. steps_per_execution runs several steps per call from Python; the batch
+    callback fires once per call, so the steps are capped to keep at least MIN_UPDATES_PER_EPOCH live
+    updates in every epoch. Thread settings measure no faster.
     """
     steps = max(1, min(MAX_STEPS_PER_EXECUTION, steps_per_epoch // MIN_UPDATES_PER_EPOCH))
     jit = backend == "jax" or steps_per_epoch * epochs >= XLA_MIN_STEPS
@@ -87,8 +86,6 @@ def train(run: TrainingRun, dataset: Dataset, extra_epochs: int | None = None) -
     trainer = RunTrainer(run, dataset, extra_epochs)
     trainer.fit()
     trainer.finish()
-    if not extra_epochs:  # a continued run's epochs span the pause and the new fit's compiling
-        trainer.note_measured()
 
 
 class RunTrainer:
@@ -111,7 +108,7 @@ class RunTrainer:
         import keras
 
         from core.training import models
-        from core.training.callbacks import EarlyStoppingAcrossFits, KerasPredictions, LiveProgress, mapped_layer
+        from core.training.callbacks import EarlyStoppingAcrossFits, LiveProgress
 
         config = run.config
         self.run = run
@@ -132,37 +129,12 @@ class RunTrainer:
         run.parameter_count = models.parameter_count(run.model)
         run.mark_running(self.epochs, steps_per_epoch, f"Training on {len(data.pixels_train):,} images.")
 
-        labels = labels_for_loss(data.y_train, config.loss, data.num_classes)
-        # One shuffle for the whole run: it goes on to the next order with every epoch, however many
-        # fit calls the epochs are spread over.
-        self.batches = self.device_fit = None
-        # What the estimate (core.jobs.budget) knows a run by: noted once trained (fit, note_measured).
+        # What a run's compiled programs are kept by (core.training.kept_loops): noted once trained (fit).
         self.programs = (
             step_signature(config, data.image_shape, data.num_classes),
             run_shapes(len(data.pixels_train), len(data.x_val), config.batch_size),
         )
-        if keras.backend.backend() == "jax":
-            from core.training.jax_fit import JaxFit
-
-            self.device_fit = JaxFit(
-                run.model,
-                data.pixels_train,
-                labels,
-                batch_size=config.batch_size,
-                steps_per_update=steps_per_update(len(data.pixels_train), config.batch_size),
-                pixel_max=data.pixel_max_raw,
-                seed=config.seed + initial_epoch,
-                signature=self.programs[0],
-            )
-        else:
-            self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)
-        # Validation, the hidden map (a sample of the validation images) and the test score: on JAX through
-        # the kept loop's forward pass, compiled for these arrays while the first epoch trains.
-        hidden_layer = mapped_layer(self.model, len(data.x_val))
-        if self.device_fit:
-            predictions = self.device_fit.predictions(hidden_layer, expected=(data.x_val, data.x_test))
-        else:
-            predictions = KerasPredictions(self.model, hidden_layer)
+        predictions = self._feed(config, initial_epoch)
         self.progress = LiveProgress(run, data, predictions)
         self.early_stopping = None
         if config.early_stopping_patience and len(data.x_val):
@@ -171,6 +143,37 @@ class RunTrainer:
             )
         self.callbacks = [self.progress] + ([self.early_stopping] if self.early_stopping else [])
         self._ended_early = False
+
+    def _feed(self, config: TrainingConfig, initial_epoch: int) -> object:
+        """Set up the training batches (on JAX, the kept loop's device fit); returns what scores the validation
+        images, the hidden map's sample and the test images: on JAX the kept loop's forward pass, compiled for
+        these arrays while the first epoch trains."""
+        import keras
+
+        from core.training.callbacks import KerasPredictions, mapped_layer
+
+        data = self.data
+        labels = labels_for_loss(data.y_train, config.loss, data.num_classes)
+        # One shuffle for the whole run: it goes on to the next order with every epoch, however many
+        # fit calls the epochs are spread over.
+        self.batches = self.device_fit = None
+        hidden_layer = mapped_layer(self.model, len(data.x_val))
+        if keras.backend.backend() != "jax":
+            self.batches = training_batches(data, labels, config.batch_size, seed=config.seed + initial_epoch)
+            return KerasPredictions(self.model, hidden_layer)
+        from core.training.jax_fit import JaxFit
+
+        self.device_fit = JaxFit(
+            self.model,
+            data.pixels_train,
+            labels,
+            batch_size=config.batch_size,
+            steps_per_update=steps_per_update(len(data.pixels_train), config.batch_size),
+            pixel_max=data.pixel_max_raw,
+            seed=config.seed + initial_epoch,
+            signature=self.programs[0],
+        )
+        return self.device_fit.predictions(hidden_layer, expected=(data.x_val, data.x_test))
 
     @property
     def done(self) -> bool:
@@ -202,25 +205,6 @@ class RunTrainer:
             verbose=0,
         )
 
-    def note_measured(self) -> None:
-        """Note what this run took (its pace, its end, its compile) for the next estimates (core.training.paces).
-
-        Only for a run trained alone in one fit (train): a race's epochs take turns with its other variants'."""
-        import keras
-
-        run, snap = self.run, self.run.snapshot()
-        measured = snap.epochs, snap.total_epochs, snap.elapsed_seconds
-        note_run(
-            keras.backend.backend(),
-            *self.programs,
-            *measured,
-            run.estimated_seconds,
-            run.estimated_compile,
-            batches=snap.batches,
-            steps_per_epoch=snap.steps_per_epoch,
-            counted_seconds_per_epoch=run.estimated_counted_pace,
-        )
-
     def finish(self) -> None:
         """End the run: best weights back (early stopping), test scores, weights snapshot, final status."""
         if self.early_stopping:
@@ -237,7 +221,7 @@ def _finish(run: TrainingRun, data: PreparedData, progress) -> None:
     run.set_detail("snapshot", snapshot_weights(run.model))  # numpy copy: pages predict without Keras
     done = run.completed_epochs
     if run.stop_requested:
-        run.mark_finished(STOPPED, f"Stopped after {done} epoch(s) on request; the model trained so far is kept.")
+        run.mark_finished(STOPPED, stopped_message(done))
     elif done < run.snapshot().total_epochs:
         run.mark_finished(FINISHED, f"Early stopping ended training after {done} epochs (best weights kept).")
     else:

@@ -42,8 +42,8 @@ class TrainingLoop:
     `model.train_step` on JAX is stateless: it takes every variable's value as its state and returns
     the new values. Two models of one structure (layers, loss, metrics and optimizer alike; their
     weights, learning rate and seeds are variables, so part of that state) therefore compute the same
-    function, and one loop serves both. Tracing it took 0.15–0.25 s of a warm server's first point;
-    kept by the run's step signature (core.training.kept_loops), it is traced once per network and
+    function, and one loop serves both. Tracing it is a large part of a first point's wait, so, kept
+    by the run's step signature (core.training.kept_loops), it is traced once per network and
     process, so the warm-up's loop serves the visitor's first run, and a race's variants share one.
     """
 
@@ -113,8 +113,8 @@ class ForwardPass:
     """A network's outputs, and one hidden layer's, for a window of image rows: one jitted program a window size.
 
     Keras's `predict` draws every batch through a data adapter in Python, and its programs are traced
-    anew for each model. For the lesson's 6,000 validation images it took 12 ms an epoch, against 3.3 ms
-    for a jitted forward pass on images already on the device (twelfth session). Like the training
+    anew for each model; a jitted forward pass on images already on the device does without both, several
+    times faster for the lesson's validation images (bench/lesson_speed.py). Like the training
     loop, this pass is stateless (the weights are its arguments), so one serves every model of the
     network's structure, traced once per process. A window is PREDICT_BATCH_SIZE rows, or the power
     of two that holds a smaller array (DevicePredictions), so the validation images, the hidden map's

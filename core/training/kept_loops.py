@@ -1,7 +1,7 @@
 """The training loops this process keeps traced, by what their step computes.
 
 Runs of one network share one traced loop on JAX (core.training.jax_fit.TrainingLoop), and the
-estimate (core.jobs.budget) asks whether a run's loop is kept, and whether it has trained a run of
+estimate (core.training.estimate) asks whether a run's loop is kept, and whether it has trained a run of
 the same shapes (run_shapes): XLA compiles a program per shape, so only such a run starts at once.
 Keras-free, so the estimate can ask before Keras is loaded.
 """
@@ -43,9 +43,8 @@ def step_signature(config: TrainingConfig, image_shape: tuple[int, int], num_cla
 
 def run_shapes(train_images: int, validation_images: int, batch_size: int) -> tuple[int, int, int]:
     """What a run's compiled programs depend on beside its step signature: the array shapes it trains and
-    validates on. On one kept loop a new batch size cost the digits 0.6–0.85 s of compiling, a new
-    validation split 1.5–1.7 s, against 0.1–0.2 s for the whole run of shapes it had trained
-    (bench/README.md, eighth session)."""
+    validates on. On a kept loop, a run of new shapes compiles programs of its own, which costs far more
+    than a whole run of shapes it has trained (bench/estimate_shapes.py measures both)."""
     return train_images, validation_images, batch_size
 
 
@@ -58,8 +57,8 @@ def chunk_steps(full_steps: int, steps_per_update: int) -> int:
 def loop_programs(shapes: tuple, steps_per_update: int) -> set[tuple]:
     """The programs a kept loop compiles to train a run of these run_shapes, one per shape it is called with
     (core.training.jax_fit.JaxFit): the training images with a chunk of full batches, and with the epoch's
-    last, smaller batch if there is one. Each took 0.45–0.65 s to compile, the digits' and Fashion-MNIST's
-    alike (twelfth session): a new batch size compiles one or two of them, as its last batch is new or not."""
+    last, smaller batch if there is one. A new batch size compiles one or two of them, as its last batch is
+    new or not; each costs about the same to compile whatever the dataset."""
     train_images, _, batch_size = shapes
     full_steps = train_images // batch_size
     programs = {(train_images, chunk_steps(full_steps, steps_per_update), batch_size)}

@@ -1,14 +1,11 @@
-"""What this process's runs measured, for the next estimate: seconds per epoch by network and array
-shapes, and how long compiling took against what the estimate said.
+"""What a run is expected to cost (Estimate), and what this process's runs measured: the paces the next estimate learns.
 
-The estimate before a run (core.jobs.budget) counts FLOPs at numpy's speed on this machine, plus
-overheads and compile times fitted in one session. A shared machine's speed moves by more than that
-between sessions: Fashion-MNIST's lesson run, estimated the same, took 2.7–4.4 s in one session and
-1.8–2.3 s in the next (+60–75 % said), and the digits' compiles took 1.5–2.5× what the session before
-had measured. A run that has trained here says how fast this machine is now, so each run trained
-alone notes what it measured (note_run, from core.training.engine.train), and the estimate uses it:
-the same network and shapes at their pace, the same network at other shapes scaled by it, and every
-compile scaled by how the latest ones compared with their estimates. Keras-free.
+The cost model (core.training.estimate) counts FLOPs at numpy's speed on this machine, plus overheads and
+compile times fitted on one machine. A shared machine's speed moves by more than that from hour to hour,
+so each run trained alone notes here what it measured (core.training.estimate.note_run), and the next
+estimate goes by it: the same network and shapes at their pace, the same network at other shapes scaled
+by it, any other network scaled as the latest runs compared with their counts, and every compile scaled
+as the latest ones compared with theirs. Keras-free and import-free, so the run record can carry an Estimate.
 """
 
 from __future__ import annotations
@@ -17,6 +14,41 @@ import statistics
 import threading
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Estimate.pace_basis: what its seconds per epoch come from (core.training.estimate.measured_pace).
+MEASURED, SCALED, MACHINE, COUNTED = "measured", "scaled", "machine", "counted"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run, or a press of several runs, is expected to cost here, and what it is measured by once trained."""
+
+    seconds_per_epoch: float
+    total_seconds: float
+    memory_mb: float
+    train_images: int
+    epochs: int
+    start_seconds: float = 0.0  # once per run, before its clock starts (its split, its model built)
+    compile_seconds: float = 0.0  # once per run, before the first step
+    compile_case: str = ""  # which of the cost model's compile cases it is
+    # compile_seconds as fitted, before the latest measured compiles scaled it: what a run's compile is measured
+    # against (note_compile), so one measured ratio does not compound into the next.
+    fitted_compile_seconds: float = 0.0
+    pace_basis: str = COUNTED  # what seconds_per_epoch comes from
+    # What the FLOP count alone says per epoch: a run measures the count by it (count_factor).
+    counted_seconds_per_epoch: float = 0.0
+    end_seconds: float = 0.0  # once, after the last epoch (the test images scored)
+    epoch_overhead_seconds: float = 0.0  # of seconds_per_epoch, whatever the images
+    # Once per run for fewer images (a subsample: other array shapes, so programs compiled for the full data
+    # do not serve it); None: as compile_seconds.
+    subsample_compile_seconds: float | None = None
+    # Whose pace it is (a Keras backend, or the baseline's) and what it is kept by: the step signature and the
+    # run's array shapes (core.training.kept_loops.step_signature, run_shapes). None for a press of several runs.
+    backend: str = ""
+    signature: tuple | None = None
+    shapes: tuple | None = None
+
 
 # Measured seconds per epoch, by (backend, step signature) and then run_shapes (core.training.kept_loops).
 _paces: dict[tuple, dict[tuple, float]] = {}
@@ -25,16 +57,14 @@ _lock = threading.Lock()
 MAX_NETWORKS = 32
 # What a run took after its last epoch (its test images scored, its weights copied), by (backend, signature),
 # as the latest run that compiled nothing measured it: a network's first run also compiles its predict
-# program then (the digits' warm-up: 0.3 s, against 0.04 s for the runs after it).
+# program then.
 _ends: dict[tuple, float] = {}
 # The latest runs' measured compile over the estimate's, by (backend, case) and by (backend, None) for all
 # cases: their median scales the next estimate of the case.
 _compile_ratios: dict[tuple, deque] = {}
 COMPILE_RATIOS_KEPT = 5
-# The latest runs' measured pace over their FLOP count's (core.jobs.budget.Estimate.counted_seconds_per_epoch),
-# whatever their network, by backend: a network not measured here yet is counted, then scaled by their median
-# (count_factor). The count's per-step and per-epoch costs are fitted on one session's machine
-# (core.jobs.budget.JAX_COSTS): before their refit, Fashion-MNIST's and the digits' runs took a third of it.
+# The latest runs' measured pace over their FLOP count's (Estimate.counted_seconds_per_epoch), whatever their
+# network, by backend: a network not measured here yet is counted, then scaled by their median (count_factor).
 _count_ratios: dict[str, deque] = {}
 COUNT_RATIOS_KEPT = 5
 COUNT_FACTOR_RANGE = (1 / 5, 5.0)
@@ -49,12 +79,11 @@ MIN_STEPS_FOR_STEPS_PACE = 200
 MIN_UPDATES_FOR_STEPS_PACE = 8
 
 
-def epoch_pace(epochs: list[dict], compiled: bool = False) -> float | None:
+def epoch_pace(epochs: Sequence[dict], compiled: bool = False) -> float | None:
     """Seconds per epoch from a run's epoch records ({"epoch", "seconds"}), between the ends of its first
     and latest epochs: the first epoch's own time also counts compiling. A run that `compiled` counts
     from its second epoch's end when it has three or more: its second epoch is the first executions of
-    the programs it compiled (the digits: 0.037–0.052 s, against 0.015–0.024 s for a second epoch of
-    programs run before, and 0.007 s for the epochs after). None below two epochs."""
+    the programs it compiled, slower than the epochs after it. None below two epochs."""
     if len(epochs) < 2 or epochs[-1]["epoch"] <= epochs[0]["epoch"]:
         return None
     start = epochs[1] if compiled and len(epochs) >= SETTLED_FROM_EPOCHS else epochs[0]
@@ -64,10 +93,9 @@ def epoch_pace(epochs: list[dict], compiled: bool = False) -> float | None:
 def steps_pace(batches: Sequence[dict], steps_per_epoch: int) -> float | None:
     """Seconds per epoch from a one-epoch run's live updates ({"epoch", "step", "seconds"}): its steps from
     its middle update to its last, at their rate, for all the epoch's steps. The first updates count
-    compiling and the first executions. What follows the last update (the validation pass, which on a
-    first epoch compiles its own program) is left out: Fashion-MNIST's later epochs spend 0.007 s there,
-    against 0.19 s in their 1,688 steps. None for an epoch of fewer than MIN_STEPS_FOR_STEPS_PACE steps
-    (the digits' 41: their steps are not most of an epoch) or with too few updates to take a rate from."""
+    compiling and the first executions; what follows the last update (the validation pass, which on a
+    first epoch compiles its own program) is left out. None for an epoch of fewer than
+    MIN_STEPS_FOR_STEPS_PACE steps (their steps are not most of an epoch) or with too few updates."""
     updates = [batch for batch in batches if batch["epoch"] == 1]
     if steps_per_epoch < MIN_STEPS_FOR_STEPS_PACE or len(updates) < MIN_UPDATES_FOR_STEPS_PACE:
         return None
@@ -96,6 +124,12 @@ def paces_of(backend: str, signature: tuple) -> dict[tuple, float]:
         return dict(_paces.get((backend, signature), {}))
 
 
+def note_end(backend: str, signature: tuple, seconds: float) -> None:
+    """A run of this network that compiled nothing took `seconds` after its last epoch."""
+    with _lock:
+        _ends[backend, signature] = seconds
+
+
 def end_seconds(backend: str, signature: tuple) -> float:
     """What this network's latest run that compiled nothing took after its last epoch here (0: none measured)."""
     with _lock:
@@ -103,8 +137,8 @@ def end_seconds(backend: str, signature: tuple) -> float:
 
 
 def note_compile(backend: str, case: str, fitted_seconds: float, measured_seconds: float) -> None:
-    """A run's compiling, of the estimate's `case` (core.jobs.budget.EngineCosts.compile_case), took
-    measured_seconds where the estimate's fitted time for it, before any scaling, is fitted_seconds."""
+    """A run's compiling, of the estimate's `case` (Estimate.compile_case), took measured_seconds where the
+    estimate's fitted time for it, before any scaling, is fitted_seconds."""
     if fitted_seconds < MIN_COMPILE_SAID_SECONDS:
         return
     ratio = max(0.0, measured_seconds) / fitted_seconds
@@ -122,6 +156,12 @@ def compile_factor(backend: str, case: str) -> float:
     return min(high, max(low, statistics.median(ratios))) if ratios else 1.0
 
 
+def note_count(backend: str, ratio: float) -> None:
+    """A run's measured pace was `ratio` times what its FLOP count said."""
+    with _lock:
+        _count_ratios.setdefault(backend, deque(maxlen=COUNT_RATIOS_KEPT)).append(ratio)
+
+
 def count_factor(backend: str) -> float | None:
     """What to scale a FLOP count of seconds per epoch by on `backend`: the median of the latest runs'
     measured paces over their counts, within COUNT_FACTOR_RANGE (None: no run measured yet)."""
@@ -133,49 +173,8 @@ def count_factor(backend: str) -> float | None:
     return min(high, max(low, statistics.median(ratios)))
 
 
-def note_run(
-    backend: str,
-    signature: tuple,
-    shapes: tuple,
-    epochs: list[dict],
-    total_epochs: int,
-    run_seconds: float,
-    estimated_seconds: float | None = None,
-    estimated_compile: tuple[str, float, float] | None = None,
-    batches: Sequence[dict] = (),
-    steps_per_epoch: int = 0,
-    counted_seconds_per_epoch: float | None = None,
-) -> None:
-    """A run trained alone has ended, after run_seconds by its clock (its epoch records, {"epoch",
-    "seconds"}, from its first epoch): note its pace (epoch_pace, where a run estimated to compile is one
-    that compiled; for a run of one epoch, steps_pace from its live updates, `batches`). When it was
-    estimated (core.jobs.start; estimated_compile is (case, seconds said, seconds fitted), as
-    core.jobs.budget.Estimate has them), note its compile against the fitted seconds: its first epoch's
-    end less one epoch at its pace (the estimate's, without one); or, if it was to compile nothing, what it
-    took after its last epoch. And with counted_seconds_per_epoch, what the FLOP count said per epoch, note
-    how its pace compared with it (count_factor)."""
-    # Estimated to compile (its fitted compile above a kept loop's hundredths): its second epoch runs slowly too.
-    compiled = estimated_compile is not None and estimated_compile[2] >= MIN_COMPILE_SAID_SECONDS
-    pace = epoch_pace(epochs, compiled)
-    if pace is None and len(epochs) == 1:
-        pace = steps_pace(batches, steps_per_epoch)
-    if pace is not None:
-        note_pace(backend, signature, shapes, pace)
-        if counted_seconds_per_epoch:
-            with _lock:
-                ratios = _count_ratios.setdefault(backend, deque(maxlen=COUNT_RATIOS_KEPT))
-                ratios.append(pace / counted_seconds_per_epoch)
-    if estimated_seconds is None or estimated_compile is None or not epochs or epochs[0]["epoch"] != 1:
-        return
-    case, said, fitted = estimated_compile
-    if not compiled and run_seconds >= epochs[-1]["seconds"]:
-        with _lock:
-            _ends[backend, signature] = run_seconds - epochs[-1]["seconds"]
-    one_epoch = pace if pace is not None else (estimated_seconds - said) / max(1, total_epochs)
-    note_compile(backend, case, fitted, epochs[0]["seconds"] - one_epoch)
-
-
 def forget_paces() -> None:
+    """Forget every measurement (a test's fresh start)."""
     with _lock:
         _paces.clear()
         _ends.clear()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config import TrainingConfig
+from core.training.paces import Estimate
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -39,9 +40,22 @@ LEARNING_RATE = "learning_rate"  # the learning rate changed mid-run
 DETAIL = "detail"  # extra results for later pages (per-class scores, confusion matrices, weights)
 TEST_METRICS = "test_metrics"
 MESSAGE = "message"
+STOPPING = "stopping"  # Stop was pressed: the run ends at its next batch
 ENDED = "ended"  # finished, stopped, failed or cancelled, with the fit time
 REQUEUED = "requeued"  # queued again to train more epochs
-UPDATE_KINDS = (DESCRIBED, STARTED, BATCH, EPOCH, LEARNING_RATE, DETAIL, TEST_METRICS, MESSAGE, ENDED, REQUEUED)
+UPDATE_KINDS = (
+    DESCRIBED,
+    STARTED,
+    BATCH,
+    EPOCH,
+    LEARNING_RATE,
+    DETAIL,
+    TEST_METRICS,
+    MESSAGE,
+    STOPPING,
+    ENDED,
+    REQUEUED,
+)
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,9 @@ class RunSnapshot:
     details: dict = field(default_factory=dict)
     # How many updates the run had had: equal versions of one run are equal snapshots (but for the clock).
     version: int = 0
+    # Stop was pressed and the run has not ended yet: it ends at its next batch.
+    stopping: bool = False
+    estimate: Estimate | None = None  # what the run was expected to take (TrainingRun.estimate)
 
     @property
     def is_active(self) -> bool:
@@ -95,12 +112,6 @@ class RunSnapshot:
         total = self.total_epochs * max(self.steps_per_epoch, 1)
         done = (self.current_epoch - 1) * self.steps_per_epoch + self.current_step
         return 0.0 if total == 0 else min(1.0, max(0.0, done / total))
-
-    @property
-    def eta_seconds(self) -> float | None:
-        if self.status != RUNNING or self.progress <= 0.02:
-            return None
-        return self.elapsed_seconds * (1 - self.progress) / self.progress
 
 
 class TrainingRun:
@@ -126,6 +137,7 @@ class TrainingRun:
         self._version = 0
         self._snapshot: RunSnapshot | None = None  # the last one made, shared until the next update
         self._status = QUEUED
+        self._stopping = False
         self._message = "Waiting to start."
         self._epochs: list[dict] = []
         self._batches: list[dict] = []
@@ -146,12 +158,10 @@ class TrainingRun:
         # Not part of snapshots or updates: large or live objects the engine and evaluation pages need.
         self.model: Any = None
         self.test_probabilities: Any = None
-        # The budget's estimate of the whole run in seconds (core.jobs.start sets it), for waiting lines,
-        # of its compiling as (case, seconds said, seconds fitted) and its FLOP count's seconds per epoch,
-        # to measure the estimate by (core.training.paces).
-        self.estimated_seconds: float | None = None
-        self.estimated_compile: tuple[str, float, float] | None = None
-        self.estimated_counted_pace: float | None = None
+        # What the run is expected to take (core.jobs.start sets it): for the time left, and, once trained,
+        # to measure the estimate by (core.training.estimate.note_run). Not an update: a copy of the run
+        # elsewhere (a Ray worker, a room's viewer) has none.
+        self._estimate: Estimate | None = None
 
     # --- followers -------------------------------------------------------------------------
     def follow(self, follower: Follower) -> Callable[[], None]:
@@ -251,9 +261,27 @@ class TrainingRun:
     def set_message(self, message: str) -> None:
         self._emit(MESSAGE, message=message)
 
+    @property
+    def estimate(self) -> Estimate | None:
+        return self._estimate
+
+    @estimate.setter
+    def estimate(self, estimate: Estimate | None) -> None:
+        with self._lock:
+            self._estimate = estimate
+            self._snapshot = None  # the next snapshot carries it
+
     # --- requested by the page -------------------------------------------------------------
     def request_stop(self) -> None:
-        self._stop.set()
+        """Ask the worker to stop at its next batch; an active run says at once that it is stopping.
+
+        The request itself travels to the worker; the STOPPING update lets every page that draws the
+        run (and every record that follows it) show "Stopping…" before the worker has seen it.
+        """
+        with self._lock:
+            self._stop.set()
+            if self._status in ACTIVE_STATUSES and not self._stopping:
+                self._emit(STOPPING)
 
     def request_learning_rate(self, learning_rate: float) -> None:
         with self._lock:
@@ -312,6 +340,8 @@ class TrainingRun:
                     parameter_count=self._parameter_count,
                     details=dict(self._details),
                     version=self._version,
+                    stopping=self._stopping,
+                    estimate=self._estimate,
                 )
             elif self._started is not None:
                 self._snapshot = dataclasses.replace(self._snapshot, elapsed_seconds=self._elapsed())
@@ -353,19 +383,26 @@ class TrainingRun:
             self._test_metrics = dict(data["metrics"])
         elif update.kind == MESSAGE:
             self._message = data["message"]
+        elif update.kind == STOPPING:
+            self._stopping = self._status in ACTIVE_STATUSES
         elif update.kind == ENDED:
-            self._status, self._message = data["status"], data["message"]
+            self._status, self._message, self._stopping = data["status"], data["message"], False
             if data["fit_seconds"] is not None:
                 self._time_before_resume = self._fit_seconds = data["fit_seconds"]
             self._started = None
         elif update.kind == REQUEUED:
-            self._status, self._message = QUEUED, data["message"]
+            self._status, self._message, self._stopping = QUEUED, data["message"], False
             self._total_epochs = data["total_epochs"]
 
     def _elapsed(self) -> float:
         if self._started is None:
             return self._time_before_resume
         return self._time_before_resume + (time.monotonic() - self._started)
+
+
+def stopped_message(epochs: int) -> str:
+    """What a run stopped by request says once it has ended (every engine says it the same way)."""
+    return f"Stopped after {epochs} {'epoch' if epochs == 1 else 'epochs'}; the model is kept."
 
 
 def replay_updates(run: TrainingRun, updates: Iterable[RunUpdate]) -> TrainingRun:

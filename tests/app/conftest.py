@@ -17,10 +17,10 @@ def _trainings_end_with_their_test():
 def fresh_dataset_caches():
     """Datasets are cached per process (and per page for 5 minutes): a test of loading starts clean."""
     from core.data import datasets as data
-    from pages.resources import dataset_or_fallback
+    from pages.resources import named_dataset_choice
 
     data.clear_dataset_cache()
-    dataset_or_fallback.clear()
+    named_dataset_choice.clear()
     yield
     data.clear_dataset_cache()
-    dataset_or_fallback.clear()
+    named_dataset_choice.clear()

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from core import libraries
 from tests.polling import rerun_until
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -45,6 +46,9 @@ def png(image: Image.Image) -> bytes:
 
 def trained_then_evaluate(**settings) -> AppTest:
     """Keras and the baseline trained through the Train page with these settings on the digits, then Evaluate."""
+    # Keras is imported first, outside the pages' timeout: the app imports it at idle priority, and on a busy
+    # machine a cold import in a test process's first page run outlasts TIMEOUT (an earlier test started it).
+    libraries.load("keras")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     # Chosen before the Train page first runs, so it does not try to download MNIST first.
     at.session_state["train.dataset"] = "digits"
@@ -64,10 +68,23 @@ def trained_then_evaluate(**settings) -> AppTest:
     return at
 
 
+def back_on_evaluate(at: AppTest) -> AppTest:
+    """A trained session shared by a module's tests, back on Evaluate with Keras chosen: where one test went and
+    which model it chose is not where the next one starts."""
+    at.switch_page("pages/evaluate.py").run()
+    at.radio(key="evaluate.model").set_value("Keras").run()
+    return at
+
+
 @pytest.fixture(scope="module")
-def evaluate() -> AppTest:
+def trained() -> AppTest:
     """Keras and the baseline trained for 2 epochs on the digits through the Train page, then Evaluate."""
     return trained_then_evaluate(epochs=2)
+
+
+@pytest.fixture
+def evaluate(trained: AppTest) -> AppTest:
+    return back_on_evaluate(trained)
 
 
 def test_before_training_the_page_points_to_train():

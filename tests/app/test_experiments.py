@@ -68,11 +68,11 @@ def test_two_runs_overlay_export_and_survive_a_new_session(runs_dir):
     # One chart per metric (loss, accuracy); the legend names what differs between the runs.
     assert len(at.get("plotly_chart")) == 2
     names = legend_names(at)
-    assert "Keras, optimizer=adam, learning_rate=0.001 training" in names
-    assert "scikit-learn MLP, optimizer=sgd, learning_rate=0.01 training" in names
+    assert "Keras, optimizer=adam, learning_rate=0.001" in names
+    assert "scikit-learn MLP, optimizer=sgd, learning_rate=0.01" in names
     labels = {b.label for b in at.get("download_button")}
     assert {"Model (.keras)", "Run record (JSON)", "History (CSV)"} <= labels
-    assert {"Notebook (.ipynb)", "TensorBoard (zip)", "These runs for TensorBoard (zip)"} <= labels
+    assert {"Notebook (.ipynb)", "Script (.py)", "TensorBoard (zip)", "These runs for TensorBoard (zip)"} <= labels
     at.toggle(key="experiments.show_code").set_value(True).run()
     assert "model.compile(" in at.code[0].value and "load_digits" in at.code[0].value
 

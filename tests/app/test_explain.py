@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 from core.config import TrainingConfig
 from core.data.datasets import load_dataset
 from core.data.splits import validation_images
-from core.results import hidden_map
+from core.training import hidden_map_recording
 from core.training.run import TrainingRun
-from tests.app.test_evaluate import APP, TIMEOUT, captions, tab, trained_then_evaluate
+from tests.app.test_evaluate import APP, TIMEOUT, back_on_evaluate, captions, tab, trained_then_evaluate
 
 WHY_CAPTIONS = ["the digit", "gradient", "gradient × input"]
 
@@ -25,9 +25,14 @@ def hidden_map_figures(at) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def evaluate() -> AppTest:
+def trained() -> AppTest:
     """The CNN and the baseline trained for 3 epochs on the digits through the Train page, then Evaluate."""
     return trained_then_evaluate(epochs=3, model="cnn")
+
+
+@pytest.fixture
+def evaluate(trained: AppTest) -> AppTest:
+    return back_on_evaluate(trained)
 
 
 def test_why_shows_saliency_and_grad_cam_for_a_test_image_and_any_class(evaluate):
@@ -94,11 +99,11 @@ def live_run(hidden_layers=(128,)) -> tuple[TrainingRun, object]:
 
 def add_epoch(run: TrainingRun, dataset, epoch: int) -> None:
     _, y_val = validation_images(run.config, dataset)
-    sample = hidden_map.sample_indices(len(y_val), run.config.seed)
+    sample = hidden_map_recording.sample_indices(len(y_val), run.config.seed)
     rng = np.random.default_rng(epoch)
     rows = (rng.normal(size=(len(sample), 16)) + y_val[sample, None] * epoch).astype(np.float16)
     run.set_detail("val_predictions", [*run.snapshot().details.get("val_predictions", []), y_val.astype(np.int16)])
-    hidden_map.record_epoch(run, "dense_1", sample, rows)
+    hidden_map_recording.record_epoch(run, "dense_1", sample, rows)
     run.record_epoch(epoch, {"loss": 1.0 / epoch, "val_loss": 1.0 / epoch})
 
 

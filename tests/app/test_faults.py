@@ -11,7 +11,7 @@ import tomllib
 from streamlit.testing.v1 import AppTest
 
 from core.config import TrainingConfig
-from core.jobs import budget
+from core.jobs.start import press_estimate
 from tests.app.test_pages import APP, TIMEOUT, button, open_page
 from tests.polling import rerun_until
 
@@ -34,13 +34,19 @@ def still_serving() -> None:
     assert not at.exception and at.title[0].value == "Training Studio"
 
 
-def test_a_corrupt_cached_mnist_is_named_and_the_page_falls_back(tmp_path, monkeypatch):
+def captions(at: AppTest) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+def test_a_corrupt_cached_mnist_is_an_error_that_names_the_file_and_train_waits(tmp_path, monkeypatch):
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "mnist.npz").write_bytes(b"PK\x03\x04 cut short by a broken download")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     at = open_page("pages/train.py")  # MNIST is the default dataset
     assert not at.exception
-    assert "mnist.npz" in warnings(at) and "Delete" in warnings(at) and "digits" in warnings(at)
+    assert "mnist.npz" in errors(at) and "Delete" in errors(at)
+    assert "digits" not in warnings(at), "no silent stand-in for a file that is there but broken"
+    assert button(at, "Train").disabled
     still_serving()
 
 
@@ -54,7 +60,12 @@ def test_the_network_down_with_no_cache_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     at = open_page("pages/train.py")
     assert not at.exception
-    assert "Could not download MNIST" in warnings(at) and "Connect to the internet" in warnings(at)
+    assert "MNIST handwritten digits cannot be downloaded here" in warnings(at) and "8×8" in warnings(at)
+    assert "Could not download MNIST" in captions(at) and "Connect to the internet" in captions(at)
+    # Fashion-MNIST, chosen by the person, does not fall back: it is an error, and Train waits.
+    monkeypatch.setenv("TRAINING_STUDIO_FASHION_MNIST_DIR", str(tmp_path / "no fashion here"))
+    at.selectbox(key="train.dataset").set_value("fashion_mnist").run()
+    assert "Could not download Fashion-MNIST" in errors(at) and button(at, "Train").disabled
     still_serving()
 
 
@@ -71,7 +82,31 @@ def test_a_dataset_folder_with_wrong_shapes_is_refused_by_name(tmp_path):
     at.selectbox(key="train.dataset").set_value("folder").run()
     at.text_input(key="train.data_dir").input(str(tmp_path)).run()
     assert not at.exception
-    assert "mnist.npz" in warnings(at) and "3×300" in warnings(at)
+    assert "mnist.npz" in errors(at) and "3×300" in errors(at)
+    assert button(at, "Train").disabled
+
+
+def test_a_folder_that_does_not_exist_is_an_error_until_it_is_fixed(tmp_path):
+    at = open_page("pages/train.py")
+    at.selectbox(key="train.dataset").set_value("folder").run()
+    at.text_input(key="train.data_dir").input(str(tmp_path / "no such folder")).run()
+    assert not at.exception
+    assert "does not exist" in errors(at) and "Check the path" in errors(at)
+    assert button(at, "Train").disabled, "nothing trains on other data instead"
+    assert "digits" not in warnings(at) + captions(at)
+    # Fixed: the same box now names a folder that loads, and Train is offered.
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    np.savez(
+        folder / "mnist.npz",
+        x_train=rng.integers(0, 255, (40, 28, 28), dtype=np.uint8),
+        y_train=np.arange(40, dtype=np.uint8) % 10,
+        x_test=rng.integers(0, 255, (10, 28, 28), dtype=np.uint8),
+        y_test=np.arange(10, dtype=np.uint8),
+    )
+    at.text_input(key="train.data_dir").input(str(folder)).run()
+    assert not at.error and not button(at, "Train").disabled
 
 
 def test_absurd_query_parameters_do_not_break_the_page():
@@ -110,6 +145,7 @@ def test_the_worker_raising_mid_epoch_shows_the_error_and_the_app_goes_on(monkey
     at.selectbox(key="train.dataset").set_value("digits").run()
     at.radio(key="train.models_to_train").set_value("keras").run()
     button(at, "Train").click().run()
+    # One script run shows both: the page reruns itself when a run ends while it draws (pages/live.py).
     rerun_until(at, lambda at: "Training failed" in errors(at), TIMEOUT, "the page says the training failed")
     assert not at.exception
     assert "RuntimeError: the disk is full" in errors(at)
@@ -118,13 +154,14 @@ def test_the_worker_raising_mid_epoch_shows_the_error_and_the_app_goes_on(monkey
 
 
 def half_the_epochs_of(config) -> float:
-    """A time budget that fits about half of a digits run's epochs, from the same estimate the page shows
-    (it calibrates on this machine, so a fixed number of seconds fits every epoch on a fast one)."""
+    """A time budget that fits about half of a digits press's epochs (Keras and the baseline), from the same
+    estimate the page shows (it calibrates on this machine, so a fixed number of seconds fits every epoch on a
+    fast one)."""
     from core.data.datasets import load_dataset
 
     digits = load_dataset("digits")
-    cost = budget.estimate(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
-    return cost.compile_seconds + cost.end_seconds + cost.seconds_per_epoch * config.epochs / 2
+    cost = press_estimate(config, digits, "both")
+    return cost.total_seconds - cost.seconds_per_epoch * config.epochs / 2
 
 
 def test_the_budget_is_shown_before_training_and_a_fix_applies(monkeypatch):
@@ -166,3 +203,17 @@ def test_production_settings_are_set_and_each_is_commented():
     for index, line in enumerate(lines):
         if "=" in line and not line.lstrip().startswith("#"):
             assert lines[index - 1].lstrip().startswith("#"), f"config.toml line {index + 1} has no comment: {line}"
+
+
+def test_a_links_notes_stay_through_reruns_until_dismissed():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"epochs": "500", "units": "100"})
+    at.run()
+    at.switch_page("pages/train.py").run()
+    for _ in range(2):  # the page's own later reruns (the empty charts' timer) keep them
+        assert "outside 1–100" in warnings(at) and "units 100" in warnings(at)
+        at.run()
+    button(at, "Got it").click().run()
+    assert "outside 1–100" not in warnings(at) and not any(b.label == "Got it" for b in at.button)
+    at.run()
+    assert "outside 1–100" not in warnings(at)

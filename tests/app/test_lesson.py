@@ -77,8 +77,8 @@ def test_each_step_draws_its_picture():
     at.run()
     curves = at.get("plotly_chart")
     assert len(curves) == 2  # loss and accuracy, from the digits replay
-    names = [trace.get("text") for trace in json.loads(curves[1].proto.spec)["data"]]
-    assert ["gain < 1 pt"] in names, "diminishing returns is marked on the accuracy chart"
+    names = [trace.get("name") for trace in json.loads(curves[1].proto.spec)["data"]]
+    assert "gain < 1 pt" in names, "diminishing returns is marked on the accuracy chart (listed in its legend)"
 
 
 def test_next_and_back_move_through_the_steps_and_the_url():

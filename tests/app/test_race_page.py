@@ -68,10 +68,11 @@ def test_a_preset_race_trains_every_variant_live_and_ranks_them():
     assert not at.exception, at.exception
     assert [run.status for run in runs] == [FINISHED] * 3
     assert progress_text(at).count("Finished 2 epochs") == 3
-    # One chart per metric with every variant on it (training and validation each), then setting against score.
+    # One chart per metric with every variant on it (training, named by the variant, and validation each),
+    # then setting against score.
     charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     loss_names = {trace["name"] for trace in charts[0]["data"] if trace.get("name")}
-    assert {f"{run.label} {split}" for run in runs for split in ("training", "validation")} <= loss_names
+    assert {name for run in runs for name in (run.label, f"{run.label} validation")} <= loss_names
     assert charts[-1]["data"][0]["type"] == "parcoords"
     table = ranking(at)
     assert list(table["rank"]) == [1, 2, 3]

@@ -77,6 +77,22 @@ def test_a_participant_joins_by_link_and_sees_the_presenters_step_follow():
     assert "Step 5 of 6" in everything(viewer)
 
 
+def test_a_reload_of_the_join_link_rejoins_as_the_same_participant():
+    _, code = presenter_with_room()
+    room = room_registry().get(code)
+    first = open_page("pages/room.py", {"code": code})
+    me = first.session_state[Keys.ROOM_PARTICIPANT_ID]
+    assert first.query_params["me"] == me and first.query_params["code"] == code
+    second = open_page("pages/room.py", {"code": code})  # another person, another tab
+    reload = open_page("pages/room.py", dict(first.query_params))
+    assert reload.session_state[Keys.ROOM_PARTICIPANT_ID] == me
+    assert f"Room {code} · you are Guest 1 · 2 following" in everything(reload)
+    assert room.nickname_of(second.session_state[Keys.ROOM_PARTICIPANT_ID]) == "Guest 2"
+    # A made-up id is not taken from the URL: it gets a new one.
+    stranger = open_page("pages/room.py", {"code": code, "me": "not-an-id"})
+    assert stranger.session_state[Keys.ROOM_PARTICIPANT_ID] != "not-an-id"
+
+
 def test_a_participant_cannot_move_the_step_or_become_the_presenter_through_the_url():
     _, code = presenter_with_room()
     room = room_registry().get(code)

@@ -47,3 +47,20 @@ def test_stop_is_honoured_between_slices(digits, quick_config):
     stop_at_first(run, "epoch")
     train_baseline(run, digits)
     assert run.status == STOPPED and 1 <= run.completed_epochs <= 2
+
+
+def test_the_baselines_speed_ups_keep_its_scores(digits, quick_config):
+    """One BLAS thread and no repeated checks (the baseline's), or scikit-learn's defaults: the same model, data
+    and batches, so the same scores but for the order in which a product's sums are added."""
+    from threadpoolctl import threadpool_info
+
+    threads = max((info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"), default=1)
+    config = quick_config.replace(epochs=3)
+    one, library = TrainingRun(config, "baseline"), TrainingRun(config, "baseline")
+    train_baseline(one, digits, blas_threads=1)
+    train_baseline(library, digits, blas_threads=threads, checks=True)
+    for mine, theirs in zip(one.snapshot().epochs, library.snapshot().epochs, strict=True):
+        assert mine["loss"] == pytest.approx(theirs["loss"], rel=0.02)
+        assert mine["val_accuracy"] == pytest.approx(theirs["val_accuracy"], abs=0.02)
+    tested = library.snapshot().test_metrics["accuracy"]
+    assert one.snapshot().test_metrics["accuracy"] == pytest.approx(tested, abs=0.02)

@@ -17,8 +17,10 @@ from core.data.datasets import (
     DatasetError,
     DatasetFileError,
     DatasetUnavailable,
+    choose_dataset,
     clear_dataset_cache,
     describe_available,
+    fallback_label,
     find_fashion_mnist_folder,
     load_dataset,
     load_dataset_or_fallback,
@@ -383,21 +385,33 @@ def test_fashion_mnist_unavailable_when_no_folder_cache_or_network(tmp_path, mon
 # Fallback and cache
 
 
-def test_fallback_to_digits_says_what_failed_and_what_to_do():
+def test_only_the_default_mnist_offline_falls_back_and_says_what_failed_and_what_to_do():
     dataset, notice = load_dataset_or_fallback("mnist")
     assert dataset is load_dataset("digits")
     assert notice.startswith("Could not download MNIST (")
-    assert "Using the embedded scikit-learn digits instead." in notice
-    assert notice.index("Using the embedded") < notice.index("Connect to the internet once")
+    assert notice.index("Could not download") < notice.index("Connect to the internet once")
     assert "A folder of MNIST IDX files or an mnist.npz" in notice
+    assert fallback_label("mnist") == (
+        "MNIST handwritten digits cannot be downloaded here: training on the bundled 8×8 scikit-learn digits instead"
+    )
 
 
-def test_fallback_notice_names_a_corrupt_file(tmp_path):
+def test_a_chosen_dataset_that_cannot_be_loaded_is_an_error_never_a_stand_in(tmp_path, monkeypatch):
     folder = write_idx_folder(tmp_path / "broken", tiny_arrays())
     truncate(folder / "train-images-idx3-ubyte")
-    dataset, notice = load_dataset_or_fallback("folder", str(folder))
-    assert dataset.name == "digits"
-    assert "train-images-idx3-ubyte is truncated" in notice and "Using the embedded" in notice
+    choice = choose_dataset("folder", str(folder))
+    assert choice.dataset is None and choice.notice is None
+    assert "train-images-idx3-ubyte is truncated" in str(choice.error)
+    with pytest.raises(DatasetFileError, match="is truncated"):
+        load_dataset_or_fallback("folder", str(folder))
+    missing = choose_dataset("folder", str(tmp_path / "nowhere"))
+    assert missing.dataset is None and "does not exist" in str(missing.error) and missing.error.fix
+    # MNIST from a folder the person named is theirs too: no stand-in when it is missing.
+    assert choose_dataset("mnist", str(tmp_path / "nowhere")).dataset is None
+    # Fashion-MNIST offline is the person's choice, not the default: an error that says what to do.
+    monkeypatch.setenv(data.FASHION_MNIST_DIR_ENV, str(tmp_path / "empty"))
+    offline = choose_dataset("fashion_mnist")
+    assert offline.dataset is None and "Connect to the internet" in str(offline.error)
 
 
 def test_no_notice_when_nothing_fell_back(tmp_path):

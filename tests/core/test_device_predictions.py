@@ -90,7 +90,7 @@ def test_one_kept_forward_pass_serves_every_model_of_the_network_with_its_own_we
 
 def test_a_runs_recorded_scores_are_its_models(jax_fit, digits, quick_config):
     from core.data.splits import prepare_data
-    from core.results import hidden_map
+    from core.training import hidden_map_recording
     from core.training.callbacks import KerasPredictions
     from core.training.engine import train
 
@@ -105,8 +105,8 @@ def test_a_runs_recorded_scores_are_its_models(jax_fit, digits, quick_config):
     assert np.array_equal(snap.details["val_predictions"][-1], validation.argmax(axis=1))
     assert snap.test_metrics["accuracy"] == pytest.approx(float((test.argmax(axis=1) == data.y_test).mean()))
     assert snap.test_metrics["loss"] == pytest.approx(cross_entropy(data.y_test, test), abs=1e-5)
-    recorded = snap.details[hidden_map.ACTIVATIONS_DETAIL]
+    recorded = snap.details[hidden_map_recording.ACTIVATIONS_DETAIL]
     assert len(recorded) == quick_config.epochs
-    layer, sample = snap.details[hidden_map.LAYER_DETAIL], snap.details[hidden_map.SAMPLE_DETAIL]
-    by_keras = hidden_map.features(KerasPredictions(run.model, layer).hidden(data.x_val[sample]))
+    layer, sample = snap.details[hidden_map_recording.LAYER_DETAIL], snap.details[hidden_map_recording.SAMPLE_DETAIL]
+    by_keras = hidden_map_recording.features(KerasPredictions(run.model, layer).hidden(data.x_val[sample]))
     assert np.allclose(recorded[-1].astype(np.float32), by_keras.astype(np.float32), atol=1e-2)

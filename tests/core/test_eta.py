@@ -1,13 +1,23 @@
-"""The time left, from a run's own pace: compiling before the first batch is not counted again."""
+"""The time left (core.training.eta): a run's own pace leaves out compiling before the first batch; a press
+counts the runs still to train by their estimates."""
 
 from types import SimpleNamespace
 
-from core.training.eta import seconds_left
+import pytest
+
+from core.training.eta import seconds_left as seconds_left_of_runs
+from core.training.paces import Estimate
 
 
-def snapshot(batches, epochs=(), elapsed=None, total_epochs=5, steps_per_epoch=10, status="running"):
+def seconds_left(snap):
+    """The time left of one run."""
+    return seconds_left_of_runs([snap])
+
+
+def snapshot(batches, epochs=(), elapsed=None, total_epochs=5, steps_per_epoch=10, status="running", estimate=None):
     return SimpleNamespace(
         status=status,
+        estimate=estimate,
         batches=tuple(batches),
         epochs=tuple(epochs),
         steps_per_epoch=steps_per_epoch,
@@ -47,8 +57,28 @@ def test_the_latest_epoch_end_counts_not_the_first_which_also_compiled():
     assert abs(seconds_left(snapshot(batches, epochs=epochs)) - 5.2) < 0.01
 
 
-def test_nothing_is_said_before_the_pace_is_known_or_once_the_run_is_over():
+def test_nothing_is_said_before_the_pace_is_known_and_nothing_is_left_once_the_run_is_over():
     one = [{"epoch": 1, "step": 1, "seconds": 4.0}]
     assert seconds_left(snapshot(one)) is None
     batches = [*one, {"epoch": 1, "step": 5, "seconds": 5.0}]
-    assert seconds_left(snapshot(batches, status="finished")) is None
+    assert seconds_left(snapshot(batches, status="finished")) == 0.0
+
+
+def estimated(seconds: float) -> Estimate:
+    return Estimate(seconds_per_epoch=seconds / 5, total_seconds=seconds, memory_mb=1.0, train_images=100, epochs=5)
+
+
+def test_a_press_counts_the_runs_still_to_train_by_their_estimates():
+    batches = [{"epoch": 1, "step": step, "seconds": 4.0 + 0.1 * step} for step in range(1, 11)]
+    keras = snapshot(batches, estimate=estimated(9.0))
+    baseline = snapshot((), elapsed=0.0, status="queued", estimate=estimated(12.0))
+    assert seconds_left_of_runs([keras, baseline]) == pytest.approx(4.0 + 12.0), "its own pace, then the estimate"
+    done = snapshot(batches, status="finished", estimate=estimated(9.0))
+    assert seconds_left_of_runs([done, baseline]) == pytest.approx(12.0)
+    assert seconds_left_of_runs([snapshot((), elapsed=0.0, status="queued")]) is None, "no estimate to go by"
+
+
+def test_before_its_pace_is_known_a_run_has_what_is_left_of_its_estimate():
+    one = [{"epoch": 1, "step": 1, "seconds": 4.0}]
+    assert seconds_left(snapshot(one, elapsed=5.0, estimate=estimated(9.0))) == pytest.approx(4.0)
+    assert seconds_left(snapshot(one, elapsed=12.0, estimate=estimated(9.0))) == 0.0, "never below nothing"

@@ -182,8 +182,8 @@ def test_several_runs_overlay_on_one_chart_one_colour_each():
     records = [finished_run(config, epochs=2 + index).to_record() for index, config in enumerate(configs)]
     snapshots = [record_to_snapshot(r, label) for r, label in zip(records, overlay_labels(records), strict=True)]
     figure = charts.training_curves(snapshots, "loss", show_batches=False)
-    training = [trace for trace in figure.data if trace.name.endswith("training")]
-    assert [trace.name for trace in training] == [f"optimizer={name} training" for name in ("adam", "sgd", "rmsprop")]
+    training = [trace for trace in figure.data if trace.line.dash == "solid"]  # the run's legend entry
+    assert [trace.name for trace in training] == [f"optimizer={name}" for name in ("adam", "sgd", "rmsprop")]
     assert [len(trace.x) for trace in training] == [2, 3, 4]
     assert len({trace.line.color for trace in training}) == 3
 

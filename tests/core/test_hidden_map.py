@@ -7,6 +7,7 @@ import pytest
 from core import charts
 from core.data.splits import validation_images
 from core.results import hidden_map
+from core.training import hidden_map_recording
 from core.training.baseline import train_baseline
 from core.training.engine import train
 from core.training.inference import FLATTEN, LayerSnapshot, ModelSnapshot
@@ -15,7 +16,7 @@ from core.training.run import FINISHED, TrainingRun
 
 def recorded(run: TrainingRun) -> tuple[list[np.ndarray], np.ndarray]:
     details = run.snapshot().details
-    return details.get(hidden_map.ACTIVATIONS_DETAIL, []), details.get(hidden_map.SAMPLE_DETAIL)
+    return details.get(hidden_map_recording.ACTIVATIONS_DETAIL, []), details.get(hidden_map_recording.SAMPLE_DETAIL)
 
 
 @pytest.mark.parametrize("kind", ["keras", "baseline"])
@@ -28,9 +29,9 @@ def test_every_epoch_records_the_last_hidden_layer_and_the_classes_pull_apart(di
     assert len(activations) == 5
     # The digits' validation set is smaller than the sample size: all of it, in order.
     validation = len(run.snapshot().details["val_predictions"][0])
-    assert len(sample) == min(validation, hidden_map.SAMPLE_SIZE) and np.all(np.diff(sample) > 0)
+    assert len(sample) == min(validation, hidden_map_recording.SAMPLE_SIZE) and np.all(np.diff(sample) > 0)
     assert all(rows.shape == (len(sample), 128) and rows.dtype == np.float16 for rows in activations)
-    assert hidden_map.recorded_bytes(run.snapshot().details) == 5 * len(sample) * 128 * 2 + sample.nbytes
+    assert hidden_map_recording.recorded_bytes(run.snapshot().details) == 5 * len(sample) * 128 * 2 + sample.nbytes
     _, y_val = validation_images(config, digits)
     labels = y_val[sample]
     predictions = [p[sample] for p in run.snapshot().details["val_predictions"]]
@@ -44,11 +45,11 @@ def test_a_cnn_records_its_last_feature_maps_averaged_down_to_512_numbers(digits
     run = TrainingRun(quick_config.replace(model="cnn", epochs=1), "keras")
     train(run, digits)
     activations, sample = recorded(run)
-    assert run.snapshot().details[hidden_map.LAYER_DETAIL] == "pool_1"  # the 8×8 digits get one conv block
+    assert run.snapshot().details[hidden_map_recording.LAYER_DETAIL] == "pool_1"  # the 8×8 digits get one conv block
     assert activations[0].shape == (len(sample), 4 * 4 * 32)  # small enough to keep whole
     # MNIST's CNN: 7×7 maps of 64 filters, averaged over a 2×2 grid of regions.
     maps = np.random.default_rng(0).random((3, 7, 7, 64), dtype=np.float32)
-    rows = hidden_map.features(maps)
+    rows = hidden_map_recording.features(maps)
     assert rows.shape == (3, 256)
     np.testing.assert_allclose(rows[:, 0], maps[:, :4, :4, 0].mean(axis=(1, 2)), rtol=1e-3)
 
@@ -59,16 +60,17 @@ def test_a_model_without_a_hidden_layer_records_nothing_and_says_why(digits, qui
         run = TrainingRun(config, kind)
         trainer(run, digits)
         assert run.status == FINISHED and recorded(run) == ([], None)
-    with pytest.raises(hidden_map.NoHiddenLayerError, match="no hidden layer"):
-        hidden_map.hidden_layer(run.snapshot().details["snapshot"])
+    with pytest.raises(hidden_map_recording.NoHiddenLayerError, match="no hidden layer"):
+        hidden_map_recording.hidden_layer(run.snapshot().details["snapshot"])
     with pytest.raises(ValueError, match="after the first epoch"):
         hidden_map.build_map([], np.zeros(0))
 
 
 def test_the_sample_and_the_projection_are_deterministic_for_a_seed():
-    assert np.array_equal(hidden_map.sample_indices(5000, 7), hidden_map.sample_indices(5000, 7))
-    assert not np.array_equal(hidden_map.sample_indices(5000, 7), hidden_map.sample_indices(5000, 8))
-    assert len(hidden_map.sample_indices(5000, 7)) == 1000
+    sample_indices = hidden_map_recording.sample_indices
+    assert np.array_equal(sample_indices(5000, 7), sample_indices(5000, 7))
+    assert not np.array_equal(sample_indices(5000, 7), sample_indices(5000, 8))
+    assert len(sample_indices(5000, 7)) == 1000
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, 300)
     activations = [(rng.normal(size=(300, 16)) + labels[:, None] * e).astype(np.float16) for e in range(3)]
@@ -94,8 +96,8 @@ def test_a_flatten_only_model_has_no_hidden_layer():
     snapshot = ModelSnapshot(
         (2, 2), (LayerSnapshot("flatten", FLATTEN), LayerSnapshot("out", "Dense", kernel, "softmax"))
     )
-    with pytest.raises(hidden_map.NoHiddenLayerError):
-        hidden_map.hidden_layer(snapshot)
+    with pytest.raises(hidden_map_recording.NoHiddenLayerError):
+        hidden_map_recording.hidden_layer(snapshot)
 
 
 def test_the_separation_curve_labels_each_epoch_only_while_the_labels_fit():
@@ -109,3 +111,10 @@ def test_the_separation_curve_labels_each_epoch_only_while_the_labels_fit():
 def test_the_map_says_its_size_in_kilobytes_or_megabytes():
     assert hidden_map.size_text(147_456) == "144 KB"
     assert hidden_map.size_text(14_746_624) == "14.1 MB"
+
+
+def test_separation_is_zero_when_each_image_is_its_own_class():
+    # A small upload's validation set: two images of two classes leave no silhouette to measure.
+    rows = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    assert hidden_map.separation(rows, np.array([0, 1])) == 0.0
+    assert hidden_map.separation(np.vstack([rows, rows]), np.array([0, 1, 0, 1])) == pytest.approx(1.0)

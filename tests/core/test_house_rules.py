@@ -22,7 +22,7 @@ def tracked_text_files() -> list[Path]:
     return [
         path
         for path in paths
-        if path.is_file() and not path.relative_to(ROOT).parts[0] == "tests" and path.suffix in TEXT_SUFFIXES
+        if path.is_file() and path.relative_to(ROOT).parts[0] != "tests" and path.suffix in TEXT_SUFFIXES
     ]
 
 
@@ -33,7 +33,8 @@ def diary_lines(path: Path) -> list[str]:
     except UnicodeDecodeError:
         return []
     name = path.relative_to(ROOT)
-    return [f"{name}:{number}: {line.strip()}" for number, line in enumerate(text.splitlines(), 1) if DIARY.search(line)]
+    lines = enumerate(text.splitlines(), 1)
+    return [f"{name}:{number}: {line.strip()}" for number, line in lines if DIARY.search(line)]
 
 
 def test_no_tracked_text_outside_the_tests_speaks_of_sessions_or_issue_numbers():
@@ -48,7 +49,8 @@ def test_the_readme_is_a_guide_short_enough_to_finish():
 
 def test_the_rule_recognises_a_diary():
     # The rule's own pattern, on the phrases it exists to catch and on ordinary words it must let pass.
-    for phrase in ("the fourteenth session measured", "Session 12 refitted", "see issue 14", "issue #31", "3rd session"):
+    diaries = ("the fourteenth session measured", "Session 12 refitted", "see issue 14", "issue #31", "3rd session")
+    for phrase in diaries:
         assert DIARY.search(phrase), phrase
     for phrase in ("a browser session", "this session's runs", "issues show 31", "the session state", "an issue"):
         assert not DIARY.search(phrase), phrase

@@ -100,11 +100,12 @@ def test_the_process_keeps_a_bounded_number_of_loops(jax_fit, digits, quick_conf
 
 
 def test_a_run_notes_the_shapes_it_trained_as_the_estimate_counts_them(jax_fit, digits, quick_config):
-    from core.jobs import budget
+    from core.training import estimate as cost_model
 
     kept_loops.forget_loops()
     config = quick_config.replace(validation_split=0.2, batch_size=64)
-    signature, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    sizes = len(digits.pixels_train), digits.image_shape, digits.num_classes
+    signature, shapes = cost_model.run_programs(config, *sizes)
     assert kept_loops.trained_shapes(signature) is None, "no loop yet"
     trained(config, digits)
     assert kept_loops.trained_shapes(signature) == {shapes}, "the engine noted what the estimate looks up"
@@ -157,7 +158,7 @@ def test_the_cache_folders_index_says_which_runs_programs_it_holds(tmp_path, mon
 
 def test_the_loop_is_called_with_the_shapes_the_estimate_counts_as_programs(jax_fit, digits, quick_config, monkeypatch):
     """XLA compiles a program per shape the loop is called with; the estimate counts them (loop_programs)."""
-    from core.jobs import budget
+    from core.training import estimate as cost_model
     from core.training.engine import steps_per_update
 
     calls = set()
@@ -171,7 +172,7 @@ def test_the_loop_is_called_with_the_shapes_the_estimate_counts_as_programs(jax_
     counted = {}
     for batch_size in (32, 64, 48):
         config = quick_config.replace(batch_size=batch_size)
-        _, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+        _, shapes = cost_model.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
         calls.clear()
         trained(config, digits)
         counted[batch_size] = kept_loops.loop_programs(shapes, steps_per_update(shapes[0], batch_size))

@@ -201,9 +201,9 @@ def test_annotations_land_on_the_charts():
     loss_figure = charts.training_curves([snapshot], "loss")
     traces_before = len(loss_figure.data)
     charts.annotate_lesson(loss_figure, found, "loss")
-    # The best epoch is a marker; overfitting a shaded band from epoch 4.
+    # The best epoch is a marker; overfitting a shaded band from epoch 4; both named in the legend.
     assert len(loss_figure.data) == traces_before + 1 and loss_figure.data[-1].x == (3,)
-    assert [shape.x0 for shape in loss_figure.layout.shapes] == [3.5]
+    assert [(shape.x0, shape.showlegend) for shape in loss_figure.layout.shapes] == [(3.5, True)]
     accuracy_figure = charts.annotate_lesson(charts.training_curves([snapshot], "accuracy"), found, "accuracy")
-    assert accuracy_figure.data[-1].text == ("gain < 1 pt",)
+    assert accuracy_figure.data[-1].name == "gain < 1 pt"
     assert charts.presenter_style(accuracy_figure).layout.font.size > 14

@@ -1,28 +1,76 @@
 """Measured paces (core.training.paces): a run trained here notes its seconds per epoch, and the next
-estimate of its network (core.jobs.budget) goes by them rather than by the FLOP count alone."""
+estimate of its network (core.training.estimate) goes by them rather than by the FLOP count alone."""
+
+from types import SimpleNamespace
 
 import pytest
 
 from core import libraries
 from core.config import TrainingConfig
-from core.jobs import budget
+from core.training import estimate as cost_model
+from core.training.estimate import note_run
 from core.training.paces import (
     COMPILE_FACTOR_RANGE,
     COMPILE_RATIOS_KEPT,
     MIN_COMPILE_SAID_SECONDS,
+    Estimate,
     compile_factor,
     end_seconds,
     epoch_pace,
     forget_paces,
     note_compile,
     note_pace,
-    note_run,
     paces_of,
     steps_pace,
 )
 from core.training.run import TrainingRun
 
 SPEED = 50e9  # FLOP/s, fixed: the count must not depend on this machine's calibration
+
+
+def ended(epochs, seconds: float, batches=(), steps_per_epoch: int = 0):
+    """A run's snapshot as note_run reads it: its epoch records and live updates, and its clock at the end."""
+    return SimpleNamespace(
+        epochs=tuple(epochs),
+        batches=tuple(batches),
+        steps_per_epoch=steps_per_epoch,
+        total_epochs=max(1, len(epochs)),
+        elapsed_seconds=seconds,
+    )
+
+
+def said(total_seconds: float = 0.0, compiled=("", 0.0, 0.0), counted: float = 0.0, shapes=(10, 2, 32), backend="jax"):
+    """An estimate as note_run measures a run by it: its total, its compile as (case, seconds said, seconds fitted)
+    and its FLOP count's seconds per epoch, of the network ("network",)."""
+    case, seconds, fitted = compiled
+    return Estimate(
+        seconds_per_epoch=0.0,
+        total_seconds=total_seconds,
+        memory_mb=0.0,
+        train_images=shapes[0],
+        epochs=1,
+        compile_seconds=seconds,
+        compile_case=case,
+        fitted_compile_seconds=fitted,
+        counted_seconds_per_epoch=counted,
+        backend=backend,
+        signature=("network",),
+        shapes=shapes,
+    )
+
+
+def programs_of(config: TrainingConfig, dataset) -> tuple:
+    """(step signature, run_shapes) of a run of `config` on `dataset` (core.training.estimate.run_programs)."""
+    return cost_model.run_programs(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes)
+
+
+def train_as_a_press(run: TrainingRun, dataset, extra_epochs: int | None = None) -> None:
+    """Train `run` as a press of Train does: estimated, trained by its job, which measures the estimate."""
+    from core.jobs.start import estimates_of
+    from core.jobs.training_job import training_job
+
+    (run.estimate,) = estimates_of([(run.kind, run.config.replace(epochs=extra_epochs or run.config.epochs))], dataset)
+    training_job([run], dataset, extra_epochs)()
 
 
 def test_the_pace_is_taken_between_epoch_ends_and_needs_two_of_them():
@@ -42,19 +90,19 @@ def test_a_one_epoch_runs_pace_is_its_later_steps_rate_for_the_epochs_steps():
     assert steps_pace(updates, 100) is None, "an epoch of few steps: its steps are not most of it"
     assert steps_pace(updates[:4], 400) is None, "too few updates to take a rate from"
     epochs = [{"epoch": 1, "seconds": 3.0}]
-    note_run("jax", ("network",), (12800, 1000, 32), epochs, 1, 3.1, 3.0, ("new network", 2.0, 2.0), updates, 400)
+    note_run(ended(epochs, 3.1, updates, 400), said(3.0, ("new network", 2.0, 2.0), shapes=(12800, 1000, 32)))
     assert paces_of("jax", ("network",)) == {(12800, 1000, 32): pytest.approx(0.4)}
     assert compile_factor("jax", "new network") == pytest.approx((3.0 - 0.4) / 2.0), "its first epoch less its pace"
 
 
 def test_a_trained_one_epoch_run_of_many_steps_notes_its_pace(digits):
-    from core.training.engine import train
-
     libraries.load("keras")
     config = TrainingConfig(dataset="digits", epochs=1, batch_size=4, metrics=("accuracy",))
-    signature, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    signature, shapes = cost_model.run_programs(
+        config, len(digits.pixels_train), digits.image_shape, digits.num_classes
+    )
     run = TrainingRun(config)
-    train(run, digits)
+    train_as_a_press(run, digits)
     snap = run.snapshot()
     assert snap.steps_per_epoch >= 200 and len(snap.epochs) == 1
     assert paces_of(libraries.backend_in_force(), signature) == {shapes: steps_pace(snap.batches, snap.steps_per_epoch)}
@@ -66,37 +114,37 @@ def test_measured_shapes_are_taken_as_measured_others_scaled_as_the_networks_mea
         return shapes[0] / 1000
 
     def pace(measured, shapes):
-        seconds, basis = budget.measured_pace(measured, shapes, counted)
+        seconds, basis = cost_model.measured_pace(measured, shapes, counted)
         return pytest.approx(seconds), basis
 
-    assert pace({}, (2000, 500, 32)) == (2.0, budget.COUNTED), "nothing measured: counted"
+    assert pace({}, (2000, 500, 32)) == (2.0, cost_model.COUNTED), "nothing measured: counted"
     measured = {(1000, 500, 32): 3.0}
-    assert pace(measured, (1000, 500, 32)) == (3.0, budget.MEASURED)
-    assert pace(measured, (2000, 500, 32)) == (6.0, budget.SCALED), "3× the count"
+    assert pace(measured, (1000, 500, 32)) == (3.0, cost_model.MEASURED)
+    assert pace(measured, (2000, 500, 32)) == (6.0, cost_model.SCALED), "3× the count"
     measured[(4000, 500, 32)] = 4.0  # 1× the count: the median of 3× and 1× is 2×
-    assert pace(measured, (2000, 500, 32)) == (4.0, budget.SCALED)
+    assert pace(measured, (2000, 500, 32)) == (4.0, cost_model.SCALED)
 
 
-def estimate(config: TrainingConfig, dataset) -> budget.Estimate:
-    return budget.estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes, SPEED)
+def estimate(config: TrainingConfig, dataset) -> cost_model.Estimate:
+    return cost_model.estimate(config, len(dataset.pixels_train), dataset.image_shape, dataset.num_classes, SPEED)
 
 
 def counted(monkeypatch, config: TrainingConfig, dataset) -> float:
     """What the FLOP count alone says per epoch for `config` now: the same estimate, no pace looked up."""
     with monkeypatch.context() as patched:
-        patched.setattr(budget, "paces_of", lambda backend, signature: {})
+        patched.setattr(cost_model, "paces_of", lambda backend, signature: {})
         return estimate(config, dataset).seconds_per_epoch
 
 
 def trained_digits(digits, epochs: int):
-    """A digits run of `epochs` trained by the engine, with its config, step signature, run_shapes and backend."""
-    from core.training.engine import train
-
+    """A digits run of `epochs` trained as a press does, with its config, step signature, run_shapes and backend."""
     libraries.load("keras")
     config = TrainingConfig(dataset="digits", epochs=epochs, batch_size=32, metrics=("accuracy",))
-    signature, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    signature, shapes = cost_model.run_programs(
+        config, len(digits.pixels_train), digits.image_shape, digits.num_classes
+    )
     run = TrainingRun(config)
-    train(run, digits)
+    train_as_a_press(run, digits)
     return run, config, signature, shapes, libraries.backend_in_force()
 
 
@@ -104,7 +152,8 @@ def test_a_trained_run_notes_its_pace_and_the_next_estimate_of_its_network_goes_
     run, config, signature, shapes, backend = trained_digits(digits, epochs=3)
     snap = run.snapshot()
     assert snap.status == "finished", snap.message
-    pace = epoch_pace(snap.epochs)
+    compiled = run.estimate.fitted_compile_seconds >= MIN_COMPILE_SAID_SECONDS  # its second epoch left out too
+    pace = epoch_pace(snap.epochs, compiled)
     assert pace is not None and pace > 0
     assert paces_of(backend, signature) == {shapes: pytest.approx(pace)}, "noted by network and shapes"
     note_pace(backend, signature, shapes, 0.0)  # not a pace: ignored
@@ -113,8 +162,8 @@ def test_a_trained_run_notes_its_pace_and_the_next_estimate_of_its_network_goes_
     # The same network and shapes, another seed, rate and epoch count: at the measured pace.
     again = estimate(config.replace(seed=9, learning_rate=0.003, epochs=7), digits)
     assert again.seconds_per_epoch == pytest.approx(pace)
-    end = end_seconds(backend, signature) or budget.RUN_END_SECONDS  # measured by runs that compiled nothing
-    assert again.total_seconds == pytest.approx(again.compile_seconds + 7 * pace + end)
+    end = end_seconds(backend, signature) or cost_model.RUN_END_SECONDS  # measured by runs that compiled nothing
+    assert again.total_seconds == pytest.approx(again.start_seconds + again.compile_seconds + 7 * pace + end)
     # Another batch size of the same network: its count, scaled as the trained run's count was.
     other_batch = config.replace(batch_size=64)
     ratio = pace / counted(monkeypatch, config, digits)
@@ -129,12 +178,10 @@ def test_a_trained_run_notes_its_pace_and_the_next_estimate_of_its_network_goes_
 
 
 def test_a_continued_run_notes_no_pace_its_epochs_span_the_pause(digits):
-    from core.training.engine import train
-
     run, _, signature, shapes, backend = trained_digits(digits, epochs=2)
     first = paces_of(backend, signature)[shapes]
     run.prepare_more_epochs(2)
-    train(run, digits, extra_epochs=2)
+    train_as_a_press(run, digits, extra_epochs=2)
     assert run.snapshot().status == "finished" and len(run.snapshot().epochs) == 4
     assert paces_of(backend, signature)[shapes] == first
 
@@ -146,9 +193,9 @@ def test_a_run_of_one_epoch_notes_no_pace(digits):
 
 def test_a_run_that_compiled_notes_its_pace_from_its_second_epoch_on():
     epochs = [{"epoch": 1, "seconds": 1.0}, {"epoch": 2, "seconds": 1.5}, {"epoch": 3, "seconds": 1.6}]
-    note_run("jax", ("network",), (10, 2, 32), epochs, 3, 1.7, 1.0, ("new shapes", 0.6, 0.6))
+    note_run(ended(epochs, 1.7), said(1.0, ("new shapes", 0.6, 0.6)))
     assert paces_of("jax", ("network",)) == {(10, 2, 32): pytest.approx(0.1)}, "its second epoch left out"
-    note_run("jax", ("network",), (10, 2, 32), epochs, 3, 1.7, 0.2, ("kept loop", 0.03, 0.03))
+    note_run(ended(epochs, 1.7), said(0.2, ("kept loop", 0.03, 0.03)))
     assert paces_of("jax", ("network",)) == {(10, 2, 32): pytest.approx(0.3)}, "compiled nothing: all but the first"
 
 
@@ -156,15 +203,17 @@ def test_the_warm_up_measures_the_pace_of_the_default_runs_estimate(digits):
     from core.jobs.start import WARM_UP_EPOCHS, warm_up
 
     config = TrainingConfig(dataset="digits", metrics=("accuracy",))
-    signature, shapes = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    signature, shapes = cost_model.run_programs(
+        config, len(digits.pixels_train), digits.image_shape, digits.num_classes
+    )
     run = warm_up(config, digits)
     epochs = run.snapshot().epochs
     assert len(epochs) == WARM_UP_EPOCHS, "the digits' epochs are short enough to measure a pace"
-    compiled = run.estimated_compile[2] >= MIN_COMPILE_SAID_SECONDS  # not when an earlier test kept its loop
+    compiled = run.estimate.fitted_compile_seconds >= MIN_COMPILE_SAID_SECONDS  # not when an earlier test kept its loop
     pace = epoch_pace(epochs, compiled)
     assert paces_of(libraries.backend_in_force(), signature) == {shapes: pytest.approx(pace)}
     said = estimate(config.replace(seed=7), digits)
-    assert said.pace_basis == budget.MEASURED and said.seconds_per_epoch == pytest.approx(pace)
+    assert said.pace_basis == cost_model.MEASURED and said.seconds_per_epoch == pytest.approx(pace)
 
 
 def test_a_warm_up_whose_epochs_are_long_trains_one_and_notes_no_pace(digits, monkeypatch):
@@ -172,7 +221,7 @@ def test_a_warm_up_whose_epochs_are_long_trains_one_and_notes_no_pace(digits, mo
 
     monkeypatch.setattr(start, "WARM_UP_PACE_SECONDS", 0.0)  # as MNIST's 0.6 s epochs are
     config = TrainingConfig(dataset="digits", metrics=("accuracy",))
-    signature, _ = budget.run_programs(config, len(digits.pixels_train), digits.image_shape, digits.num_classes)
+    signature, _ = programs_of(config, digits)
     assert len(start.warm_up(config, digits).snapshot().epochs) == 1
     assert paces_of(libraries.backend_in_force(), signature) == {}
 
@@ -195,20 +244,20 @@ def test_compiles_are_scaled_as_the_latest_measured_ones_of_their_case_compared_
 
 def test_a_run_measures_its_compile_as_its_first_epoch_less_one_epoch():
     epochs = [{"epoch": 1, "seconds": 2.5}, {"epoch": 2, "seconds": 3.0}, {"epoch": 3, "seconds": 3.5}]
-    said = ("new network", 1.0, 1.0)  # (case, said, fitted): not scaled yet
-    note_run("jax", ("network",), (10, 2, 32), epochs, 3, 3.6, estimated_seconds=2.0, estimated_compile=said)
+    compiled = ("new network", 1.0, 1.0)  # (case, said, fitted): not scaled yet
+    note_run(ended(epochs, 3.6), said(2.0, compiled))
     assert compile_factor("jax", "new network") == pytest.approx(2.0), "(2.5 - 0.5) / 1.0: the second epoch's end on"
     assert end_seconds("jax", ("network",)) == 0.0, "its end may have compiled the predict program too"
     kept = ("kept loop", 0.03, 0.03)  # compiled nothing: its end is the end of every later run
-    note_run("jax", ("network",), (10, 2, 32), epochs, 3, 3.6, estimated_seconds=1.6, estimated_compile=kept)
+    note_run(ended(epochs, 3.6), said(1.6, kept))
     assert end_seconds("jax", ("network",)) == pytest.approx(0.1), "after its last epoch: 3.6 - 3.5"
     assert end_seconds("jax", ("another network",)) == 0.0
     forget_paces()
     # One epoch: the estimate's epoch stands in for the pace, (2.0 - 1.0) / 1 epoch.
-    note_run("jax", ("network",), (10, 2, 32), epochs[:1], 1, 2.6, estimated_seconds=2.0, estimated_compile=said)
+    note_run(ended(epochs[:1], 2.6), said(2.0, compiled))
     assert compile_factor("jax", "new network") == pytest.approx(1.5)
     forget_paces()
-    note_run("jax", ("network",), (10, 2, 32), epochs, 3, 3.6)  # not estimated (a bench's or a test's own run)
+    note_run(ended(epochs, 3.6), said(2.0))  # an estimate that says nothing of compiling
     assert compile_factor("jax", "new network") == 1.0
 
 
@@ -217,7 +266,7 @@ def test_a_compile_is_measured_against_its_fitted_time_so_factors_do_not_compoun
     # Said 0.5 s: the fitted 1.0 s scaled by an earlier run's 0.5. It took 1.0 s: as fitted, so the factor is 1,
     # not the 2 that measured / said would give (and the next estimate would then say 2.0 s).
     scaled = ("new shapes", 0.5, 1.0)
-    note_run("jax", ("network",), (10, 2, 32), epochs, 3, 1.4, estimated_seconds=0.8, estimated_compile=scaled)
+    note_run(ended(epochs, 1.4), said(0.8, scaled))
     assert compile_factor("jax", "new shapes") == pytest.approx(1.0)
 
 
@@ -238,11 +287,12 @@ def test_the_warm_up_is_estimated_so_its_compile_calibrates_the_next_estimates(d
 
     libraries.load("keras")
     run = warm_up(TrainingConfig(dataset="digits", metrics=("accuracy",)), digits)
-    case, said, fitted = run.estimated_compile
-    assert case and said > 0 and run.estimated_seconds > said
+    found = run.estimate
+    case, seconds, fitted = found.compile_case, found.compile_seconds, found.fitted_compile_seconds
+    assert case and seconds > 0 and found.total_seconds > seconds
     if fitted >= MIN_COMPILE_SAID_SECONDS:  # not when this test's process kept the loop of an earlier test
         snap = run.snapshot()
-        one_epoch = epoch_pace(snap.epochs) or (run.estimated_seconds - said) / len(snap.epochs)
+        one_epoch = epoch_pace(snap.epochs) or (found.total_seconds - seconds) / len(snap.epochs)
         expected = (snap.epochs[0]["seconds"] - one_epoch) / fitted
         low, high = COMPILE_FACTOR_RANGE
         assert compile_factor(libraries.backend_in_force(), case) == pytest.approx(min(high, max(low, expected)))
@@ -254,22 +304,48 @@ def test_a_network_not_measured_is_counted_then_scaled_as_the_latest_runs_compar
     backend = libraries.backend_in_force()
     other = TrainingConfig(dataset="digits", hidden_layers=(48,), metrics=("accuracy",))
     counted_only = estimate(other, digits)
-    assert counted_only.pace_basis == budget.COUNTED and count_factor(backend) is None, "no run measured yet"
+    assert counted_only.pace_basis == cost_model.COUNTED and count_factor(backend) is None, "no run measured yet"
     epochs = [{"epoch": 1, "seconds": 1.0}, {"epoch": 2, "seconds": 1.5}, {"epoch": 3, "seconds": 2.0}]
     # Another network's run: 0.5 s an epoch where its count said 2.0 s.
-    note_run(backend, ("network",), (10, 2, 32), epochs, 3, 2.1, counted_seconds_per_epoch=2.0)
+    note_run(ended(epochs, 2.1), said(counted=2.0, backend=backend))
     assert count_factor(backend) == pytest.approx(0.25)
     scaled = estimate(other, digits)
-    assert scaled.pace_basis == budget.MACHINE
+    assert scaled.pace_basis == cost_model.MACHINE
     assert scaled.seconds_per_epoch == pytest.approx(0.25 * counted_only.seconds_per_epoch)
     assert scaled.counted_seconds_per_epoch == pytest.approx(counted_only.seconds_per_epoch), "what it is measured by"
     for _ in range(5):
-        note_run(backend, ("network",), (10, 2, 32), epochs, 3, 2.1, counted_seconds_per_epoch=0.001)
+        note_run(ended(epochs, 2.1), said(counted=0.001, backend=backend))
     assert count_factor(backend) == COUNT_FACTOR_RANGE[1], "the latest runs only, within bounds"
 
 
 def test_every_basis_of_an_estimates_pace_has_its_words_on_the_train_page():
     from core.results.lesson_texts import PACE_BASIS
 
-    assert set(PACE_BASIS) == {budget.MEASURED, budget.SCALED, budget.MACHINE, budget.COUNTED}
-    assert PACE_BASIS[budget.COUNTED] == "", "a counted estimate says nothing more"
+    assert set(PACE_BASIS) == {cost_model.MEASURED, cost_model.SCALED, cost_model.MACHINE, cost_model.COUNTED}
+    assert PACE_BASIS[cost_model.COUNTED] == "", "a counted estimate says nothing more"
+
+
+def baseline_of(config: TrainingConfig, dataset) -> Estimate:
+    sizes = len(dataset.pixels_train), dataset.image_shape, dataset.num_classes
+    return cost_model.baseline_estimate(config, *sizes, flops_per_second=SPEED, test_images=len(dataset.pixels_test))
+
+
+def test_a_baseline_run_notes_its_pace_and_the_next_baseline_estimate_goes_by_it(digits):
+    config = TrainingConfig(dataset="digits", epochs=3, metrics=("accuracy",))
+    assert baseline_of(config, digits).pace_basis == cost_model.COUNTED, "nothing trained yet"
+    run = TrainingRun(config, "baseline")
+    train_as_a_press(run, digits)
+    again = baseline_of(config.replace(seed=5, epochs=4), digits)
+    assert again.pace_basis == cost_model.MEASURED
+    assert again.seconds_per_epoch == pytest.approx(epoch_pace(run.snapshot().epochs))
+
+
+def test_before_a_baseline_has_trained_here_the_keras_runs_scale_its_count(digits):
+    from core.training.paces import note_count
+
+    config = TrainingConfig(dataset="digits", metrics=("accuracy",))
+    counted_only = baseline_of(config, digits)
+    note_count(libraries.backend_in_force(), 2.0)  # the Keras runs took twice their counts
+    scaled = baseline_of(config, digits)
+    assert scaled.pace_basis == cost_model.MACHINE
+    assert scaled.seconds_per_epoch == pytest.approx(2 * counted_only.seconds_per_epoch)

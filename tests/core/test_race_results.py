@@ -2,8 +2,9 @@
 
 import pytest
 
-from core.charts import PALETTE, race_curves, race_parallel_coordinates
+from core.charts import race_curves, race_parallel_coordinates
 from core.config import TrainingConfig
+from core.palette import DEFAULT_PALETTE
 from core.results.race import (
     default_target,
     race_sentences,
@@ -57,19 +58,58 @@ def test_sentences_say_who_won_per_epoch_and_per_second_where_the_curves_crossed
     broken = variant("batch size 1", [0.1], [9], status=FAILED, batch_size=1)
     said = race_sentences([small, large, broken])
     assert said[0] == (
-        "After 4 epochs each, batch size 16 leads with 93.0% validation accuracy, "
+        "On the test images, batch size 16 leads with 92.0% test accuracy, 8.0 points ahead of batch size 256 (84.0%)."
+    )
+    assert said[1] == (
+        "After 4 epochs each, batch size 16 leads with 93.0% best validation accuracy, "
         "8.0 points ahead of batch size 256 (85.0%)."
     )
-    assert said[1].startswith("Given the same 4.0 s of training each, batch size 256 leads with 85.0%")
-    assert "after 4 epochs" in said[1] and "batch size 16 wins per epoch" in said[1]
-    assert "batch size 16 was behind batch size 256 and overtook it in epoch 2" in said[2]
+    assert said[2].startswith("Given the same 4.0 s of training each, batch size 256 leads with 85.0%")
+    assert "after 4 epochs" in said[2] and "batch size 16 wins per epoch" in said[2]
+    assert "batch size 16 was behind batch size 256 and overtook it in epoch 2" in said[3]
     assert said[-1].startswith("batch size 1 failed: The loss became nan")
 
 
 def test_a_leader_from_the_start_is_said_to_have_never_been_crossed():
     said = race_sentences([variant("A", [0.8, 0.9], [1, 2]), variant("B", [0.5, 0.6], [1, 2])])
     assert "the same winner as at equal epochs" in said[1]
-    assert said[2] == "A led from the first epoch on: the curves never crossed."
+    assert said[2] == "A's curve stayed at or above the others' in every epoch: the curves never crossed."
+
+
+def test_the_sentences_rank_by_the_best_score_the_table_shows_not_the_last_epoch():
+    # Adam ends a little higher, but RMSprop's best epoch is higher: the table's best column says RMSprop.
+    adam = variant("Adam", [0.95, 0.979, 0.9793], [1, 2, 3])
+    rmsprop = variant("RMSprop", [0.96, 0.9861, 0.979], [1, 2, 3], optimizer="rmsprop")
+    rows = ranking_table([adam, rmsprop])
+    said = race_sentences([adam, rmsprop])
+    assert rows[0]["variant"] == "RMSprop" and rows[0]["best validation accuracy"] == 0.9861
+    assert said[0] == (
+        "After 3 epochs each, RMSprop leads with 98.6% best validation accuracy, 0.7 points ahead of Adam (97.9%)."
+    )
+
+
+def test_a_near_tie_gets_the_decimals_that_tell_the_scores_apart():
+    first = variant("Adam", [0.9, 0.9794], [1, 2], test=0.9790)
+    second = variant("RMSprop", [0.9, 0.9787], [1, 2], test=0.9786, optimizer="rmsprop")
+    said = race_sentences([first, second])
+    # 97.94% against 97.87%: one decimal would print 97.9% twice and "0.1 points ahead".
+    assert said[1] == (
+        "After 2 epochs each, Adam leads with 97.94% best validation accuracy, 0.07 points ahead of RMSprop (97.87%)."
+    )
+    assert "97.90%" in said[0] and "97.86%" in said[0] and "0.04 points ahead" in said[0]
+
+
+def test_a_tie_is_called_a_tie_in_the_sentences_and_the_ranks():
+    first = variant("Adam", [0.9, 0.98], [1, 2], test=0.975)
+    second = variant("RMSprop", [0.9, 0.98], [1, 2], test=0.975, optimizer="rmsprop")
+    third = variant("SGD", [0.5, 0.8], [1, 2], test=0.79, optimizer="sgd")
+    said = race_sentences([first, second, third])
+    assert said[0] == "On the test images, Adam and RMSprop tie at 97.5% test accuracy; SGD follows at 79.0%."
+    assert (
+        said[1] == "After 2 epochs each, Adam and RMSprop tie at 98.0% best validation accuracy; SGD follows at 80.0%."
+    )
+    assert "leads" not in " ".join(said[:2]) and "points ahead" not in " ".join(said[:2])
+    assert [row["rank"] for row in ranking_table([first, second, third])] == [1, 1, 3]
 
 
 def test_repeats_over_seeds_weigh_the_win_against_the_seed_to_seed_spread():
@@ -93,10 +133,10 @@ def test_race_curves_overlay_the_variants_in_their_own_colours_solid_and_dashed(
     figure = race_curves(snaps, "accuracy")
     lines = [trace for trace in figure.data if trace.mode == "lines+markers"]
     assert [(t.name, t.line.color, t.line.dash) for t in lines] == [
-        ("A training", PALETTE[0], "solid"),
-        ("A validation", PALETTE[0], "dash"),
-        ("B training", PALETTE[1], "solid"),
-        ("B validation", PALETTE[1], "dash"),
+        ("A", DEFAULT_PALETTE.series[0], "solid"),
+        ("A validation", DEFAULT_PALETTE.series[0], "dash"),
+        ("B", DEFAULT_PALETTE.series[1], "solid"),
+        ("B validation", DEFAULT_PALETTE.series[1], "dash"),
     ]
     by_seconds = race_curves(snaps, "accuracy", x_axis="seconds")
     assert list(by_seconds.data[0].x) == pytest.approx([1.0, 2.0]) and list(by_seconds.data[2].x) == [0.5, 1.0]

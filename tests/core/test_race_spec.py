@@ -103,7 +103,7 @@ def test_a_race_is_one_job_in_process_and_one_job_per_variant_elsewhere(digits):
 
 
 def test_the_budget_counts_the_whole_race(digits):
-    from core.jobs.budget import estimate
+    from core.training.estimate import estimate
 
     race = new_race(parse_vary("batch_size=16,64,256"), BASE)
     whole = race_estimate(race, digits)

@@ -142,3 +142,27 @@ def test_waiting_for_a_point_ends_at_its_timeout_or_when_the_runs_end_without_on
     threading.Timer(0.2, run.mark_finished, (STOPPED, "Stopped.")).start()
     assert wait_for_a_point([run], 60) is False, "ended without a point: no point to wait for"
     assert run.snapshot().status == STOPPED
+
+
+def test_a_stop_request_is_an_update_every_follower_sees_until_the_run_ends():
+    from core.config import TrainingConfig
+    from core.training.run import STOPPING, stopped_message
+
+    run = TrainingRun(TrainingConfig(dataset="digits", epochs=3))
+    run.mark_running(total_epochs=3, steps_per_epoch=10)
+    updates = followed(run)
+    copy = TrainingRun(run.config, run_id=run.run_id)
+    run.follow(copy.apply)
+    run.request_stop()
+    run.request_stop()  # a second press says nothing new
+    assert [update.kind for update in updates] == [STOPPING]
+    assert run.stop_requested and run.snapshot().stopping and copy.snapshot().stopping
+    assert run.snapshot().is_active, "it trains on until its next batch"
+    run.mark_finished(STOPPED, stopped_message(2))
+    assert not run.snapshot().stopping and not copy.snapshot().stopping
+    assert run.snapshot().message == "Stopped after 2 epochs; the model is kept."
+    assert stopped_message(1) == "Stopped after 1 epoch; the model is kept."
+    run.request_stop()  # an ended run has nothing to stop
+    assert [update.kind for update in updates] == [STOPPING, ENDED]
+    run.prepare_more_epochs(2)
+    assert not run.snapshot().stopping and not run.stop_requested

@@ -5,8 +5,9 @@ import threading
 import pytest
 
 from core.jobs.runner import DEFAULT_PRIORITY, PRESENTER_PRIORITY, JobRunner
-from core.jobs.start import new_runs, start_run, start_runs
+from core.jobs.start import estimates_of, new_runs, press_estimate, start_run, start_runs
 from core.results.experiments import RunStore
+from core.training.paces import Estimate
 from core.training.run import FINISHED, QUEUED, TrainingRun
 
 
@@ -46,7 +47,8 @@ def test_each_run_carries_the_budget_estimate(digits, quick_config):
     blocker = TrainingRun(quick_config)
     runner.submit([blocker], release.wait, preload="sklearn")
     runs = start_run(runner, quick_config, digits, "baseline")
-    assert runs[0].estimated_seconds and runs[0].estimated_seconds > 0
+    assert runs[0].estimate is not None and runs[0].estimate.total_seconds > 0
+    assert runs[0].snapshot().estimate == runs[0].estimate, "pages read it from the run's snapshot"
     assert runs[0].status == QUEUED
     release.set()
     assert runner.wait_idle(timeout=120)
@@ -82,7 +84,9 @@ def test_the_wait_before_a_start_adds_up_the_estimates_ahead():
     config = TrainingConfig(dataset="digits")
     waiting = [TrainingRun(config) for _ in range(3)]
     for run, seconds in zip(waiting, (10.0, 20.0, 5.0), strict=True):
-        run.estimated_seconds = seconds
+        run.estimate = Estimate(
+            seconds_per_epoch=seconds, total_seconds=seconds, memory_mb=1.0, train_images=1, epochs=1
+        )
         runner.submit([run], lambda: None, preload="sklearn")
     # The blocking job has no estimate: it counts as 0 s.
     assert [runner.seconds_until_start(run) for run in waiting] == [0.0, 10.0, 30.0]
@@ -104,10 +108,21 @@ def test_start_race_saves_every_variant_and_a_presenters_race_goes_ahead(digits,
         runner, new_race(PRESETS["optimizers"].spec, quick_config), digits, store=store, priority=PRESENTER_PRIORITY
     )
     assert [runner.position(run) for run in race.runs] == [1, 1, 1]  # one interleaved job, first in line
-    assert all(run.estimated_seconds > 0 for run in race.runs)
-    assert runner.seconds_until_start(tries[0]) >= sum(run.estimated_seconds for run in race.runs)
+    assert all(run.estimate.total_seconds > 0 for run in race.runs)
+    race_seconds = sum(run.estimate.total_seconds for run in race.runs)
+    assert runner.seconds_until_start(tries[0]) >= race_seconds * (1 - 1e-9)  # give or take a float's rounding
     release.set()
     assert runner.wait_idle(timeout=180)
     assert [run.status for run in race.runs] == [FINISHED] * 3
     saved = {record["run_id"] for record in store.load().records}
     assert saved == {run.run_id for run in race.runs}
+
+
+def test_a_press_is_estimated_whole_keras_then_the_baseline(digits, quick_config):
+    keras, baseline = estimates_of([("keras", quick_config), ("baseline", quick_config)], digits)
+    both = press_estimate(quick_config, digits, "both")
+    assert both.total_seconds == pytest.approx(keras.total_seconds + baseline.total_seconds)
+    assert both.memory_mb == pytest.approx(max(keras.memory_mb, baseline.memory_mb)), "one after the other"
+    assert press_estimate(quick_config, digits, "keras").total_seconds == pytest.approx(keras.total_seconds)
+    assert press_estimate(quick_config, digits, "baseline").total_seconds == pytest.approx(baseline.total_seconds)
+    assert baseline.backend == "sklearn" and baseline.total_seconds > 0

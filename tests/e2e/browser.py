@@ -62,16 +62,17 @@ def server_answer_seconds(server, path: str) -> float:
     return time.monotonic() - started
 
 
-def go_to(page, url_path: str) -> None:
+def go_to(page, url_path: str, timeout: float = 60) -> None:
     """Switch page through the top-bar navigation, as a user does (the session is kept).
 
-    Links are found by address ("" is Home): their labels are the pages' titles.
+    Links are found by address ("" is Home): their labels are the pages' titles. `timeout`: seconds the new page
+    may take to draw.
     """
     page.locator(f"[data-testid='stTopNavLink'][href$='/{url_path}']").first.click()
     # The Train page keeps its settings in the query string: match the path only.
     page.wait_for_url(lambda url: urlparse(url).path.rstrip("/").endswith(f"/{url_path}".rstrip("/")))
     page.wait_for_timeout(300)
-    wait_ready(page)
+    wait_ready(page, timeout)
 
 
 def choose_digits(

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -28,7 +29,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# Server logs and the screenshots taken when a step fails: in the temporary folder, never in the repo, kept after
+# the run to be looked at (the path is printed at the end of the run).
+ARTIFACTS = Path(tempfile.gettempdir()) / f"training-studio-e2e-{os.getpid()}"
+SCREENSHOTS = ARTIFACTS / "screenshots"
 # The app has finished a script run (and so drawn the page) when its root says so.
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SERVER_START_SECONDS = 60
@@ -40,6 +44,11 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.e2e)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if ARTIFACTS.exists():
+        terminalreporter.write_line(f"e2e server logs and screenshots: {ARTIFACTS}")
 
 
 def _missing_browser() -> str | None:

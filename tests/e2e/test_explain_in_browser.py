@@ -1,16 +1,9 @@
-"""Why? and the hidden map in a real browser: the map fills in while the CNN trains, then saliency for a mistake.
-
-Saves the README's two screenshots (docs/screenshot-why.png, docs/screenshot-hidden-map.png).
-"""
+"""Why? and the hidden map in a real browser: the map fills in while the CNN trains, then saliency for a mistake."""
 
 from __future__ import annotations
 
-import shutil
-
 from tests.e2e.browser import choose_digits, open_app, press, screenshot, wait_ready, wait_until
-from tests.e2e.conftest import ROOT
 
-DOCS = ROOT / "docs"
 # The most the sidebar allows: on a warm JAX server the digits' small CNN trains 40 epochs in about 1.6 s,
 # which ended before a browser had looked twice; 100 take 3–5 s, and the map has a frame for each.
 EPOCHS = 100
@@ -56,7 +49,6 @@ def test_the_map_fills_in_live_then_why_explains_a_mistake(page, server):
     box = points.nth(40).bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
-    shutil.copyfile(panel_screenshot(page, panel, "hidden-map"), DOCS / "screenshot-hidden-map.png")
 
     main.get_by_role("tab", name="Mistakes").click()
     why = main.get_by_test_id("stExpander").filter(has_text="Why? Pick a mistake").first
@@ -64,12 +56,4 @@ def test_the_map_fills_in_live_then_why_explains_a_mistake(page, server):
     why.get_by_text("gradient × input").first.wait_for()
     assert why.get_by_text("Grad-CAM (conv_1)").count()
     assert "Blue pixels raise the score" in why.inner_text()
-    shutil.copyfile(panel_screenshot(page, why, "why"), DOCS / "screenshot-why.png")
     screenshot(page, "evaluate-why-full")
-
-
-def panel_screenshot(page, locator, name: str):
-    path = ROOT / "test-artifacts" / "screenshots" / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    locator.screenshot(path=str(path))
-    return path

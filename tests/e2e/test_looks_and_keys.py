@@ -1,7 +1,6 @@
 """In Chromium: the presenter's keys on the Lesson page, and every main page in the light and the dark theme.
 
-The theme test writes the screenshots in docs/screenshots/ and checks that no chart keeps a white background
-on the dark page.
+The theme test checks that no chart keeps a white background on the dark page (docs/screens.py keeps the pictures).
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ from tests.e2e.browser import (
     wait_ready,
     wait_until,
 )
-from tests.e2e.conftest import ROOT
 
-DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 PAGES = ("train", "compare", "lesson", "evaluate", "experiments")
 # The tab to open first where a page's first tab has no chart.
 TABS = {"evaluate": "Confusion matrix"}
@@ -72,7 +69,7 @@ def test_presenter_keys_change_step_train_and_stop(page, server):
     key(page, "t", lambda: step_in_url(page) == "5")  # trains, and shows step 5 to watch it
     wait_until(lambda: re.search(r"epoch \d+/", progress_text(page)), seconds=120)  # training: "epoch 1/20, …"
     key(page, "s", lambda: "Stopped after" in progress_text(page))
-    wait_until(lambda: "on request" in progress_text(page), seconds=10)  # read as it settles, not at one instant
+    wait_until(lambda: "the model is kept" in progress_text(page), seconds=10)  # read as it settles, not at one instant
 
 
 def test_without_presenter_mode_the_arrows_do_nothing(page, server):
@@ -98,7 +95,6 @@ def test_every_main_page_follows_the_light_and_the_dark_theme(page, server):
     choose_digits(page, epochs=2)
     press(page, "Train")
     wait_until(lambda: progress_text(page).count("Finished") >= 2, seconds=180)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     checked = 0
     for name in PAGES:
         go_to(page, name)
@@ -112,7 +108,6 @@ def test_every_main_page_follows_the_light_and_the_dark_theme(page, server):
                 "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
             )
             assert (background == "rgb(255, 255, 255)") == (scheme == "light"), f"{name} {scheme}: {background}"
-            page.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}-{scheme}.png"))
             if scheme == "dark":
                 strips = chart_tops(page)
                 assert strips, f"no chart drawn on {name}"

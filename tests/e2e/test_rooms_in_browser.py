@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -30,7 +29,6 @@ from tests.e2e.browser import (
     wait_ready,
     wait_until,
 )
-from tests.e2e.conftest import ROOT
 
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
@@ -103,7 +101,7 @@ def test_a_room_watches_the_presenters_run_forks_it_and_cannot_take_it_over(brow
         go_to(presenter, "room")
         wait_until(lambda: presenter.evaluate(BOARD_ROWS_JS) == 2)
         presenter.wait_for_timeout(1000)  # the board's overlay finishes drawing
-        keep_in_docs(screenshot(presenter, "room-presenter"), "room-presenter.png")
+        screenshot(presenter, "room-presenter")
     finally:
         for context in contexts:
             context.close()
@@ -197,7 +195,7 @@ def phone_check(phone, artifacts) -> None:
     main = phone.get_by_test_id("stMain")
     assert main.get_by_role("button", name="Train", exact=True).count() == 1
     assert main.get_by_text("Try it yourself").count() >= 1
-    keep_in_docs(screenshot(phone, "room-phone"), "room-phone.png")
+    screenshot(phone, "room-phone")
 
 
 def fork_with_sgd(participant) -> None:
@@ -216,7 +214,3 @@ def fork_with_sgd(participant) -> None:
     wait_until(chose_sgd, seconds=60, every=1)
     form.get_by_role("button", name="Train", exact=True).click()
     wait_until(lambda: "Your run" in progress_text(participant) or participant.evaluate(BOARD_ROWS_JS) == 2)
-
-
-def keep_in_docs(path, name: str) -> None:
-    shutil.copyfile(path, ROOT / "docs" / name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
@@ -23,7 +22,6 @@ from tests.e2e.browser import (
 )
 from tests.e2e.conftest import ROOT, start_server, stop_server
 
-README_SCREENSHOT = ROOT / "docs" / "screenshot-train.png"
 # Keras (TensorFlow) takes several seconds to import; the landing page must not wait for it. The test
 # sees that in the page's own words; this bound only says it draws at all (bench/busy_server.py prints
 # how long it takes against the same page once Keras has loaded).
@@ -74,9 +72,7 @@ def test_train_watch_the_curves_grow_switch_page_and_stop(page, server):
     sidebar = page.get_by_test_id("stSidebar")
     assert LONG_RUN_DATASET in sidebar.get_by_role("combobox", name="Dataset").input_value()
     assert sidebar.get_by_test_id("stSlider").filter(has_text="Epochs").get_by_role("slider").input_value() == "100"
-    path = screenshot(page, "train")
-    README_SCREENSHOT.parent.mkdir(exist_ok=True)
-    shutil.copyfile(path, README_SCREENSHOT)
+    screenshot(page, "train")
 
     press(page, "Stop")
     stopped = wait_until(lambda: "Stopped after" in progress_text(page) and progress_text(page), seconds=10)
@@ -151,7 +147,7 @@ def test_upload_an_image_and_see_a_prediction(page, server, tmp_path):
 @needs_evaluate
 def test_a_too_large_upload_is_refused_with_a_message(page, server, tmp_path):
     big = tmp_path / "huge.png"
-    big.write_bytes(b"\x89PNG" + bytes(21 * 1024 * 1024))  # over config.toml's maxUploadSize of 20 MB
+    big.write_bytes(b"\x89PNG" + bytes(21 * 1024 * 1024))  # over the Evaluate uploader's 20 MB
     train_quickly(page, server)
     go_to(page, "evaluate")
     page.get_by_role("tab", name="Upload").click()

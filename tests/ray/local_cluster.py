@@ -21,6 +21,9 @@ HOST = "127.0.0.1"
 # Small, so three nodes fit beside the other engineers' tests; a job's results pass through it.
 OBJECT_STORE_BYTES = 80 * 1024 * 1024
 START_TIMEOUT_SECONDS = 90
+# The `ray` command of the Python that runs the tests: the one installed beside it, whatever PATH holds (a
+# venv's python run without activating the venv has its own bin folder off PATH).
+RAY_COMMAND = Path(sys.executable).parent / ("ray.exe" if sys.platform == "win32" else "ray")
 
 
 def free_port() -> int:
@@ -43,6 +46,11 @@ class LocalCluster:
         self._failed: list[int] = []  # nodes that failed to start and were replaced
 
     def start(self) -> LocalCluster:
+        if not RAY_COMMAND.exists():
+            raise FileNotFoundError(
+                f"No `ray` command beside {sys.executable} ({RAY_COMMAND}): install requirements-ray.txt "
+                "into the environment that runs the tests."
+            )
         self._start_node(
             "--head",
             f"--port={self.port}",
@@ -96,7 +104,7 @@ class LocalCluster:
 
     def _start_node(self, *arguments: str) -> None:
         command = [
-            shutil.which("ray") or "ray",
+            str(RAY_COMMAND),
             "start",
             "--block",
             f"--node-ip-address={HOST}",

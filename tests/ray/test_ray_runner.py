@@ -97,7 +97,7 @@ def test_stop_ends_a_ray_run_and_keeps_its_model(ray_runner, digits):
     ray_runner.cancel(runs)
     assert ray_runner.wait_idle(timeout=JOB_TIMEOUT_SECONDS)
     snap = runs[0].snapshot()
-    assert snap.status == STOPPED and "on request" in snap.message, snap.message
+    assert snap.status == STOPPED and "the model is kept" in snap.message, snap.message
     assert 1 <= len(snap.epochs) < LONG_RUN.epochs and runs[0].model is not None
 
 

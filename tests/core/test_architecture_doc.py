@@ -1,4 +1,4 @@
-"""The README's layout names every module of core/ and pages/, and nothing that is not there."""
+"""docs/architecture.md names every module of core/ and pages/, and nothing that is not there."""
 
 import re
 from pathlib import Path
@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def layout_block() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "architecture.md").read_text()
     section = text[text.index("## Layout") :]
     return section[section.index("```") + 3 : section.index("```", section.index("```") + 3)]
 
@@ -40,5 +40,5 @@ def test_the_layout_names_exactly_the_modules_of_core_and_pages():
         if path.name not in ("__init__.py", "__main__.py")
     }
     named = {path for path in named_files() if path.startswith(("core/", "pages/"))}
-    assert on_disk - named == set(), "modules the README's layout does not describe"
-    assert named - on_disk == set(), "the README's layout describes modules that do not exist"
+    assert on_disk - named == set(), "modules docs/architecture.md does not describe"
+    assert named - on_disk == set(), "docs/architecture.md describes modules that do not exist"
