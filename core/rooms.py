@@ -19,9 +19,22 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
+
 from core.config import TrainingConfig
-from core.jobs.runner import positive_from_environment
+from core.data.datasets import Dataset
+from core.jobs.runner import PRESENTER_PRIORITY, positive_from_environment
+from core.jobs.start import start_runs
 from core.results.experiments import differing_settings
+from core.results.handwriting import (
+    DIGITS,
+    HandwritingScore,
+    dataset_zip,
+    held_out_split,
+    score_drawings,
+    with_drawings,
+)
+from core.training.inference import ModelSnapshot
 from core.training.run import ACTIVE_STATUSES, FINISHED, STOPPED, TrainingRun
 
 # Codes read aloud and typed on phones: no 0/O, 1/I/L look-alikes.
@@ -32,6 +45,13 @@ MAX_NICKNAME_CHARS = 24
 MAX_ROOMS, MAX_ROOMS_ENV = 20, "TRAINING_STUDIO_MAX_ROOMS"
 MAX_PARTICIPANTS, MAX_PARTICIPANTS_ENV = 100, "TRAINING_STUDIO_ROOM_MAX_PARTICIPANTS"
 MAX_RUNS, MAX_RUNS_ENV = 300, "TRAINING_STUDIO_ROOM_MAX_RUNS"
+# The room's handwriting: drawings are kept in memory only, so a room's set stays small and bounded.
+MAX_DRAWINGS_EACH, MAX_DRAWINGS_EACH_ENV = 50, "TRAINING_STUDIO_ROOM_MAX_DRAWINGS_EACH"
+MAX_DRAWINGS, MAX_DRAWINGS_ENV = 3000, "TRAINING_STUDIO_ROOM_MAX_DRAWINGS"
+# Teaching the presenter's model the room's handwriting: this share of each digit's drawings stays out, to
+# score it on handwriting it was not taught; the split is seeded, so the same set splits the same way.
+HELD_OUT_SHARE, HELD_OUT_SEED = 0.3, 0
+MIN_DRAWINGS_TO_TEACH = 20
 # A room nobody has touched (no step, join, run or board view) for this long ends by itself.
 IDLE_MINUTES, IDLE_MINUTES_ENV = 120.0, "TRAINING_STUDIO_ROOM_IDLE_MINUTES"
 BOARD_STATUSES = (FINISHED, STOPPED)
@@ -63,6 +83,8 @@ class RoomLimits:
     max_participants: int = MAX_PARTICIPANTS
     max_runs: int = MAX_RUNS
     idle_seconds: float = IDLE_MINUTES * 60
+    max_drawings_each: int = MAX_DRAWINGS_EACH
+    max_drawings: int = MAX_DRAWINGS
 
 
 def limits_from_environment(environ: dict | None = None) -> RoomLimits:
@@ -72,6 +94,8 @@ def limits_from_environment(environ: dict | None = None) -> RoomLimits:
         max_participants=positive_from_environment(environ, MAX_PARTICIPANTS_ENV, MAX_PARTICIPANTS, int),
         max_runs=positive_from_environment(environ, MAX_RUNS_ENV, MAX_RUNS, int),
         idle_seconds=60 * positive_from_environment(environ, IDLE_MINUTES_ENV, IDLE_MINUTES, float),
+        max_drawings_each=positive_from_environment(environ, MAX_DRAWINGS_EACH_ENV, MAX_DRAWINGS_EACH, int),
+        max_drawings=positive_from_environment(environ, MAX_DRAWINGS_ENV, MAX_DRAWINGS, int),
     )
 
 
@@ -131,6 +155,147 @@ class RoomView:
     version: tuple  # changes whenever anything above does, or the presenter's runs change
 
 
+@dataclass(frozen=True, eq=False)  # eq=False: arrays have no single truth value
+class RoomDrawing:
+    """One drawing of the room's handwriting: the digit its author was asked for, kept as MNIST keeps one."""
+
+    drawing_id: int
+    participant_id: str
+    digit: int
+    image: np.ndarray  # 28×28 uint8, ink bright (core.results.handwriting)
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: holds arrays
+class FineTune:
+    """The presenter's model taught part of the room's handwriting: what the board compares before and after."""
+
+    run: TrainingRun
+    before: ModelSnapshot  # the model's numpy copy before it was taught
+    before_test_accuracy: float | None
+    held_out: tuple[RoomDrawing, ...]  # the room's drawings it was not taught
+    taught: int
+
+
+class RoomHandwriting:
+    """The room's drawn digits, in the server's memory only; thread-safe. Room checks who may change it.
+
+    Prompts spread the digits evenly: each participant is asked for the digit with the fewest drawings,
+    counting the prompts already handed out, so a room that asks at once still gets every digit.
+    Readings are cached for the few models last asked about: a drawing is read once per model.
+    """
+
+    CACHED_MODELS = 4
+
+    def __init__(self, code: str, limits: RoomLimits) -> None:
+        self._code = code
+        self._limits = limits
+        self._lock = threading.Lock()
+        self._open = False
+        self._drawings: dict[int, RoomDrawing] = {}
+        self._next_id = 1
+        self._prompts: dict[str, int] = {}
+        self._version = 0
+        self._readings: list[tuple[ModelSnapshot, dict[int, tuple[int, float]]]] = []
+
+    def open(self) -> None:
+        with self._lock:
+            self._open = True
+            self._version += 1
+
+    @property
+    def is_open(self) -> bool:
+        with self._lock:
+            return self._open
+
+    def version(self) -> int:
+        """Changes with every drawing added or removed: cheap to ask often."""
+        with self._lock:
+            return self._version
+
+    def prompt_for(self, participant_id: str) -> int:
+        """The digit this participant is asked to draw next (the same until they send it)."""
+        with self._lock:
+            if participant_id not in self._prompts:
+                wanted = self._counts() + np.bincount(list(self._prompts.values()), minlength=len(DIGITS))
+                self._prompts[participant_id] = int(np.argmin(wanted))
+            return self._prompts[participant_id]
+
+    def add(self, participant_id: str, image: np.ndarray) -> RoomDrawing:
+        """Keep a drawing, labelled by the participant's prompt; RoomError when closed or a cap is reached."""
+        prompt = self.prompt_for(participant_id)
+        with self._lock:
+            self._check_can_add(participant_id)
+            drawing = RoomDrawing(self._next_id, participant_id, prompt, np.array(image, dtype=np.uint8))
+            self._drawings[drawing.drawing_id] = drawing
+            self._next_id += 1
+            self._prompts.pop(participant_id, None)
+            self._version += 1
+            return drawing
+
+    def forget_prompt(self, participant_id: str) -> None:
+        """A participant left: their prompt no longer counts as a digit on its way."""
+        with self._lock:
+            self._prompts.pop(participant_id, None)
+
+    def remove(self, drawing_id: int) -> bool:
+        """Drop a drawing from the set (and so from every screen); False when it was not there."""
+        with self._lock:
+            removed = self._drawings.pop(int(drawing_id), None) is not None
+            if removed:
+                self._version += 1
+            return removed
+
+    def drawings(self, participant_id: str | None = None) -> tuple[RoomDrawing, ...]:
+        """Every drawing kept, oldest first, or only one participant's."""
+        with self._lock:
+            return tuple(d for d in self._drawings.values() if participant_id in (None, d.participant_id))
+
+    def counts(self) -> np.ndarray:
+        """Drawings kept of each digit."""
+        with self._lock:
+            return self._counts()
+
+    def score(self, snapshot: ModelSnapshot, drawings: Sequence[RoomDrawing]) -> HandwritingScore:
+        """How the model reads these drawings; each drawing is read once per model, outside the lock."""
+        known = self._known_readings(snapshot)
+        with self._lock:
+            missing = [drawing for drawing in drawings if drawing.drawing_id not in known]
+        if missing:
+            fresh = score_drawings(snapshot, [d.image for d in missing], [d.digit for d in missing])
+            read = zip(missing, fresh.predictions, fresh.confidences, strict=True)
+            with self._lock:
+                known.update({d.drawing_id: (int(p), float(c)) for d, p, c in read})
+        with self._lock:
+            readings = [known[drawing.drawing_id] for drawing in drawings]
+        return HandwritingScore.of(
+            [drawing.digit for drawing in drawings], [p for p, _ in readings], [c for _, c in readings]
+        )
+
+    def _known_readings(self, snapshot: ModelSnapshot) -> dict[int, tuple[int, float]]:
+        """The cache of this model's readings (made empty for a model not seen lately); filled in place."""
+        with self._lock:
+            for cached, readings in self._readings:
+                if cached is snapshot:
+                    return readings
+            self._readings = [(snapshot, {}), *self._readings][: self.CACHED_MODELS]
+            return self._readings[0][1]
+
+    def _counts(self) -> np.ndarray:
+        return np.bincount([d.digit for d in self._drawings.values()], minlength=len(DIGITS))
+
+    def _check_can_add(self, participant_id: str) -> None:
+        if not self._open:
+            raise RoomError("The presenter is not collecting drawings right now.")
+        if len(self._drawings) >= self._limits.max_drawings:
+            raise RoomError(
+                f"Room {self._code} has its {self._limits.max_drawings:,} drawings, its limit: thank you, "
+                "no more are needed."
+            )
+        mine = sum(1 for d in self._drawings.values() if d.participant_id == participant_id)
+        if mine >= self._limits.max_drawings_each:
+            raise RoomError(f"You have sent {mine} drawings, the most one person may: thank you!")
+
+
 class Room:
     """One workshop room. Presenter actions take the room's secret; a wrong one is refused."""
 
@@ -151,6 +316,8 @@ class Room:
         self._seen: dict[str, float] = {}  # when each participant's page last asked the room
         self._entries: list[RoomEntry] = []
         self._ended = False
+        self._handwriting = RoomHandwriting(code, limits)
+        self._fine_tune: FineTune | None = None
 
     # --- the presenter ---------------------------------------------------------------------
     def is_presenter(self, secret: str | None) -> bool:
@@ -177,6 +344,23 @@ class Room:
         with self._changing(secret, "end the room"):
             self._ended = True
 
+    def collect_handwriting(self, secret: str | None) -> None:
+        """Open the room's handwriting: every participant's screen asks for a digit to draw."""
+        with self._changing(secret, "collect the room's handwriting"):
+            self._handwriting.open()
+
+    def remove_drawing(self, secret: str | None, drawing_id: int) -> bool:
+        """Take a drawing out of the room's set and off every screen; False when it was already gone."""
+        with self._changing(secret, "remove a drawing"):
+            return self._handwriting.remove(drawing_id)
+
+    def handwriting_zip(self, secret: str | None) -> bytes:
+        """The room's set as a .zip of class folders, for the presenter to download (nothing is written here)."""
+        if not self.is_presenter(secret):
+            raise RoomError(f"Only the presenter of room {self.code} can download the room's drawings.")
+        drawings = self._handwriting.drawings()
+        return dataset_zip([d.image for d in drawings], [d.digit for d in drawings])
+
     # --- participants ----------------------------------------------------------------------
     def join(self, participant_id: str, nickname: str | None = None) -> str:
         """Add a participant (again, harmlessly); returns the nickname shown for them."""
@@ -199,6 +383,7 @@ class Room:
     def leave(self, participant_id: str) -> None:
         with self._lock:
             self._seen.pop(participant_id, None)
+            self._handwriting.forget_prompt(participant_id)
             if self._participants.pop(participant_id, None) is not None:
                 self._touch()
 
@@ -243,7 +428,72 @@ class Room:
                 raise RoomError("Your run is still in line or training: one at a time each, so everyone gets a turn.")
             self._check_run_cap(runs)
 
+    def teach_handwriting(
+        self, secret: str | None, runner, run: TrainingRun, dataset: Dataset, extra_epochs: int
+    ) -> FineTune:
+        """Train `run` `extra_epochs` more on `dataset` with part of the room's drawings mixed in; the rest held out.
+
+        The run continues (core.jobs.start's "train more" path) on the same test set, so the board can say
+        what it gained on the room's held-out digits and whether it forgot anything of its test set.
+        """
+        drawings = self._handwriting.drawings()
+        with self._changing(secret, "teach the model the room's handwriting"):
+            before = run.snapshot()
+            if before.is_active or before.details.get("snapshot") is None:
+                raise RoomError("Wait until your model has finished training, then teach it the room's handwriting.")
+            if len(drawings) < MIN_DRAWINGS_TO_TEACH:
+                raise RoomError(
+                    f"The room has {len(drawings)} drawings: teach the model once it has {MIN_DRAWINGS_TO_TEACH}."
+                )
+            taught, held_out = held_out_split([d.digit for d in drawings], HELD_OUT_SHARE, HELD_OUT_SEED)
+            mixed = with_drawings(dataset, [drawings[i].image for i in taught], [drawings[i].digit for i in taught])
+            accuracy = before.test_metrics.get("accuracy")
+            self._fine_tune = FineTune(
+                run, before.details["snapshot"], accuracy, tuple(drawings[i] for i in held_out), len(taught)
+            )
+            start_runs(runner, [run], mixed, extra_epochs=extra_epochs, priority=PRESENTER_PRIORITY)
+            return self._fine_tune
+
+    @property
+    def fine_tune(self) -> FineTune | None:
+        """The presenter's latest teaching of the room's handwriting, or None."""
+        with self._lock:
+            return self._fine_tune
+
+    def handwriting_prompt(self, participant_id: str) -> int:
+        """The digit this participant is asked to draw next."""
+        return self._handwriting.prompt_for(participant_id)
+
+    def submit_drawing(self, participant_id: str, image: np.ndarray) -> RoomDrawing:
+        """Add a participant's drawing (core.results.handwriting's 28×28 form), labelled by their prompt."""
+        with self._lock:
+            self._check_open()
+            if participant_id not in self._participants:
+                raise RoomError(f"Join room {self.code} first, then draw.")
+            self._seen[participant_id] = self._clock()
+            self._last_activity = self._clock()
+        return self._handwriting.add(participant_id, image)
+
     # --- reading ---------------------------------------------------------------------------
+    @property
+    def collecting_handwriting(self) -> bool:
+        return self._handwriting.is_open
+
+    def handwriting_version(self) -> int:
+        """Changes with every drawing added or removed."""
+        return self._handwriting.version()
+
+    def drawings(self, participant_id: str | None = None) -> tuple[RoomDrawing, ...]:
+        """The room's drawings, oldest first (or one participant's). Pages show them without names."""
+        return self._handwriting.drawings(participant_id)
+
+    def drawing_counts(self) -> np.ndarray:
+        return self._handwriting.counts()
+
+    def score_handwriting(self, snapshot: ModelSnapshot, drawings: Sequence[RoomDrawing]) -> HandwritingScore:
+        """How a model (a numpy snapshot) reads these drawings of the room; each is read once per model."""
+        return self._handwriting.score(snapshot, drawings)
+
     def view(self) -> RoomView:
         with self._lock:
             return RoomView(
@@ -270,6 +520,7 @@ class Room:
                 self._presenter_config,
                 sum(1 for entry in self._entries if entry.run.status in BOARD_STATUSES),
                 self._ended,
+                self._handwriting.is_open,
             )
 
     def entries(self) -> tuple[RoomEntry, ...]:
@@ -355,6 +606,7 @@ class Room:
             if now - seen >= PRESENT_SECONDS and not self.active_try(participant_id):
                 del self._seen[participant_id]
                 del self._participants[participant_id]
+                self._handwriting.forget_prompt(participant_id)
 
     def _guest_name(self) -> str:
         taken = set(self._participants.values())

@@ -16,6 +16,7 @@ from core.data.splits import validation_images
 from core.results import inspection
 from core.training.inference import predict_probabilities
 from core.training.run import FAILED
+from pages.handwriting import show_my_handwriting
 from pages.live import live
 from pages.looks import palette
 from pages.resources import dataset_choice, dataset_or_fallback
@@ -384,3 +385,4 @@ with draw_tab:
     show_canvas(snapshots, dataset.image_shape, names)
 with upload_tab:
     show_uploads(snapshots, dataset.image_shape, names)
+show_my_handwriting(snapshots[label], snap.test_metrics.get("accuracy"), names, dataset.title)

@@ -182,6 +182,15 @@ def step_read(view: LessonView) -> None:
 STEPS = (step_data, step_model, step_compile, step_fit, step_watch, step_read)
 
 
+def step_our_handwriting(sentences: list[str]) -> None:
+    """The room's own step, after the six: "Does it work on our handwriting?", told in the room's numbers.
+
+    Drawn on the Room page while the room draws (pages/room_handwriting.py), for the presenter and everyone.
+    """
+    st.subheader(texts.HANDWRITING_QUESTION)
+    bullets(sentences)
+
+
 # --- the run (live, or a replay while there is none) -----------------------------------------
 
 

@@ -24,6 +24,7 @@ from pages.lesson_steps import LessonView, draw_step
 from pages.live import live, rerun_when, stop_button
 from pages.looks import palette
 from pages.resources import dataset_choice, job_runner
+from pages.room_handwriting import participant_handwriting, presenter_handwriting
 from pages.runs import start_training
 from pages.session import Keys
 from pages.settings_form import SettingsForm, draw_settings, read_settings, seed_settings
@@ -107,6 +108,7 @@ def presenter_view(room: Room, secret: str) -> None:
                 st.rerun()
         qr_column.image(rooms.qr_png(link), caption=f"Join room {room.code}", width="stretch")
         presenter_run_status(room)
+    presenter_handwriting(room, secret)
     board(room, big)
     rerun_when(following(room), FOLLOW_SECONDS)
 
@@ -141,6 +143,7 @@ def participant_view(room: Room) -> None:
         rooms.leave_room()
         st.query_params.clear()  # the room's code in the URL would join again
         st.rerun()
+    participant_handwriting(room, me)  # phones first: the digit to draw sits at the top while the room draws
     config = view.presenter_config or TrainingConfig(dataset=settings.EMBEDDED_DATASET)
     choice = dataset_choice(config.dataset, config.data_dir)
     if choice.error is not None:  # the presenter's data cannot be read here: say so, and keep following

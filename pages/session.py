@@ -114,6 +114,17 @@ class Keys:
     EVALUATE_CANVAS = "evaluate.canvas."  # prefix, by EVALUATE_CANVAS_VERSION
     EVALUATE_CANVAS_VERSION = "evaluate.canvas_version"  # a new canvas key clears the drawing
     EVALUATE_UPLOADS = "evaluate.uploads"
+    # Evaluate: "Test it on my handwriting" (pages/handwriting.py).
+    HANDWRITING_DRAWINGS = "evaluate.handwriting.drawings"  # [(digit asked for, 28×28 uint8 drawing)]
+    HANDWRITING_CANVAS = "evaluate.handwriting.canvas."  # prefix, by version and the number of drawings so far
+    HANDWRITING_CANVAS_VERSION = "evaluate.handwriting.canvas_version"  # a new start gives new canvases
+    HANDWRITING_WHY = "evaluate.handwriting.why"  # which drawing "Why?" explains
+    # Room: the room's handwriting (pages/room_handwriting.py).
+    ROOM_HANDWRITING_CANVAS = "room.handwriting.canvas."  # prefix, by room and ROOM_HANDWRITING_SENT
+    ROOM_HANDWRITING_SENT = "room.handwriting.sent"  # drawings this session sent: each gets a new canvas
+    ROOM_HANDWRITING_WHY = "room.handwriting.why"
+    ROOM_HANDWRITING_REMOVE = "room.handwriting.remove_choice"  # the drawing the presenter may remove
+    ROOM_HANDWRITING_EPOCHS = "room.handwriting.teach_epochs"  # more epochs to teach the room's handwriting
     # Experiments.
     EXPERIMENTS_IMPORTED = "experiments.imported"  # run records uploaded in this session
     EXPERIMENTS_IMPORT = "experiments.import"  # the upload widget

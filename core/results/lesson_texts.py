@@ -261,3 +261,28 @@ LESSON_RACE_OFFER = (
     "data, seed and starting weights, one epoch of each in turn. The curves grow together at step 5."
 )
 LESSON_RACE_BUTTON = "Race Adam vs SGD vs RMSprop"
+# "Does it work on our handwriting?": the room's handwriting told from its own numbers (core.results.handwriting).
+HANDWRITING_QUESTION = "Does it work on our handwriting?"
+HANDWRITING_NOTHING_YET = "The room has not drawn any digits yet: the story starts with the first drawing."
+HANDWRITING_SCORES = (
+    "On its test set the model is right on {test:.1%}; on the room's handwriting on {room:.1%} "
+    "({correct} of {total} drawings)."
+)
+HANDWRITING_GAP = (
+    "That is {points:.0f} points lower: a test set promises its own kind of images, not every hand. "
+    "The room's digits come from another distribution."
+)
+HANDWRITING_NO_GAP = "The room's hand reads about as well as its test set: these digits resemble what it learned."
+HANDWRITING_CONFUSED = "It most often read a {true} as a {predicted} ({count} times)."
+HANDWRITING_TAUGHT = (
+    "Taught {taught} of the room's drawings for more epochs, it reads the {held} it was not taught "
+    "{after:.1%} right, against {before:.1%} before: {points:+.0f} points."
+)
+HANDWRITING_REMEMBERED = (
+    "On its original test set it scores {after:.1%}, against {before:.1%} before: it forgot nothing."
+)
+HANDWRITING_FORGOT = (
+    "On its original test set it scores {after:.1%}, against {before:.1%} before: it lost {points:.1f} points "
+    "while learning the room's hand."
+)
+HANDWRITING_TEACH_NEXT = "Next: teach it part of the room's handwriting and score it on the rest."
