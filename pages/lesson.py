@@ -13,6 +13,7 @@ from pages.chrome import open_at_the_top
 from pages.lesson_steps import LESSON_DATASETS, LessonView, draw_step
 from pages.live import stop_button
 from pages.resources import dataset_choice
+from pages.room_handwriting import lesson_story
 from pages.runs import current_race, start_race, start_training
 from pages.session import Keys, any_active
 from pages.streamlit_patches import route_through_app
@@ -196,7 +197,14 @@ next_column.button(
 )
 
 view = LessonView(
-    dataset, lesson_config, presenter, st.session_state.get(Keys.KERAS_RUN), start=fit, runs=race_runs, start_race=race
+    dataset,
+    lesson_config,
+    presenter,
+    st.session_state.get(Keys.KERAS_RUN),
+    start=fit,
+    runs=race_runs,
+    start_race=race,
+    handwriting=lambda: lesson_story(presented[0] if presented else None),
 )
 draw_step(step, view)
 with stop_column:

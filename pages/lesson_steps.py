@@ -1,4 +1,4 @@
-"""The lesson's six steps, drawn for whoever watches: the Lesson page, or a workshop room's screens.
+"""The lesson's seven steps, drawn for whoever watches: the Lesson page, or a workshop room's screens.
 
 Each step draws from a LessonView: the dataset and settings, the run to show (live) and whether
 this screen may start one. The Lesson page and the Room page draw the same steps from it. A race
@@ -54,6 +54,8 @@ class LessonView:
     runs: tuple[TrainingRun, ...] = ()
     # start_race(spec, config, dataset) races from this screen; None where the screen only watches.
     start_race: Callable[[RaceSpec, TrainingConfig, Dataset], None] | None = None
+    # The room's answer to "Does it work on our handwriting?" in sentences; None (or returning None): no drawings.
+    handwriting: Callable[[], list[str] | None] | None = None
 
     @property
     def race(self) -> tuple[TrainingRun, ...] | None:
@@ -179,7 +181,18 @@ def step_read(view: LessonView) -> None:
     show_run_or_replay(view, lambda snapshot: draw_reading(snapshot, view))
 
 
-STEPS = (step_data, step_model, step_compile, step_fit, step_watch, step_read)
+def step_handwriting(view: LessonView) -> None:
+    """Step 7: the room's handwriting, told in the room's numbers; without a room's drawings, how to collect them."""
+    sentences = view.handwriting() if view.handwriting is not None else None
+    if sentences is None:
+        st.write(texts.HANDWRITING_STEP_INTRO)
+        st.info(texts.HANDWRITING_STEP_HOW, icon=":material/draw:")
+        return
+    st.write(texts.HANDWRITING_STEP_INTRO)
+    bullets(sentences)
+
+
+STEPS = (step_data, step_model, step_compile, step_fit, step_watch, step_read, step_handwriting)
 
 
 def step_our_handwriting(sentences: list[str]) -> None:

@@ -24,7 +24,7 @@ from pages.lesson_steps import LessonView, draw_step
 from pages.live import live, rerun_when, stop_button
 from pages.looks import palette
 from pages.resources import dataset_choice, job_runner
-from pages.room_handwriting import participant_handwriting, presenter_handwriting
+from pages.room_handwriting import lesson_story, participant_handwriting, presenter_handwriting
 from pages.runs import start_training
 from pages.session import Keys
 from pages.settings_form import SettingsForm, draw_settings, read_settings, seed_settings
@@ -161,6 +161,7 @@ def participant_view(room: Room) -> None:
         run=presenter_run,
         live_options={"owned": False, "every": every, "changed": following(room, me)},
         runs=presenter_keras,
+        handwriting=lambda: lesson_story(room),
     )
     with name_column:  # a place that stays put across reruns: only the presenter's next step scrolls
         open_at_the_top(f"room step {view.step}")

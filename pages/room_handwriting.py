@@ -62,6 +62,18 @@ def room_story(room: Room, drawings, model: ModelSnapshot, snap: RunSnapshot) ->
     return handwriting_story(fine.before_test_accuracy, room.score_handwriting(fine.before, drawings), taught)
 
 
+def lesson_story(room: Room | None) -> list[str] | None:
+    """Step 7's sentences for a screen of this room; None without a room, its drawings, or a model that reads digits."""
+    if room is None:
+        return None
+    drawings = room.drawings()
+    found = presenter_model(room) if drawings else None
+    if found is None:
+        return None
+    _, model, snap = found
+    return room_story(room, drawings, model, snap)
+
+
 # --- the presenter -------------------------------------------------------------------------------
 
 

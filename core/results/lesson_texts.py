@@ -4,7 +4,7 @@ from __future__ import annotations
 
 TITLE = "Lesson: compile, fit, read the curves"
 INTRO = (
-    "A guided walk through one training run, in six steps. Every number about the run is computed "
+    "A guided walk through one training run, in seven steps. Every number about the run is computed "
     "from the run itself: start one at step 4, or look at a recorded run."
 )
 STEP_TITLES = (
@@ -14,6 +14,7 @@ STEP_TITLES = (
     "Fit",
     "Watching it learn",
     "Reading the result",
+    "Does it work on our handwriting?",
 )
 STEP_HEADER = "Step {number} of {count}: {title}"
 BACK = "Back"
@@ -263,6 +264,19 @@ LESSON_RACE_OFFER = (
 LESSON_RACE_BUTTON = "Race Adam vs SGD vs RMSprop"
 # "Does it work on our handwriting?": the room's handwriting told from its own numbers (core.results.handwriting).
 HANDWRITING_QUESTION = "Does it work on our handwriting?"
+# Step 7 without a room's drawings to read: what the step is for, and how to get there.
+HANDWRITING_STEP_INTRO = (
+    "A model that scores well on its test set has promised that for its test set, not for the handwriting "
+    "of the people in this room. This step scores it on the room's own digits, then teaches it some of them."
+)
+HANDWRITING_NOTEBOOK = (
+    "Draw or scan digits, one folder a digit (`0/`, `1/`, …), and score the saved model on them with "
+    "Training Studio's `python -m core evaluate --model MODEL.keras --images FOLDER`."
+)
+HANDWRITING_STEP_HOW = (
+    "Start a room (below), open the Room page and press **Collect the room's handwriting**: everyone draws "
+    "digits on their phone, and this step tells the story in the room's numbers."
+)
 HANDWRITING_NOTHING_YET = "The room has not drawn any digits yet: the story starts with the first drawing."
 HANDWRITING_SCORES = (
     "On its test set the model is right on {test:.1%}; on the room's handwriting on {room:.1%} "

@@ -125,6 +125,7 @@ def run_notebook(snapshot: RunSnapshot) -> nbformat.NotebookNode:
         new_markdown_cell(_step(5) + watch_text(snapshot)),
         new_code_cell(recorded_code(snapshot)),
         new_markdown_cell(_step(6) + reading_text(snapshot)),
+        new_markdown_cell(_step(7) + texts.HANDWRITING_STEP_INTRO + " " + texts.HANDWRITING_NOTEBOOK),
     ]
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

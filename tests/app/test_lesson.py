@@ -54,6 +54,7 @@ def progress_text(at: AppTest) -> str:
         ("4", "1,293 training images in batches of 32, so 41 weight updates per epoch"),
         ("5", "Replay of a recorded run (scikit-learn digits, Linux"),
         ("6", "The best epoch"),
+        ("7", "Collect the room's handwriting"),
     ],
 )
 def test_each_step_opens_from_the_url(step, expected):
@@ -61,7 +62,7 @@ def test_each_step_opens_from_the_url(step, expected):
     assert not at.exception, at.exception
     assert at.title[0].value == texts.TITLE
     title = texts.STEP_TITLES[int(step) - 1]
-    assert header(at) == texts.STEP_HEADER.format(number=step, count=6, title=title)
+    assert header(at) == texts.STEP_HEADER.format(number=step, count=7, title=title)
     assert expected in text_of(at)
 
 
@@ -83,21 +84,21 @@ def test_each_step_draws_its_picture():
 
 def test_next_and_back_move_through_the_steps_and_the_url():
     at = open_lesson()
-    assert header(at).startswith("Step 1 of 6") and at.query_params["step"] == "1"
+    assert header(at).startswith("Step 1 of 7") and at.query_params["step"] == "1"
     assert button(at, texts.BACK).disabled
     button(at, texts.NEXT).click().run()
     button(at, texts.NEXT).click().run()
-    assert header(at).startswith("Step 3 of 6") and at.query_params["step"] == "3"
+    assert header(at).startswith("Step 3 of 7") and at.query_params["step"] == "3"
     button(at, texts.BACK).click().run()
-    assert header(at).startswith("Step 2 of 6") and at.query_params["step"] == "2"
+    assert header(at).startswith("Step 2 of 7") and at.query_params["step"] == "2"
 
 
-@pytest.mark.parametrize(("asked", "opened"), [("99", "6"), ("zero", "1")])
+@pytest.mark.parametrize(("asked", "opened"), [("99", "7"), ("zero", "1")])
 def test_a_bad_step_in_the_url_opens_the_nearest_step(asked, opened):
     at = open_lesson(asked)
     assert not at.exception
-    assert header(at).startswith(f"Step {opened} of 6") and at.query_params["step"] == opened
-    assert button(at, texts.NEXT).disabled == (opened == "6")
+    assert header(at).startswith(f"Step {opened} of 7") and at.query_params["step"] == opened
+    assert button(at, texts.NEXT).disabled == (opened == "7")
 
 
 def test_presenter_mode_from_the_url_hides_the_sidebar_and_can_be_turned_off():
@@ -116,7 +117,7 @@ def test_fit_trains_live_and_the_result_is_read_from_that_run():
     at = open_lesson("4")
     at.slider(key="lesson.epochs").set_value(2).run()
     button(at, texts.FIT_BUTTON).click().run()
-    assert header(at).startswith("Step 5 of 6"), "starting the fit moves on to watching"
+    assert header(at).startswith("Step 5 of 7"), "starting the fit moves on to watching"
     run = at.session_state[Keys.KERAS_RUN]
     rerun_until(at, lambda at: "Finished 2 epochs" in progress_text(at), TIMEOUT, "the live run has finished 2 epochs")
     assert not at.exception
@@ -136,7 +137,7 @@ def test_fit_trains_live_and_the_result_is_read_from_that_run():
     button(at, "Re-run with early stopping").click().run()
     rerun = at.session_state[Keys.KERAS_RUN]
     assert rerun is not run and rerun.config.early_stopping_patience == 2 and rerun.config.epochs == 10
-    assert header(at).startswith("Step 5 of 6") and not at.exception
+    assert header(at).startswith("Step 5 of 7") and not at.exception
     # Ten epochs are not needed to prove the click worked: stop it (at the next batch) and wait for the line to clear.
     rerun.request_stop()
     rerun_until(at, lambda at: rerun.status not in ("queued", "running"), TIMEOUT, "the stopped re-run has ended")

@@ -147,7 +147,7 @@ def test_the_lessons_optimizer_race_is_what_the_room_watches_overlaid():
     button(presenter, texts.LESSON_RACE_BUTTON).click().run()
     runs = presenter.session_state[Keys.RACE].runs
     assert [run.config.optimizer for run in runs] == ["adam", "sgd", "rmsprop"]
-    assert presenter.header[0].value.startswith("Step 5 of 6"), "the race is watched at step 5"
+    assert presenter.header[0].value.startswith("Step 5 of 7"), "the race is watched at step 5"
     room = room_registry().get(code)
     assert room.view().presenter_runs == tuple(runs) and room.view().step == 5
 
@@ -155,13 +155,13 @@ def test_the_lessons_optimizer_race_is_what_the_room_watches_overlaid():
     viewer.query_params["code"] = code
     viewer.run()
     viewer.switch_page("pages/room.py").run()
-    assert "Step 5 of 6" in text_of(viewer)
+    assert "Step 5 of 7" in text_of(viewer)
     poll_until(viewer, lambda at: all(run.status not in ACTIVE_STATUSES for run in runs))
     assert [run.status for run in runs] == [FINISHED] * 3
     assert {f"{run.label} validation" for run in runs} <= curve_names(viewer), "every variant on the room's chart"
     button(presenter, texts.NEXT).click().run()
     viewer.run()
-    assert "Step 6 of 6" in text_of(viewer) and texts.RACE_RANKING in text_of(viewer)
+    assert "Step 6 of 7" in text_of(viewer) and texts.RACE_RANKING in text_of(viewer)
     assert "After 2 epochs each," in text_of(viewer)
     assert not any(b.label == texts.LESSON_RACE_BUTTON for b in viewer.button), "participants only watch"
     assert texts.RACE_RANKING in text_of(presenter) and not presenter.exception and not viewer.exception

@@ -109,3 +109,13 @@ def test_a_room_draws_the_big_screen_scores_and_the_presenter_removes_one(canvas
     held = next(label for label in metrics if label.startswith("The room's ") and label.endswith("held-out digits"))
     assert metrics[held].endswith("%") and metrics["The original test set"].endswith("%")
     assert "it reads the" in everything(presenter) and "it was not taught" in everything(presenter)
+
+    # Step 7 of the Lesson tells the same story, in the room's numbers, on the presenter's and a participant's screens.
+    presenter.switch_page("pages/lesson.py")
+    presenter.query_params["step"] = "7"
+    presenter.run()
+    assert not presenter.exception, presenter.exception
+    story = room_handwriting.lesson_story(room)
+    assert story and all(sentence in everything(presenter) for sentence in story)
+    first.run()
+    assert room.view().step == 7 and all(sentence in everything(first) for sentence in story)

@@ -69,12 +69,12 @@ def test_a_participant_joins_by_link_and_sees_the_presenters_step_follow():
     presenter, code = presenter_with_room()
     viewer = open_page("pages/room.py", {"code": code.lower()})
     assert f"Room {code} · you are Guest 1" in everything(viewer)
-    assert "Step 4 of 6" in everything(viewer)
+    assert "Step 4 of 7" in everything(viewer)
     presenter.switch_page("pages/lesson.py").run()  # no step in the URL: the lesson opens at the room's
-    assert presenter.header[0].value.startswith("Step 4 of 6")
+    assert presenter.header[0].value.startswith("Step 4 of 7")
     button(presenter, "Next").click().run()
     viewer.run()
-    assert "Step 5 of 6" in everything(viewer)
+    assert "Step 5 of 7" in everything(viewer)
 
 
 def test_a_reload_of_the_join_link_rejoins_as_the_same_participant():

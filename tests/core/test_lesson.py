@@ -152,7 +152,7 @@ def test_reading_puts_the_run_into_sentences():
 # --- steps, early stopping and the numbers each step shows -------------------------------------
 
 
-@pytest.mark.parametrize(("value", "step"), [("3", 3), (" 6 ", 6), ("0", 1), ("99", 6), ("abc", 1), (None, 1)])
+@pytest.mark.parametrize(("value", "step"), [("3", 3), (" 6 ", 6), ("0", 1), ("99", 7), ("abc", 1), (None, 1)])
 def test_parse_step_opens_a_valid_step(value, step):
     assert lesson.parse_step(value) == step
 

@@ -64,7 +64,7 @@ def test_presenter_keys_change_step_train_and_stop(page, server):
     wait_ready(page)
     page.evaluate("() => document.activeElement.blur()")  # keys typed into the toggle are not shortcuts
     key(page, "ArrowRight", lambda: step_in_url(page) == "2")
-    wait_until(lambda: "Step 2 of 6" in page.get_by_test_id("stMain").inner_text(), seconds=20)
+    wait_until(lambda: "Step 2 of 7" in page.get_by_test_id("stMain").inner_text(), seconds=20)
     key(page, "ArrowLeft", lambda: step_in_url(page) == "1")
     key(page, "t", lambda: step_in_url(page) == "5")  # trains, and shows step 5 to watch it
     wait_until(lambda: re.search(r"epoch \d+/", progress_text(page)), seconds=120)  # training: "epoch 1/20, …"

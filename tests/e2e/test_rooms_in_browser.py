@@ -56,7 +56,7 @@ def main_buttons(page) -> set[str]:
 
 
 def showing_step(page, step: int) -> bool:
-    return f"Step {step} of 6" in header(page)
+    return f"Step {step} of 7" in header(page)
 
 
 def test_a_room_watches_the_presenters_run_forks_it_and_cannot_take_it_over(browser, server, artifacts):
