@@ -153,14 +153,14 @@ def test_the_worker_raising_mid_epoch_shows_the_error_and_the_app_goes_on(monkey
     still_serving()
 
 
-def half_the_epochs_of(config) -> float:
-    """A time budget that fits about half of a digits press's epochs (Keras and the baseline), from the same
-    estimate the page shows (it calibrates on this machine, so a fixed number of seconds fits every epoch on a
-    fast one)."""
+def half_the_epochs_of(config, models_to_train: str = "both") -> float:
+    """A time budget that fits about half of a digits press's epochs (by default Keras and the baseline), from
+    the same estimate the page shows (it calibrates on this machine, so a fixed number of seconds fits every
+    epoch on a fast one)."""
     from core.data.datasets import load_dataset
 
     digits = load_dataset("digits")
-    cost = press_estimate(config, digits, "both")
+    cost = press_estimate(config, digits, models_to_train)
     return cost.total_seconds - cost.seconds_per_epoch * config.epochs / 2
 
 

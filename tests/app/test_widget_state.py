@@ -58,7 +58,7 @@ def test_train_from_a_link_and_back_from_other_pages_gives_no_double_value_warni
     at.selectbox(key="train.optimizer").set_value("adam").run()
     assert at.number_input(key="train.learning_rate.adam").value == 0.001, "Adam's own default"
     # A budget fix sets the epochs from a button's callback: the slider must not also have a value=.
-    monkeypatch.setenv("TRAINING_STUDIO_TIME_BUDGET_SECONDS", str(half_the_epochs_of(link_config())))
+    monkeypatch.setenv("TRAINING_STUDIO_TIME_BUDGET_SECONDS", str(half_the_epochs_of(link_config(), "keras")))
     at.run()
     fewer = next(b for b in at.button if b.label.startswith("Train ") and b.label.endswith("epochs instead"))
     fewer.click().run()
