@@ -237,8 +237,10 @@ def _batch_traces(snap: RunSnapshot, metric: str, x_axis: str, colour: str, name
         name=f"{name} training (within epoch)".strip(),
         legendgroup=name or None,
         showlegend=not name,  # in an overlay the run's entry stands for its three lines
-        line={"color": colour, "width": 1},
-        opacity=0.35,
+        # Until the first epoch ends this line is all there is to watch, so the room sees it plainly; after
+        # that it stays faint behind the epochs' points.
+        line={"color": colour, "width": 1 if snap.epochs else 2.5},
+        opacity=0.35 if snap.epochs else 0.9,
         hovertemplate=f"running {metric}: %{{y:.4f}}<extra>%{{x:.2f}}</extra>",
     )
     return [trace]
