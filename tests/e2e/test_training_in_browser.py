@@ -165,13 +165,13 @@ def _reading(page) -> str | None:
     return next((line for line in lines if " reads " in line), None)
 
 
-def _canvas(page):
-    frame = next((f for f in page.frames if f.locator("canvas").count()), None)
-    return frame.locator("canvas").last if frame else None
-
-
 def _canvas_box(page):
-    """The drawing canvas's place on the screen, once it has one."""
-    canvas = _canvas(page)
-    box = canvas.bounding_box() if canvas else None
-    return box if box and box["width"] > 0 and box["height"] > 0 else None
+    """The place on the screen of the open tab's drawing canvas, once it has one (the page has another
+    canvas further down, under "Test it on my handwriting")."""
+    panel = page.get_by_test_id("stMain").get_by_role("tabpanel").filter(has=page.locator("canvas"))
+    for index in range(panel.count()):
+        canvases = panel.nth(index).locator("canvas")
+        box = canvases.last.bounding_box() if canvases.count() else None
+        if box and box["width"] > 0 and box["height"] > 0:
+            return box
+    return None
