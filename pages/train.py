@@ -246,7 +246,8 @@ if config is not None:
             show_dataset_error(choice.error)
         config = None
     elif choice.notice:
-        with live_area:
+        # Above the curves before a run; once there are curves, under them, so they keep the window.
+        with learning_rate_area if current_runs() or current_race() else live_area:
             show_dataset_notice(config.dataset, choice.notice)
         dataset_note = texts.DATASET_STAND_IN.format(title=settings.DATASETS[choice.dataset.name])
         config = config.replace(dataset=choice.dataset.name, data_dir=None)
