@@ -135,7 +135,7 @@ BASELINE_SECONDS_PER_STEP = 0.00025
 BASELINE_SECONDS_PER_WEIGHT_STEP = 3e-9
 # Each baseline epoch's set-up beside its scoring passes (records, weight copies); bench/estimate_press.py's paces
 # refit it.
-BASELINE_SECONDS_PER_EPOCH = 0.06
+BASELINE_SECONDS_PER_EPOCH = 0.025
 # Once per baseline run: its split, its model, its first call; bench/estimate_press.py's times refit it.
 BASELINE_START_SECONDS = 0.1
 
@@ -361,8 +361,9 @@ def baseline_estimate(
         per_step = BASELINE_SECONDS_PER_STEP + weights * BASELINE_SECONDS_PER_WEIGHT_STEP
         return flops * BASELINE_FLOP_SLOWDOWN / speed + steps * per_step + BASELINE_SECONDS_PER_EPOCH
 
-    # Before a baseline has trained here, the Keras runs say how this server's speed compares with the counts.
-    machine_factor = count_factor(BASELINE) or count_factor(libraries.backend_in_force())
+    # Before a baseline has trained here its count stands alone: it is already in this machine's measured matrix
+    # speed, and how the Keras runs compare with their own count says nothing of scikit-learn's.
+    machine_factor = count_factor(BASELINE)
     seconds_per_epoch, pace_basis = measured_pace(paces_of(BASELINE, signature), shapes, counted, machine_factor)
     tested = validation if test_images is None else test_images
     end = end_seconds(BASELINE, signature) or forward * tested * BASELINE_FLOP_SLOWDOWN / speed
