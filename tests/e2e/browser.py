@@ -68,9 +68,14 @@ def go_to(page, url_path: str, timeout: float = 60) -> None:
     Links are found by address ("" is Home): their labels are the pages' titles. `timeout`: seconds the new page
     may take to draw.
     """
-    page.locator(f"[data-testid='stTopNavLink'][href$='/{url_path}']").first.click()
-    # The Train page keeps its settings in the query string: match the path only.
-    page.wait_for_url(lambda url: urlparse(url).path.rstrip("/").endswith(f"/{url_path}".rstrip("/")))
+    link = page.locator(f"[data-testid='stTopNavLink'][href$='/{url_path}']").first
+
+    def arrived() -> bool:  # the Train page keeps its settings in the query string: match the path only
+        return urlparse(page.url).path.rstrip("/").endswith(f"/{url_path}".rstrip("/"))
+
+    # A click that lands while a timer's fragment reruns the page may be lost on a loaded machine: click again,
+    # but only after the new page has had its time to start (a click each few seconds would restart it).
+    act_until(link.click, arrived, f"the link to /{url_path} clicked", tries=2, seconds=max(30, timeout / 2))
     page.wait_for_timeout(300)
     wait_ready(page, timeout)
 
