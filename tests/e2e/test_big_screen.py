@@ -258,14 +258,24 @@ def assert_no_label_under_a_toolbar(page, name: str) -> None:
     assert not hits, f"{name}: labels under a chart's toolbar: {hits}"
 
 
+CHART_WIDTHS_JS = """() => Array.from(document.querySelectorAll('[data-testid=stMain] .js-plotly-plot'))
+    .map(chart => chart.getBoundingClientRect().width)"""
+
+
 def assert_phone_readable(page, name: str) -> None:
     """On a phone: the live charts span the screen's width, and no label sits under a chart's toolbar."""
     wait_until(lambda: len(visible_fractions(page)) >= 1)
-    widths = page.evaluate(
-        "() => Array.from(document.querySelectorAll('[data-testid=stMain] .js-plotly-plot'))"
-        ".map(chart => chart.getBoundingClientRect().width)"
-    )
-    assert widths and min(widths) >= MIN_PHONE_CHART_PX, f"{name}: charts too narrow to read on a phone: {widths} px"
+
+    seen: list[float] = []
+
+    def readable() -> bool:
+        seen[:] = page.evaluate(CHART_WIDTHS_JS)
+        return bool(seen) and min(seen) >= MIN_PHONE_CHART_PX
+
+    # A live redraw briefly holds the chart it replaces with no box; a settled page has none.
+    with contextlib.suppress(AssertionError):
+        wait_until(readable, seconds=10)
+    assert seen and min(seen) >= MIN_PHONE_CHART_PX, f"{name}: charts too narrow to read on a phone: {seen} px"
     assert_no_label_under_a_toolbar(page, name)
 
 
