@@ -1,6 +1,6 @@
 """A newcomer's page while others train, against the same server idle; the landing page while Keras loads.
 
-The e2e tests hold these only to "it answers at all within 30 s"; the figures live here. Prints, measured
+The e2e tests hold these only to "it answers at all"; the figures live here. Prints, measured
 side by side in one run on this machine, alternated round by round:
 - idle: a newcomer's page request (server answer, then the whole page drawn by a fresh Chromium session)
   on a server with no training;

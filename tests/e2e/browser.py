@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import re
 import time
 import urllib.request
 from collections.abc import Callable
@@ -34,6 +36,15 @@ TRACE_POINTS_JS = f"""() => {{ {TRACE_LENGTH_JS} const points = {{}};
     document.querySelectorAll('.js-plotly-plot').forEach(chart => (chart.data || []).forEach(t => {{
         points[t.name] = Math.max(points[t.name] || 0, traceLength(t)); }}));
     return points; }}"""
+# The screens of a room: a laptop, the projector the presenter shows, a phone (touch, its own pixel ratio).
+DESKTOP = {"viewport": {"width": 1400, "height": 1000}}
+PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+# A room's code, as its presenter's page shows it.
+ROOM_CODE = re.compile(r"Room code:\s*([A-Z0-9]{5})")
+# Every Plotly chart's width in the page's main area, in px.
+CHART_WIDTHS_JS = """() => Array.from(document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot"))
+    .map(chart => chart.getBoundingClientRect().width)"""
 TRAINING_SECONDS = 120
 
 
@@ -171,6 +182,23 @@ def _source_of(what: Callable) -> str:
         return inspect.getsource(what).strip()
     except (OSError, TypeError):
         return getattr(what, "__name__", repr(what))
+
+
+def settled_chart_widths(page, minimum: float, seconds: float = 10) -> list[float]:
+    """The charts' widths once every one is at least `minimum` px wide, or the last reading after `seconds`.
+
+    A live redraw briefly holds the chart it replaces with no box (one run read [358, 0, 358]), so a single
+    reading can catch a chart on its way out; a settled page has none.
+    """
+    seen: list[float] = []
+
+    def wide_enough() -> bool:
+        seen[:] = page.evaluate(CHART_WIDTHS_JS)
+        return bool(seen) and min(seen) >= minimum
+
+    with contextlib.suppress(AssertionError):
+        wait_until(wide_enough, seconds=seconds)
+    return seen
 
 
 def screenshot(page, name: str) -> Path:

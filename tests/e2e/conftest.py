@@ -149,6 +149,21 @@ def server(browser, artifacts, tmp_path_factory):
 
 
 @pytest.fixture
+def new_screen(browser):
+    """Opens a screen (a browser context and its page: its own Streamlit session) of the given size; all of
+    them close when the test ends, passed or failed."""
+    contexts = []
+
+    def open_screen(options: dict):
+        contexts.append(browser.new_context(**options))
+        return contexts[-1].new_page()
+
+    yield open_screen
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def page(browser, server):
     """A fresh browser session (its own Streamlit session) on the app."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

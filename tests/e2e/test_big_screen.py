@@ -23,6 +23,9 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from core.results import lesson_texts as texts
 from tests.e2e.browser import (
     LONG_RUN_DATASET,
+    PHONE,
+    PROJECTOR,
+    ROOM_CODE,
     choose_digits,
     open_app,
     point_count,
@@ -31,19 +34,17 @@ from tests.e2e.browser import (
     progress_text,
     run_finished,
     screenshot,
+    settled_chart_widths,
     wait_ready,
     wait_until,
 )
 from tests.e2e.test_rooms_in_browser import present_and_fit, showing_step
 
-PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 MIN_VISIBLE = 0.8
 # Narrower than this, a curve is not readable on a phone (390 px wide, less the page's margins).
 MIN_PHONE_CHART_PX = 300
 # Long enough that a loaded two-core machine still measures the run while it trains.
 EPOCHS = 20
-CODE = re.compile(r"Room code:\s*([A-Z0-9]{5})")
 # The live curves: Plotly charts whose element key names a curve (train.chart.loss, lesson.curve.loss,
 # race.curve.accuracy, lesson.race.curve.loss); Streamlit puts each key in an st-key-… class, dots as dashes.
 LIVE_CHART_KEY = r"st-key-\S*-(curve|chart)-"
@@ -197,31 +198,22 @@ def test_a_race_runs_in_view_with_its_stop(browser, server):
         context.close()
 
 
-def test_a_rooms_screens_keep_the_presenters_run_in_view(browser, server):
-    contexts = []
-    try:
-        contexts.append(new_page(browser, PROJECTOR))
-        presenter = contexts[-1][1]
-        code = start_room(presenter, server)
-        contexts.append(new_page(browser, PROJECTOR))
-        laptop = contexts[-1][1]
-        contexts.append(new_page(browser, PHONE))
-        phone = contexts[-1][1]
-        for participant in (laptop, phone):
-            open_app(participant, server, f"room?code={code}")
-        presenter.get_by_test_id("stMain").get_by_role("link", name="Present the lesson").click()
-        presenter.wait_for_url(re.compile(r"/lesson"))
-        wait_ready(presenter)
-        press_until(presenter, texts.FIT_BUTTON, lambda: training_now(presenter), seconds=60)
-        assert_in_view(presenter, texts.STOP_KEY, "big-screen-room-presenter")
-        # A participant's screen follows within seconds; the run may have ended by then, and the layout is the same.
-        wait_until(lambda: showing_the_run(laptop) and showing_the_run(phone), seconds=60)
-        assert_in_view(laptop, None, "big-screen-room-participant")
-        assert_phone_readable(phone, "big-screen-room-phone")
-        stop_the_run(presenter, texts.STOP_KEY)
-    finally:
-        for context, _ in contexts:
-            context.close()
+def test_a_rooms_screens_keep_the_presenters_run_in_view(new_screen, server):
+    presenter = new_screen(PROJECTOR)
+    code = start_room(presenter, server)
+    laptop, phone = new_screen(PROJECTOR), new_screen(PHONE)
+    for participant in (laptop, phone):
+        open_app(participant, server, f"room?code={code}")
+    presenter.get_by_test_id("stMain").get_by_role("link", name="Present the lesson").click()
+    presenter.wait_for_url(re.compile(r"/lesson"))
+    wait_ready(presenter)
+    press_until(presenter, texts.FIT_BUTTON, lambda: training_now(presenter), seconds=60)
+    assert_in_view(presenter, texts.STOP_KEY, "big-screen-room-presenter")
+    # A participant's screen follows within seconds; the run may have ended by then, and the layout is the same.
+    wait_until(lambda: showing_the_run(laptop) and showing_the_run(phone), seconds=60)
+    assert_in_view(laptop, None, "big-screen-room-participant")
+    assert_phone_readable(phone, "big-screen-room-phone")
+    stop_the_run(presenter, texts.STOP_KEY)
 
 
 def start_room(presenter, server) -> str:
@@ -230,7 +222,7 @@ def start_room(presenter, server) -> str:
     press(presenter, texts.START_ROOM)
     presenter.wait_for_url(re.compile(r"/room"))
     wait_ready(presenter)
-    return wait_until(lambda: CODE.search(presenter.get_by_test_id("stMain").inner_text())).group(1)
+    return wait_until(lambda: ROOM_CODE.search(presenter.get_by_test_id("stMain").inner_text())).group(1)
 
 
 def test_a_phone_shows_no_class_label_under_a_toolbar(browser, server):
@@ -258,23 +250,10 @@ def assert_no_label_under_a_toolbar(page, name: str) -> None:
     assert not hits, f"{name}: labels under a chart's toolbar: {hits}"
 
 
-CHART_WIDTHS_JS = """() => Array.from(document.querySelectorAll('[data-testid=stMain] .js-plotly-plot'))
-    .map(chart => chart.getBoundingClientRect().width)"""
-
-
 def assert_phone_readable(page, name: str) -> None:
     """On a phone: the live charts span the screen's width, and no label sits under a chart's toolbar."""
     wait_until(lambda: len(visible_fractions(page)) >= 1)
-
-    seen: list[float] = []
-
-    def readable() -> bool:
-        seen[:] = page.evaluate(CHART_WIDTHS_JS)
-        return bool(seen) and min(seen) >= MIN_PHONE_CHART_PX
-
-    # A live redraw briefly holds the chart it replaces with no box; a settled page has none.
-    with contextlib.suppress(AssertionError):
-        wait_until(readable, seconds=10)
+    seen = settled_chart_widths(page, MIN_PHONE_CHART_PX)
     assert seen and min(seen) >= MIN_PHONE_CHART_PX, f"{name}: charts too narrow to read on a phone: {seen} px"
     assert_no_label_under_a_toolbar(page, name)
 
@@ -357,7 +336,7 @@ def test_the_presenter_and_a_participant_read_the_finished_run_alike(browser, se
         press(presenter, texts.START_ROOM)
         presenter.wait_for_url(re.compile(r"/room"))
         wait_ready(presenter)
-        code = wait_until(lambda: CODE.search(presenter.get_by_test_id("stMain").inner_text())).group(1)
+        code = wait_until(lambda: ROOM_CODE.search(presenter.get_by_test_id("stMain").inner_text())).group(1)
         open_app(participant, server, f"room?code={code}")
         wait_until(lambda: showing_step(participant, 4), seconds=FOLLOW_SECONDS_GENEROUS)
 

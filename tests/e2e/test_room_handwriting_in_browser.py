@@ -13,11 +13,20 @@ import itertools
 import re
 
 from core.results import lesson_texts as texts
-from tests.e2e.browser import choose_digits, go_to, open_app, press, run_finished, screenshot, wait_ready, wait_until
+from tests.e2e.browser import (
+    DESKTOP,
+    PHONE,
+    ROOM_CODE,
+    choose_digits,
+    go_to,
+    open_app,
+    press,
+    run_finished,
+    screenshot,
+    wait_ready,
+    wait_until,
+)
 
-DESKTOP = {"width": 1400, "height": 1000}
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-CODE = re.compile(r"Room code:\s*([A-Z0-9]{5})")
 PROMPT = re.compile(r"Draw a (\d)")
 # The held-out metric's change, "+33.3 points (was 50.0%)", the first such line on the board.
 HELD_OUT_CHANGE = re.compile(r"held-out digits\s+[\d.]+%\s+([+-]?[\d.]+) points \(was")
@@ -83,7 +92,7 @@ def presenter_collects(presenter, server) -> str:
     press(presenter, texts.START_ROOM)
     presenter.wait_for_url(re.compile(r"/room"))
     wait_ready(presenter)
-    code = wait_until(lambda: CODE.search(main_text(presenter))).group(1)
+    code = wait_until(lambda: ROOM_CODE.search(main_text(presenter))).group(1)
     presenter.get_by_test_id("stMain").get_by_role("link", name="Present the lesson").click()
     presenter.wait_for_url(re.compile(r"/lesson"))
     wait_ready(presenter)
@@ -105,39 +114,29 @@ def draw_and_send(participant, finger: bool, sent: int) -> None:
     wait_until(lambda: f"of your {sent + 1}." in main_text(participant), seconds=30)
 
 
-def test_a_room_draws_on_phones_and_the_big_screen_scores_it(browser, server, artifacts):
-    contexts = []
+def test_a_room_draws_on_phones_and_the_big_screen_scores_it(new_screen, server, artifacts):
+    presenter = new_screen(DESKTOP)
+    participants = [new_screen(DESKTOP), new_screen(DESKTOP), new_screen(PHONE)]
+    code = presenter_collects(presenter, server)
+    for number, participant in enumerate(participants):
+        open_app(participant, server, f"room?code={code}")
+        draw_and_send(participant, finger=number == 2, sent=0)
+    wait_until(lambda: "3 drawings from 3 people" in main_text(presenter), seconds=30)
+    board = main_text(presenter)
+    assert "On the room's handwriting" in board and "of the room's 3 drawings right" in board
+    screenshot(presenter, "room-handwriting-board")
+    screenshot(participants[2], "room-handwriting-phone")
+    for participant in participants:
+        text = main_text(participant)
+        assert "Remove this drawing" not in text and "Moderate and download" not in text
+        assert "of your 1." in text and "of your 2" not in text  # their own score only
 
-    def new_page(**options):
-        contexts.append(browser.new_context(**(options or {"viewport": DESKTOP})))
-        return contexts[-1].new_page()
-
-    try:
-        presenter = new_page()
-        participants = [new_page(), new_page(), new_page(**PHONE)]
-        code = presenter_collects(presenter, server)
+    # Enough drawings to teach it: the presenter fine-tunes, and the held-out room accuracy goes up.
+    for sent in range(1, 7):
         for number, participant in enumerate(participants):
-            open_app(participant, server, f"room?code={code}")
-            draw_and_send(participant, finger=number == 2, sent=0)
-        wait_until(lambda: "3 drawings from 3 people" in main_text(presenter), seconds=30)
-        board = main_text(presenter)
-        assert "On the room's handwriting" in board and "of the room's 3 drawings right" in board
-        screenshot(presenter, "room-handwriting-board")
-        screenshot(participants[2], "room-handwriting-phone")
-        for participant in participants:
-            text = main_text(participant)
-            assert "Remove this drawing" not in text and "Moderate and download" not in text
-            assert "of your 1." in text and "of your 2" not in text  # their own score only
-
-        # Enough drawings to teach it: the presenter fine-tunes, and the held-out room accuracy goes up.
-        for sent in range(1, 7):
-            for number, participant in enumerate(participants):
-                draw_and_send(participant, finger=number == 2, sent=sent)
-        wait_until(lambda: "21 drawings from 3 people" in main_text(presenter), seconds=30)
-        press(presenter, "Teach it our handwriting")
-        gained = wait_until(lambda: HELD_OUT_CHANGE.search(main_text(presenter)), seconds=120)
-        screenshot(presenter, "room-handwriting-taught")
-        assert float(gained.group(1)) > 0, gained.group(0)
-    finally:
-        for context in contexts:
-            context.close()
+            draw_and_send(participant, finger=number == 2, sent=sent)
+    wait_until(lambda: "21 drawings from 3 people" in main_text(presenter), seconds=30)
+    press(presenter, "Teach it our handwriting")
+    gained = wait_until(lambda: HELD_OUT_CHANGE.search(main_text(presenter)), seconds=120)
+    screenshot(presenter, "room-handwriting-taught")
+    assert float(gained.group(1)) > 0, gained.group(0)

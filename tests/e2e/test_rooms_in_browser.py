@@ -16,8 +16,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from core.results import lesson_texts as texts
 from core.rooms import FOLLOW_SECONDS
 from tests.e2e.browser import (
+    DESKTOP,
     LONG_RUN_DATASET,
+    PHONE,
     POINT_COUNT_JS,
+    ROOM_CODE,
     choose_digits,
     go_to,
     open_app,
@@ -26,25 +29,21 @@ from tests.e2e.browser import (
     progress_text,
     run_finished,
     screenshot,
+    settled_chart_widths,
     wait_ready,
     wait_until,
 )
 
-DESKTOP = {"width": 1400, "height": 1000}
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 # The lesson's most epochs, on Fashion-MNIST: the run lasts long enough for every screen to see it grow.
 EPOCHS = 20
 # Narrower than this, a curve is not readable on a phone (390 px wide, less the page's margins).
 MIN_PHONE_CHART_PX = 300
 # How long a follower may take to show the presenter's new step: its page asks every FOLLOW_SECONDS.
 FOLLOW_WAIT_SECONDS = 10 * FOLLOW_SECONDS
-CODE = re.compile(r"Room code:\s*([A-Z0-9]{5})")
 # Rows of the first dataframe under "the board", read from the grid's accessible table.
 BOARD_ROWS_JS = """() => { const grid = document.querySelector("[data-testid='stDataFrame'] [role='grid']");
     return grid ? Number(grid.getAttribute('aria-rowcount')) - 1 : 0; }"""
 PAGE_FITS_JS = "() => document.scrollingElement.scrollWidth <= window.innerWidth + 1"
-CHART_WIDTHS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
-    chart => chart.getBoundingClientRect().width)"""
 
 
 def header(page) -> str:
@@ -59,52 +58,42 @@ def showing_step(page, step: int) -> bool:
     return f"Step {step} of 7" in header(page)
 
 
-def test_a_room_watches_the_presenters_run_forks_it_and_cannot_take_it_over(browser, server, artifacts):
-    contexts = []
+def test_a_room_watches_the_presenters_run_forks_it_and_cannot_take_it_over(new_screen, server, artifacts):
+    presenter = new_screen(DESKTOP)
+    participants = [new_screen(DESKTOP), new_screen(DESKTOP), new_screen(PHONE)]
+    code = start_room(presenter, server)
+    for number, participant in enumerate(participants, start=1):
+        open_app(participant, server, f"room?code={code}")
+        wait_until(lambda p=participant: f"Room {code} · you are Guest" in p.get_by_test_id("stMain").inner_text())
+        wait_until(lambda p=participant: showing_step(p, 4), seconds=FOLLOW_WAIT_SECONDS)
+        print(f"[e2e] participant {number} joined room {code}")
 
-    def new_page(**options):
-        contexts.append(browser.new_context(**(options or {"viewport": DESKTOP})))
-        return contexts[-1].new_page()
+    intruder, others = participants[0], participants[1:]
+    cannot_move_the_room(intruder, others, presenter, server, code, step=4)
 
-    try:
-        presenter = new_page()
-        participants = [new_page(), new_page(), new_page(**PHONE)]
-        code = start_room(presenter, server)
-        for number, participant in enumerate(participants, start=1):
-            open_app(participant, server, f"room?code={code}")
-            wait_until(lambda p=participant: f"Room {code} · you are Guest" in p.get_by_test_id("stMain").inner_text())
-            wait_until(lambda p=participant: showing_step(p, 4), seconds=FOLLOW_WAIT_SECONDS)
-            print(f"[e2e] participant {number} joined room {code}")
+    present_and_fit(presenter)
+    for participant in participants:
+        wait_until(lambda p=participant: showing_step(p, 5), seconds=FOLLOW_WAIT_SECONDS)
+    for number, seen in enumerate(charts_grow(participants), start=1):
+        print(f"[e2e] participant {number}: the presenter's chart grew through {sorted(set(seen))} points")
+    for participant in participants:
+        assert "Stop" not in main_buttons(participant)  # only the presenter can stop the run
+    cannot_stop_by_url(new_screen(DESKTOP), server, code)
+    phone_check(participants[2], artifacts)
 
-        intruder, others = participants[0], participants[1:]
-        cannot_move_the_room(intruder, others, presenter, server, code, step=4)
+    done = run_finished(presenter, name="room-presenter-not-finished")
+    assert f"Finished {EPOCHS} epochs" in done, f"the presenter's run did not end as trained: {done}"
+    for participant in participants:
+        run_finished(participant, name="room-participant-not-finished")
 
-        present_and_fit(presenter)
-        for participant in participants:
-            wait_until(lambda p=participant: showing_step(p, 5), seconds=FOLLOW_WAIT_SECONDS)
-        for number, seen in enumerate(charts_grow(participants), start=1):
-            print(f"[e2e] participant {number}: the presenter's chart grew through {sorted(set(seen))} points")
-        for participant in participants:
-            assert "Stop" not in main_buttons(participant)  # only the presenter can stop the run
-        cannot_stop_by_url(browser, server, code)
-        phone_check(participants[2], artifacts)
+    fork_with_sgd(participants[1])
+    for page in (participants[1], participants[0]):
+        wait_until(lambda p=page: p.evaluate(BOARD_ROWS_JS) == 2)
 
-        done = run_finished(presenter, name="room-presenter-not-finished")
-        assert f"Finished {EPOCHS} epochs" in done, f"the presenter's run did not end as trained: {done}"
-        for participant in participants:
-            run_finished(participant, name="room-participant-not-finished")
-
-        fork_with_sgd(participants[1])
-        for page in (participants[1], participants[0]):
-            wait_until(lambda p=page: p.evaluate(BOARD_ROWS_JS) == 2)
-
-        go_to(presenter, "room")
-        wait_until(lambda: presenter.evaluate(BOARD_ROWS_JS) == 2)
-        presenter.wait_for_timeout(1000)  # the board's overlay finishes drawing
-        screenshot(presenter, "room-presenter")
-    finally:
-        for context in contexts:
-            context.close()
+    go_to(presenter, "room")
+    wait_until(lambda: presenter.evaluate(BOARD_ROWS_JS) == 2)
+    presenter.wait_for_timeout(1000)  # the board's overlay finishes drawing
+    screenshot(presenter, "room-presenter")
 
 
 def start_room(presenter, server) -> str:
@@ -114,7 +103,7 @@ def start_room(presenter, server) -> str:
     press(presenter, texts.START_ROOM)
     presenter.wait_for_url(re.compile(r"/room"))
     wait_ready(presenter)
-    found = wait_until(lambda: CODE.search(presenter.get_by_test_id("stMain").inner_text()))
+    found = wait_until(lambda: ROOM_CODE.search(presenter.get_by_test_id("stMain").inner_text()))
     # The QR code, drawn on the server (the image element's script arrives after the page's text).
     wait_until(lambda: presenter.get_by_test_id("stImage").count() == 1, seconds=30)
     return found.group(1)
@@ -149,16 +138,12 @@ def cannot_move_the_room(intruder, others, presenter, server, code: str, step: i
     wait_until(lambda: showing_step(intruder, step), seconds=FOLLOW_WAIT_SECONDS)
 
 
-def cannot_stop_by_url(browser, server, code: str) -> None:
+def cannot_stop_by_url(page, server, code: str) -> None:
     """Links that look like control (stop, the presenter's flag, a guessed secret) and a closed tab stop nothing."""
-    context = browser.new_context(viewport=DESKTOP)
-    try:
-        page = context.new_page()
-        for path in (f"room?code={code}&stop=1&secret=x", "lesson?step=5&presenter=1&stop=1"):
-            open_app(page, server, path)
-            assert "Stop" not in main_buttons(page) or path.startswith("lesson")
-    finally:
-        context.close()  # a closed participant's tab does not cancel the presenter's run
+    for path in (f"room?code={code}&stop=1&secret=x", "lesson?step=5&presenter=1&stop=1"):
+        open_app(page, server, path)
+        assert "Stop" not in main_buttons(page) or path.startswith("lesson")
+    page.context.close()  # a closed participant's tab does not cancel the presenter's run
 
 
 def charts_grow(pages) -> list[list[int]]:
@@ -182,12 +167,8 @@ def charts_grow(pages) -> list[list[int]]:
 
 def phone_check(phone, artifacts) -> None:
     """The participant's view on a 390×844 phone: the chart fits and is readable; nothing needs the sidebar."""
-    # While the room redraws (the presenter's run ending), charts on their way out measure 0 px for a moment
-    # (one full run read [358, 0, 358, 0]): wait for the page to settle, then check it.
-    readable = lambda: (widths := phone.evaluate(CHART_WIDTHS_JS)) and min(widths) >= MIN_PHONE_CHART_PX  # noqa: E731
-    with contextlib.suppress(AssertionError):
-        wait_until(readable, seconds=FOLLOW_WAIT_SECONDS)
-    widths = phone.evaluate(CHART_WIDTHS_JS)
+    # While the room redraws (the presenter's run ending), charts on their way out measure 0 px for a moment.
+    widths = settled_chart_widths(phone, MIN_PHONE_CHART_PX, seconds=FOLLOW_WAIT_SECONDS)
     assert widths and min(widths) >= MIN_PHONE_CHART_PX, f"charts too narrow on a phone: {widths} px"
     assert max(widths) <= 390, f"a chart is wider than the phone: {widths} px"
     assert phone.evaluate(PAGE_FITS_JS), "the phone page scrolls sideways"

@@ -19,11 +19,6 @@ from tests.e2e.browser import (
     wait_until,
 )
 
-# A functional requirement, not a benchmark: the app answers a newcomer at all while it trains (a
-# server that blocks on training never would). How fast it answers, against the same server idle, is
-# a figure that bench/busy_server.py prints; here a fifth Chromium shares two cores with four tabs and
-# the training, and other jobs may share them too.
-ANSWER_SECONDS = 30.0
 # Community Cloud's largest machines have 2.7 GB; the app must leave room on the smallest ones.
 MAX_SERVER_RSS_BYTES = 1.5 * 1024**3
 
@@ -68,15 +63,15 @@ def train_side_by_side(browser, server, pages, epochs, started) -> None:
     assert len(places) == len(texts), f"two users were given the same place: {texts}"
     print(f"[e2e] set up and pressed Train: {time.monotonic() - started:.1f} s; seen waiting: {texts}")
 
-    # While they train, a newcomer's pages still answer.
+    # While they train, a newcomer's pages still answer: a server that blocked on training would not, and the
+    # request's and the page's generous bounds would fail. bench/busy_server.py prints how fast, against idle.
     newcomer = browser.new_context()
     visitor = newcomer.new_page()
     for path in ("", "train"):
         answer = server_answer_seconds(server, path)
         drawn = open_app(visitor, server, path)
         print(f"[e2e] /{path} during training: server answered in {answer:.2f} s, page drawn in {drawn:.2f} s")
-        assert answer < ANSWER_SECONDS, f"/{path}: the server took {answer:.1f} s to answer during training"
-        assert drawn < ANSWER_SECONDS, f"/{path} took {drawn:.1f} s to draw during training"
+        assert visitor.get_by_test_id("stMain").get_by_role("heading").count(), f"/{path} drew no heading"
     newcomer.close()
     peak = server_rss(server)
 

@@ -22,11 +22,6 @@ from tests.e2e.browser import (
 )
 from tests.e2e.conftest import ROOT, start_server, stop_server
 
-# Keras (TensorFlow) takes several seconds to import; the landing page must not wait for it. The test
-# sees that in the page's own words; this bound only says it draws at all (bench/busy_server.py prints
-# how long it takes against the same page once Keras has loaded).
-LANDING_SECONDS = 30.0
-
 
 @pytest.fixture
 def fresh_server(browser, artifacts, tmp_path):
@@ -39,11 +34,10 @@ def fresh_server(browser, artifacts, tmp_path):
 def test_the_landing_page_is_interactive_before_keras_has_loaded(browser, fresh_server):
     context = browser.new_context()
     page = context.new_page()
-    seconds = open_app(page, fresh_server)
+    open_app(page, fresh_server)  # drawn at all (a generous bound); bench/busy_server.py times it
     main = page.get_by_test_id("stMain")
     assert main.get_by_role("heading", name="Training Studio").is_visible()
     assert "Keras is loading in the background" in main.inner_text(), "the page did not wait for Keras"
-    assert seconds < LANDING_SECONDS, f"the landing page took {seconds:.1f} s"
     # The page's links work while Keras is still loading.
     assert page.get_by_role("link", name="Open the training page").is_enabled()
     screenshot(page, "home")
