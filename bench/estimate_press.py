@@ -11,7 +11,8 @@ runs on a job runner as the page's does (core.jobs.start.start_runs), and its ti
 the press until every run of it has ended. Each row prints the estimate, the time, and the error; the
 summary prints the share of presses within ±30 % (target: at least 90 %). Each press's runs teach the
 estimates after them (core.training.paces), as on a server. The last column is each run's measured pace over
-its FLOP count: the factor by which the cost model's constants (core.training.estimate) are off here now.
+its FLOP count: the factor by which the cost model's constants (core.training.estimate) are off here now; and
+what its network's latest runs took outside their clock and to save, the fitted start and save constants' measure.
 """
 
 from __future__ import annotations
@@ -61,11 +62,19 @@ def press(config, dataset, choice: str) -> tuple[float, float, str]:
 def pace_over_count(run) -> str:
     """A run's measured seconds per epoch over what its FLOP count said (core.training.paces.Estimate): the
     factor its cost model's constants are off by on this machine now, to refit them by."""
-    from core.training.paces import epoch_pace
+    from core.training.paces import epoch_pace, outside_clock_seconds, save_seconds
 
     pace = epoch_pace(run.snapshot().epochs)
     counted = run.estimate.counted_seconds_per_epoch
-    return f"{run.kind} {pace / counted:.2f}" if pace and counted else f"{run.kind} -"
+    factor = f"{run.kind} {pace / counted:.2f}" if pace and counted else f"{run.kind} -"
+    # What its network's latest runs took outside their clock and to save (estimate.KERAS_START_SECONDS and the like).
+    network = run.estimate.backend, run.estimate.signature
+    outside, saved = outside_clock_seconds(*network), save_seconds(*network)
+    return (
+        factor
+        + (f" (outside {outside:.3f} s" if outside is not None else " (outside -")
+        + (f", save {saved:.3f} s)" if saved is not None else ", save -)")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from core.config import UPLOAD_DATASET, TrainingConfig
@@ -56,19 +57,21 @@ class TrainingJob:
             if run.stop_requested:
                 run.mark_finished(STOPPED, "Stopped before it started.")
                 continue
+            began = time.monotonic()
             if run.kind == "baseline":
                 train_baseline(run, dataset, extra_epochs)
             else:
                 train(run, dataset, extra_epochs)
-            note_measured(run, extra_epochs)
+            note_measured(run, extra_epochs, time.monotonic() - began)
 
 
-def note_measured(run: TrainingRun, extra_epochs: int | None) -> None:
-    """Measure the run's estimate by what it took, for the next estimates (core.training.estimate.note_run).
+def note_measured(run: TrainingRun, extra_epochs: int | None, job_seconds: float) -> None:
+    """Measure the run's estimate by what it took, `job_seconds` in all, for the next estimates
+    (core.training.estimate.note_run).
 
     Only a run trained from its start: a continued run's epochs span the pause and the new fit's compiling."""
     if run.estimate is not None and not extra_epochs:
-        note_run(run.snapshot(), run.estimate)
+        note_run(run.snapshot(), run.estimate, job_seconds)
 
 
 def training_job(runs, dataset: Dataset, extra_epochs: int | None = None) -> TrainingJob:

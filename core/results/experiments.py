@@ -10,11 +10,13 @@ import math
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import ConfigError, TrainingConfig
+from core.training.paces import note_save
 from core.training.run import FINISHED, RUN_RECORD_VERSION, STOPPED, RunSnapshot, TrainingRun
 
 RUNS_DIR_ENV = "TRAINING_STUDIO_RUNS_DIR"
@@ -202,7 +204,10 @@ class SavingJob:
         finally:
             store = self.store or RunStore()
             for run in self.runs:
-                save_run(run, store)
+                began = time.monotonic()
+                if save_run(run, store) and run.estimate is not None and run.estimate.signature is not None:
+                    # the next estimate of its network counts it (core.training.estimate)
+                    note_save(run.estimate.backend, run.estimate.signature, time.monotonic() - began)
 
 
 def saving_job(job: Callable[[], None], runs: Sequence[TrainingRun], store: RunStore | None = None) -> SavingJob:

@@ -53,8 +53,11 @@ from core.training.paces import (
     note_compile,
     note_count,
     note_end,
+    note_outside_clock,
     note_pace,
+    outside_clock_seconds,
     paces_of,
+    save_seconds,
     steps_pace,
 )
 from core.training.run import RunSnapshot
@@ -119,8 +122,11 @@ JAX_LOOP_PROGRAM_COMPILE_SECONDS = 0.55
 JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.05
 # New shapes whose programs an earlier process left in the cache folder; bench/estimate_shapes.py refits it.
 JAX_SHAPES_ON_DISK_SECONDS = 0.25
-# Before a Keras run's clock starts: its split, its model built; bench/estimate_press.py's times refit it.
-KERAS_START_SECONDS = 0.1
+# In a Keras run's job, outside its clock (its model built; its split, whose copies grow with the images' pixels),
+# until a run of its network that compiled nothing has measured it here (core.training.paces.outside_clock_seconds);
+# bench/estimate_press.py prints what runs measured, to refit them by.
+KERAS_START_SECONDS = 0.005
+KERAS_START_SECONDS_PER_PIXEL = 1.5e-9
 # After a Keras run's last epoch (its test images scored, its weights copied), until a run that compiled
 # nothing has measured it here (core.training.paces.end_seconds); bench/estimate_shapes.py refits it.
 RUN_END_SECONDS = 0.005
@@ -136,8 +142,13 @@ BASELINE_SECONDS_PER_WEIGHT_STEP = 3e-9
 # Each baseline epoch's set-up beside its scoring passes (records, weight copies); bench/estimate_press.py's paces
 # refit it.
 BASELINE_SECONDS_PER_EPOCH = 0.025
-# Once per baseline run: its split, its model, its first call; bench/estimate_press.py's times refit it.
-BASELINE_START_SECONDS = 0.1
+# Once per baseline run in its job, outside its clock, until one has measured it here (as KERAS_START_SECONDS).
+BASELINE_START_SECONDS = 0.004
+BASELINE_START_SECONDS_PER_PIXEL = 4e-10
+# Saving a finished run's record, and a Keras run's model, until a run of its network has measured it here
+# (core.training.paces.save_seconds); bench/estimate_press.py prints what runs measured.
+KERAS_SAVE_SECONDS = 0.012
+BASELINE_SAVE_SECONDS = 0.001
 
 
 def engine_costs(
@@ -285,13 +296,16 @@ def estimate(
 
     seconds_per_epoch, pace_basis = measured_pace(paces_of(backend, signature), shapes, counted, count_factor(backend))
     end = end_seconds(backend, signature) or RUN_END_SECONDS
+    pixels = num_images * image_shape[0] * image_shape[1]
+    fitted_start = KERAS_START_SECONDS + KERAS_START_SECONDS_PER_PIXEL * pixels
+    start = _outside_clock(backend, signature, fitted_start, KERAS_SAVE_SECONDS)
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
-        total_seconds=KERAS_START_SECONDS + once + seconds_per_epoch * config.epochs + end,
+        total_seconds=start + once + seconds_per_epoch * config.epochs + end,
         memory_mb=memory_mb(config, train_images + validation, image_shape, num_classes),
         train_images=train_images,
         epochs=config.epochs,
-        start_seconds=KERAS_START_SECONDS,
+        start_seconds=start,
         compile_seconds=once,
         compile_case=costs.compile_case,
         fitted_compile_seconds=costs.compile_seconds,
@@ -367,13 +381,16 @@ def baseline_estimate(
     seconds_per_epoch, pace_basis = measured_pace(paces_of(BASELINE, signature), shapes, counted, machine_factor)
     tested = validation if test_images is None else test_images
     end = end_seconds(BASELINE, signature) or forward * tested * BASELINE_FLOP_SLOWDOWN / speed
+    pixels = num_images * image_shape[0] * image_shape[1]
+    fitted_start = BASELINE_START_SECONDS + BASELINE_START_SECONDS_PER_PIXEL * pixels
+    start = _outside_clock(BASELINE, signature, fitted_start, BASELINE_SAVE_SECONDS)
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
-        total_seconds=BASELINE_START_SECONDS + seconds_per_epoch * config.epochs + end,
+        total_seconds=start + seconds_per_epoch * config.epochs + end,
         memory_mb=((train_images + validation) * (widths[0] + 8) * 2 + weights * FLOAT_BYTES * COPIES_OF_WEIGHTS) / MB,
         train_images=train_images,
         epochs=config.epochs,
-        start_seconds=BASELINE_START_SECONDS,
+        start_seconds=start,
         pace_basis=pace_basis,
         counted_seconds_per_epoch=counted(shapes),
         end_seconds=end,
@@ -382,6 +399,13 @@ def baseline_estimate(
         signature=signature,
         shapes=shapes,
     )
+
+
+def _outside_clock(backend: str, signature: tuple, fitted: float, fitted_save: float) -> float:
+    """A run's time in its press outside its clock, its save included: as its network's latest runs measured
+    them here, else as fitted."""
+    measured, saved = outside_clock_seconds(backend, signature), save_seconds(backend, signature)
+    return (fitted if measured is None else measured) + (fitted_save if saved is None else saved)
 
 
 def _baseline_steps(train_images: int, batch_size: int) -> int:
@@ -445,11 +469,12 @@ def memory_mb(config: TrainingConfig, images: int, image_shape: tuple[int, int],
     return (data + weights + activations * COPIES_OF_ACTIVATIONS) / MB
 
 
-def note_run(snap: RunSnapshot, said: Estimate) -> None:
+def note_run(snap: RunSnapshot, said: Estimate, job_seconds: float | None = None) -> None:
     """A run trained alone, in one fit, has ended: note what it measured against what `said` estimated, for
     the next estimates (core.training.paces). Its pace (epoch_pace, where a run estimated to compile is one
     that compiled; a one-epoch run's from its live updates), that pace against the FLOP count's, and its
-    compile: its first epoch's end less one epoch at its pace; or, if it was to compile nothing, its end."""
+    compile: its first epoch's end less one epoch at its pace; or, if it was to compile nothing, its end and
+    its time outside its clock (of `job_seconds`, its whole time in its job, when given)."""
     if said.signature is None or said.shapes is None:  # a press of several runs is measured run by run
         return
     epochs = list(snap.epochs)
@@ -465,6 +490,8 @@ def note_run(snap: RunSnapshot, said: Estimate) -> None:
         return
     if not compiled and snap.elapsed_seconds >= epochs[-1]["seconds"]:
         note_end(said.backend, said.signature, snap.elapsed_seconds - epochs[-1]["seconds"])
+        if job_seconds is not None:
+            note_outside_clock(said.backend, said.signature, job_seconds - snap.elapsed_seconds)
     before_epochs = said.start_seconds + said.compile_seconds
     one_epoch = pace if pace is not None else (said.total_seconds - before_epochs) / max(1, snap.total_epochs)
     note_compile(said.backend, said.compile_case, said.fitted_compile_seconds, epochs[0]["seconds"] - one_epoch)

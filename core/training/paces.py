@@ -29,7 +29,9 @@ class Estimate:
     memory_mb: float
     train_images: int
     epochs: int
-    start_seconds: float = 0.0  # once per run, before its clock starts (its split, its model built)
+    # once per run, in its press but outside its clock: before it (its split, its model built), after it, and
+    # its record and model saved
+    start_seconds: float = 0.0
     compile_seconds: float = 0.0  # once per run, before the first step
     compile_case: str = ""  # which of the cost model's compile cases it is
     # compile_seconds as fitted, before the latest measured compiles scaled it: what a run's compile is measured
@@ -50,8 +52,11 @@ class Estimate:
     shapes: tuple | None = None
 
 
-# Measured seconds per epoch, by (backend, step signature) and then run_shapes (core.training.kept_loops).
-_paces: dict[tuple, dict[tuple, float]] = {}
+# Measured seconds per epoch, by (backend, step signature) and then run_shapes (core.training.kept_loops): the
+# latest PACES_KEPT runs', whose median is the pace, so one run slowed by a busy neighbour does not decide the next
+# estimate alone.
+_paces: dict[tuple, dict[tuple, deque]] = {}
+PACES_KEPT = 3
 _lock = threading.Lock()
 # Networks whose paces are kept, the most recently noted last; each holds a few shapes.
 MAX_NETWORKS = 32
@@ -59,6 +64,12 @@ MAX_NETWORKS = 32
 # as the latest run that compiled nothing measured it: a network's first run also compiles its predict
 # program then.
 _ends: dict[tuple, float] = {}
+# What the latest run that compiled nothing took outside its clock (core.training.run's fit time) within its
+# job: its split and model before the clock, whatever follows it. By (backend, signature), as _ends.
+_outside_clock: dict[tuple, float] = {}
+# What saving the latest finished run of a network took (its record and model; core.results.experiments.SavingJob),
+# after its job and inside its press. By (backend, signature).
+_saves: dict[tuple, float] = {}
 # The latest runs' measured compile over the estimate's, by (backend, case) and by (backend, None) for all
 # cases: their median scales the next estimate of the case.
 _compile_ratios: dict[tuple, deque] = {}
@@ -106,22 +117,23 @@ def steps_pace(batches: Sequence[dict], steps_per_epoch: int) -> float | None:
 
 
 def note_pace(backend: str, signature: tuple, shapes: tuple, seconds_per_epoch: float) -> None:
-    """A run of this network and these shapes trained its epochs at `seconds_per_epoch` (the latest counts)."""
+    """A run of this network and these shapes trained its epochs at `seconds_per_epoch`."""
     if not seconds_per_epoch > 0:
         return
     with _lock:
         network = (backend, signature)
         known = _paces.pop(network, {})
-        known[shapes] = seconds_per_epoch
+        known.setdefault(shapes, deque(maxlen=PACES_KEPT)).append(seconds_per_epoch)
         _paces[network] = known  # the most recently noted last
         while len(_paces) > MAX_NETWORKS:
             del _paces[next(iter(_paces))]
 
 
 def paces_of(backend: str, signature: tuple) -> dict[tuple, float]:
-    """The measured seconds per epoch of this network on `backend`, by run_shapes (empty: none measured)."""
+    """The measured seconds per epoch of this network on `backend`, by run_shapes: the median of the latest
+    PACES_KEPT runs' (empty: none measured)."""
     with _lock:
-        return dict(_paces.get((backend, signature), {}))
+        return {shapes: statistics.median(kept) for shapes, kept in _paces.get((backend, signature), {}).items()}
 
 
 def note_end(backend: str, signature: tuple, seconds: float) -> None:
@@ -134,6 +146,30 @@ def end_seconds(backend: str, signature: tuple) -> float:
     """What this network's latest run that compiled nothing took after its last epoch here (0: none measured)."""
     with _lock:
         return _ends.get((backend, signature), 0.0)
+
+
+def note_outside_clock(backend: str, signature: tuple, seconds: float) -> None:
+    """A run of this network that compiled nothing took `seconds` in its job outside its own clock."""
+    with _lock:
+        _outside_clock[backend, signature] = max(0.0, seconds)
+
+
+def outside_clock_seconds(backend: str, signature: tuple) -> float | None:
+    """What this network's latest run that compiled nothing took outside its clock here (None: none measured)."""
+    with _lock:
+        return _outside_clock.get((backend, signature))
+
+
+def note_save(backend: str, signature: tuple, seconds: float) -> None:
+    """Saving a finished run of this network (its record, its model) took `seconds`."""
+    with _lock:
+        _saves[backend, signature] = max(0.0, seconds)
+
+
+def save_seconds(backend: str, signature: tuple) -> float | None:
+    """What saving this network's latest finished run took here (None: none measured)."""
+    with _lock:
+        return _saves.get((backend, signature))
 
 
 def note_compile(backend: str, case: str, fitted_seconds: float, measured_seconds: float) -> None:
@@ -178,5 +214,7 @@ def forget_paces() -> None:
     with _lock:
         _paces.clear()
         _ends.clear()
+        _outside_clock.clear()
+        _saves.clear()
         _compile_ratios.clear()
         _count_ratios.clear()

@@ -3,7 +3,7 @@
 import pytest
 
 from core.config import DEFAULT_LEARNING_RATES, TrainingConfig
-from core.jobs.race_job import RaceJob, race_estimate, submit_race
+from core.jobs.race_job import RaceJob, race_estimate, race_estimates, submit_race
 from core.jobs.runner import DEFAULT_PRIORITY, PRESENTER_PRIORITY
 from core.training.race import PRESETS, SETTINGS, RaceError, RaceSpec, new_race, parse_vary, race_configs
 
@@ -108,5 +108,11 @@ def test_the_budget_counts_the_whole_race(digits):
     race = new_race(parse_vary("batch_size=16,64,256"), BASE)
     whole = race_estimate(race, digits)
     alone = [estimate(r.config, len(digits.pixels_train), digits.image_shape, digits.num_classes) for r in race.runs]
-    assert whole.total_seconds == pytest.approx(sum(e.total_seconds for e in alone))
+    in_turn = race_estimates(race, digits)
+    assert whole.total_seconds == pytest.approx(sum(e.total_seconds for e in in_turn))
+    # Every variant's epochs are counted as if it trained alone; only compiling is shared (a later variant of the
+    # same network compiles what an earlier one has not), so the race costs at most its variants alone.
+    epochs = [e.seconds_per_epoch * e.epochs for e in in_turn]
+    assert epochs == pytest.approx([e.seconds_per_epoch * e.epochs for e in alone])
+    assert sum(epochs) < whole.total_seconds <= sum(e.total_seconds for e in alone) + 1e-9
     assert whole.memory_mb == pytest.approx(sum(e.memory_mb for e in alone)) and whole.epochs == BASE.epochs
