@@ -17,7 +17,8 @@ from core.jobs import budget
 from core.jobs.race_job import race_estimate
 from core.results import lesson_texts as texts
 from core.results.race import race_sentences, ranking_table
-from core.training.estimate import memory_text, run_duration_text
+from core.training.estimate import duration_text, memory_text, run_duration_text
+from core.training.eta import seconds_left
 from core.training.race import MAX_VARIANTS, PRESETS, SETTINGS, Race, RaceError, RaceSpec, new_race, parse_vary
 from core.training.run import FAILED, QUEUED, RUNNING, RunSnapshot
 from pages.live import live, stop_button
@@ -168,7 +169,11 @@ def race_on_train_page(race: Race, snapshots: Sequence[RunSnapshot]) -> None:
 
 
 def draw_progress(snapshots: Sequence[RunSnapshot]) -> None:
-    """One bar per variant, side by side (one line above the curves); a variant that failed says so on its own."""
+    """One bar per variant, side by side (one line above the curves), and what the whole race has left; a
+    variant that failed says so on its own."""
+    left = seconds_left(snapshots) if any(snap.is_active for snap in snapshots) else None
+    if left is not None:
+        st.caption(texts.RACE_LEFT.format(left=duration_text(left)))
     for column, snap in zip(st.columns(len(snapshots)), snapshots, strict=True):
         column.progress(snap.progress, text=variant_text(snap))
         if snap.status == FAILED:

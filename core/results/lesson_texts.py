@@ -253,6 +253,7 @@ RACE_PARALLEL_HELP = "Each line is one variant, from its setting to its scores; 
 RACE_NO_EPOCH_YET = "No variant has finished an epoch yet."
 RACE_VARIANT_QUEUED = "{label}: {message}"
 RACE_VARIANT_RUNNING = "{label}: epoch {epoch}/{epochs}"
+RACE_LEFT = "The whole race: about {left} left."
 RACE_VARIANT_STOPPING = "{label}: stopping at the next batch (epoch {epoch}/{epochs})…"
 RACE_VARIANT_DONE = "{label}: {message}"
 # The lesson's step 6 asks the workshop's next question with a preset race.

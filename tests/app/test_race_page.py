@@ -94,6 +94,8 @@ def test_stop_ends_every_variant_and_keeps_what_each_learned():
     button(at, texts.RACE_BUTTON).click().run()
     runs = race_runs(at)
     poll_until(at, lambda at: all(run.completed_epochs >= 1 for run in runs), 180)
+    left = [c.value for c in at.caption if c.value.startswith("The whole race: about")]
+    assert left and left[0].endswith(" left."), "while it trains, the race says what the whole race has left"
     button(at, texts.RACE_STOP).click().run()
     poll_until(at, lambda at: all(run.status not in ACTIVE_STATUSES for run in runs), 60)
     assert [run.status for run in runs] == [STOPPED] * 3
