@@ -56,9 +56,14 @@ def upload_section() -> None:
     )
     if upload is not None and st.session_state.get(Keys.OWN_DATA_READ) != upload.file_id:
         st.session_state[Keys.OWN_DATA_READ] = upload.file_id  # read once, not on every rerun
-        with st.spinner(f"Reading {upload.name}…"):
-            if read(lambda: load_own_data(upload.getvalue(), upload.name)):
-                st.rerun()  # the settings above were read before the upload: read them again, with its key
+        bar = st.progress(0.0, text=f"Reading {upload.name}…")
+
+        def preparing(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Preparing {upload.name}: {done:,} of {total:,} images…")
+
+        if read(lambda: load_own_data(upload.getvalue(), upload.name, preparing)):
+            st.rerun()  # the settings above were read before the upload: read them again, with its key
+        bar.empty()
     if st.session_state.get(Keys.OWN_DATA_ERROR):
         st.error(st.session_state[Keys.OWN_DATA_ERROR])
     if not shared_server():

@@ -15,7 +15,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -37,6 +37,10 @@ from core.data.datasets import (
 )
 from core.data.images import FORMAT_NAMES, ImageError, decode_image, preprocess_digit
 
+# Told how many images are prepared so far, of how many: (done, total). A page draws it as a progress bar.
+Progress = Callable[[int, int], None]
+# Prepared images between two calls of a Progress (a few tenths of a second of preparing).
+PROGRESS_EVERY = 50
 MAX_UPLOAD_BYTES = 50 * 2**20
 MAX_IMAGES = 20_000
 MIN_CLASSES, MAX_CLASSES = 2, 20
@@ -124,8 +128,10 @@ class LabelledImages:
 # --- Public entry points ------------------------------------------------------------------------
 
 
-def load_own_data(data: bytes, filename: str) -> OwnData:
-    """An uploaded .zip or .npz (its bytes) as a dataset with its card; UploadError refuses it whole."""
+def load_own_data(data: bytes, filename: str, progress: Progress | None = None) -> OwnData:
+    """An uploaded .zip or .npz (its bytes) as a dataset with its card; UploadError refuses it whole.
+
+    progress: told how many of a zip's pictures are prepared so far (their preparation is most of the time)."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadError(
             f'"{filename}" is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.',
@@ -133,7 +139,7 @@ def load_own_data(data: bytes, filename: str) -> OwnData:
         )
     if data[:4] not in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
         raise UploadError(f'"{filename}" is not a .zip or .npz file (it does not start like one).', ZIP_FIX)
-    return _own_data_from_members(read_zip(data, filename), filename)
+    return _own_data_from_members(read_zip(data, filename), filename, progress)
 
 
 def load_own_path(path: str | Path) -> OwnData:
@@ -269,14 +275,14 @@ def _limits_text() -> str:
 # --- What the archive holds ----------------------------------------------------------------------
 
 
-def _own_data_from_members(members: dict[str, bytes], filename: str) -> OwnData:
+def _own_data_from_members(members: dict[str, bytes], filename: str, progress: Progress | None = None) -> OwnData:
     npy = {PurePosixPath(name).stem: raw for name, raw in members.items() if name.endswith(".npy")}
     if "x_train" in npy and "y_train" in npy:
         return _from_arrays(_npz_arrays(npy, filename), filename, "npz")
     idx = _idx_members(members)
     if idx:
         return _from_arrays(_idx_arrays(idx, filename), filename, "IDX files")
-    return _from_class_folders(members, filename)
+    return _from_class_folders(members, filename, progress)
 
 
 def _from_arrays(arrays: dict[str, np.ndarray], filename: str, source: str) -> OwnData:
@@ -357,8 +363,8 @@ def _gunzip(raw: bytes, name: str) -> bytes:
     return out
 
 
-def _from_class_folders(members: Mapping[str, bytes], filename: str) -> OwnData:
-    found, refused = _decode_class_folders(members, filename, IMAGE_SIZE)
+def _from_class_folders(members: Mapping[str, bytes], filename: str, progress: Progress | None = None) -> OwnData:
+    found, refused = _decode_class_folders(members, filename, IMAGE_SIZE, progress)
     return _finish(found, None, filename, "class folders", refused)
 
 
@@ -380,7 +386,7 @@ def read_class_folders(
 
 
 def _decode_class_folders(
-    members: Mapping[str, bytes], filename: str, size: tuple[int, int]
+    members: Mapping[str, bytes], filename: str, size: tuple[int, int], progress: Progress | None = None
 ) -> tuple[LabelledImages, tuple[Refused, ...]]:
     files, refused, empty_classes = _class_files(members)
     if len(files) > MAX_IMAGES:
@@ -388,7 +394,9 @@ def _decode_class_folders(
     class_names = tuple(sorted({label for label, _ in files.values()} | empty_classes, key=_natural_order))
     _check_class_count(len(class_names), filename)
     pixels, labels, names = [], [], []
-    for name, (label, raw) in files.items():
+    for done, (name, (label, raw)) in enumerate(files.items()):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, len(files))
         try:
             pixels.append(prepare_image(raw, name, size))
         except ImageError as error:
@@ -396,6 +404,8 @@ def _decode_class_folders(
             continue
         labels.append(class_names.index(label))
         names.append(name)
+    if progress is not None:
+        progress(len(files), len(files))
     images = np.stack(pixels) if pixels else np.zeros((0, *size), dtype=np.uint8)
     return LabelledImages(images, np.asarray(labels, dtype=np.int64), class_names, tuple(names)), tuple(refused)
 

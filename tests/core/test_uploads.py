@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.data import uploads
 from core.data.datasets import keep_private, load_dataset
 from core.data.uploads import (
     MAX_CLASSES,
@@ -70,6 +71,15 @@ def test_class_folders_nested_one_level_down(digit_pictures):
     assert not own.card.test_given
     # Prepared the MNIST way: ink bright on a dark frame.
     assert own.dataset.pixels_train[:, 0, :].max() == 0 and own.dataset.pixels_train.max() > 200
+
+
+def test_a_zips_preparation_tells_its_progress_up_to_every_picture(digit_pictures, monkeypatch):
+    monkeypatch.setattr(uploads, "PROGRESS_EVERY", 5)
+    told = []
+    files = class_folders(digit_pictures, {"0": 0, "1": 1, "2": 2})  # 18 pictures
+    own = load_own_data(zipped(files), "my_digits.zip", lambda done, total: told.append((done, total)))
+    assert told == [(0, 18), (5, 18), (10, 18), (15, 18), (18, 18)]
+    assert sum(own.card.train_counts) + sum(own.card.test_counts) == 18
 
 
 def test_odd_class_names_keep_their_spelling(digit_pictures):
