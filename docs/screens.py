@@ -27,6 +27,8 @@ from core.results import lesson_texts as texts  # noqa: E402
 from core.rooms import FOLLOW_SECONDS  # noqa: E402
 from tests.e2e.browser import (  # noqa: E402
     LONG_RUN_DATASET,
+    PHONE,
+    PROJECTOR,
     choose_digits,
     go_to,
     open_app,
@@ -43,8 +45,7 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_serve
 from tests.e2e.test_rooms_in_browser import present_and_fit, showing_step, start_room  # noqa: E402
 
 SCREENS = ROOT / "docs" / "screens"
-PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+PHONE_AT_1X = {**PHONE, "device_scale_factor": 1}  # every picture at 1×
 # Long enough on Fashion-MNIST to be caught mid-way by a browser, short enough that the gallery takes minutes
 # on a busy machine.
 TRAIN_EPOCHS = 2
@@ -166,7 +167,7 @@ def lesson_in_presenter_mode(page, server) -> None:
 
 def room(browser, server) -> None:
     """A room while the presenter's run trains: the presenter's screen, a laptop's and a phone's."""
-    contexts = [browser.new_context(**PROJECTOR), browser.new_context(**PROJECTOR), browser.new_context(**PHONE)]
+    contexts = [browser.new_context(**PROJECTOR), browser.new_context(**PROJECTOR), browser.new_context(**PHONE_AT_1X)]
     try:
         presenter, laptop, phone = (context.new_page() for context in contexts)
         open_first(presenter, server, "")
