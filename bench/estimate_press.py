@@ -62,14 +62,14 @@ def press(config, dataset, choice: str) -> tuple[float, float, str]:
 def pace_over_count(run) -> str:
     """A run's measured seconds per epoch over what its FLOP count said (core.training.paces.Estimate): the
     factor its cost model's constants are off by on this machine now, to refit them by."""
-    from core.training.paces import epoch_pace, outside_clock_seconds, save_seconds
+    from core.training.paces import OUTSIDE_CLOCK, SAVE, epoch_pace, latest
 
     pace = epoch_pace(run.snapshot().epochs)
     counted = run.estimate.counted_seconds_per_epoch
     factor = f"{run.kind} {pace / counted:.2f}" if pace and counted else f"{run.kind} -"
     # What its network's latest runs took outside their clock and to save (estimate.KERAS_START_SECONDS and the like).
     network = run.estimate.backend, run.estimate.signature
-    outside, saved = outside_clock_seconds(*network), save_seconds(*network)
+    outside, saved = latest(OUTSIDE_CLOCK, *network), latest(SAVE, *network)
     return (
         factor
         + (f" (outside {outside:.3f} s" if outside is not None else " (outside -")

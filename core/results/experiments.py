@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import ConfigError, TrainingConfig
-from core.training.paces import note_save
+from core.training.paces import SAVE, note_latest
 from core.training.run import FINISHED, RUN_RECORD_VERSION, STOPPED, RunSnapshot, TrainingRun
 
 RUNS_DIR_ENV = "TRAINING_STUDIO_RUNS_DIR"
@@ -207,7 +207,7 @@ class SavingJob:
                 began = time.monotonic()
                 if save_run(run, store) and run.estimate is not None and run.estimate.signature is not None:
                     # the next estimate of its network counts it (core.training.estimate)
-                    note_save(run.estimate.backend, run.estimate.signature, time.monotonic() - began)
+                    note_latest(SAVE, run.estimate.backend, run.estimate.signature, time.monotonic() - began)
 
 
 def saving_job(job: Callable[[], None], runs: Sequence[TrainingRun], store: RunStore | None = None) -> SavingJob:

@@ -44,20 +44,20 @@ from core.training.paces import (
     MACHINE,
     MEASURED,
     MIN_COMPILE_SAID_SECONDS,
+    OUTSIDE_CLOCK,
+    RUN_END,
+    SAVE,
     SCALED,
     Estimate,
     compile_factor,
     count_factor,
-    end_seconds,
     epoch_pace,
+    latest,
     note_compile,
     note_count,
-    note_end,
-    note_outside_clock,
+    note_latest,
     note_pace,
-    outside_clock_seconds,
     paces_of,
-    save_seconds,
     steps_pace,
 )
 from core.training.run import RunSnapshot
@@ -123,12 +123,12 @@ JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.05
 # New shapes whose programs an earlier process left in the cache folder; bench/estimate_shapes.py refits it.
 JAX_SHAPES_ON_DISK_SECONDS = 0.25
 # In a Keras run's job, outside its clock (its model built; its split, whose copies grow with the images' pixels),
-# until a run of its network that compiled nothing has measured it here (core.training.paces.outside_clock_seconds);
+# until a run of its network that compiled nothing has measured it here (core.training.paces.OUTSIDE_CLOCK);
 # bench/estimate_press.py prints what runs measured, to refit them by.
 KERAS_START_SECONDS = 0.005
 KERAS_START_SECONDS_PER_PIXEL = 1.5e-9
 # After a Keras run's last epoch (its test images scored, its weights copied), until a run that compiled
-# nothing has measured it here (core.training.paces.end_seconds); bench/estimate_shapes.py refits it.
+# nothing has measured it here (core.training.paces.RUN_END); bench/estimate_shapes.py refits it.
 RUN_END_SECONDS = 0.005
 
 # The baseline's FLOPs (scikit-learn's float32 products, one BLAS thread), in multiples of the calibration's time;
@@ -146,7 +146,7 @@ BASELINE_SECONDS_PER_EPOCH = 0.025
 BASELINE_START_SECONDS = 0.004
 BASELINE_START_SECONDS_PER_PIXEL = 4e-10
 # Saving a finished run's record, and a Keras run's model, until a run of its network has measured it here
-# (core.training.paces.save_seconds); bench/estimate_press.py prints what runs measured.
+# (core.training.paces.SAVE); bench/estimate_press.py prints what runs measured.
 KERAS_SAVE_SECONDS = 0.012
 BASELINE_SAVE_SECONDS = 0.001
 
@@ -295,7 +295,7 @@ def estimate(
         return flops / speed + math.ceil(trained / batch) * costs.seconds_per_step + costs.seconds_per_epoch
 
     seconds_per_epoch, pace_basis = measured_pace(paces_of(backend, signature), shapes, counted, count_factor(backend))
-    end = end_seconds(backend, signature) or RUN_END_SECONDS
+    end = latest(RUN_END, backend, signature) or RUN_END_SECONDS
     pixels = num_images * image_shape[0] * image_shape[1]
     fitted_start = KERAS_START_SECONDS + KERAS_START_SECONDS_PER_PIXEL * pixels
     start = _outside_clock(backend, signature, fitted_start, KERAS_SAVE_SECONDS)
@@ -380,7 +380,7 @@ def baseline_estimate(
     machine_factor = count_factor(BASELINE)
     seconds_per_epoch, pace_basis = measured_pace(paces_of(BASELINE, signature), shapes, counted, machine_factor)
     tested = validation if test_images is None else test_images
-    end = end_seconds(BASELINE, signature) or forward * tested * BASELINE_FLOP_SLOWDOWN / speed
+    end = latest(RUN_END, BASELINE, signature) or forward * tested * BASELINE_FLOP_SLOWDOWN / speed
     pixels = num_images * image_shape[0] * image_shape[1]
     fitted_start = BASELINE_START_SECONDS + BASELINE_START_SECONDS_PER_PIXEL * pixels
     start = _outside_clock(BASELINE, signature, fitted_start, BASELINE_SAVE_SECONDS)
@@ -404,7 +404,7 @@ def baseline_estimate(
 def _outside_clock(backend: str, signature: tuple, fitted: float, fitted_save: float) -> float:
     """A run's time in its press outside its clock, its save included: as its network's latest runs measured
     them here, else as fitted."""
-    measured, saved = outside_clock_seconds(backend, signature), save_seconds(backend, signature)
+    measured, saved = latest(OUTSIDE_CLOCK, backend, signature), latest(SAVE, backend, signature)
     return (fitted if measured is None else measured) + (fitted_save if saved is None else saved)
 
 
@@ -489,9 +489,9 @@ def note_run(snap: RunSnapshot, said: Estimate, job_seconds: float | None = None
     if not epochs or epochs[0]["epoch"] != 1:
         return
     if not compiled and snap.elapsed_seconds >= epochs[-1]["seconds"]:
-        note_end(said.backend, said.signature, snap.elapsed_seconds - epochs[-1]["seconds"])
+        note_latest(RUN_END, said.backend, said.signature, snap.elapsed_seconds - epochs[-1]["seconds"])
         if job_seconds is not None:
-            note_outside_clock(said.backend, said.signature, job_seconds - snap.elapsed_seconds)
+            note_latest(OUTSIDE_CLOCK, said.backend, said.signature, job_seconds - snap.elapsed_seconds)
     before_epochs = said.start_seconds + said.compile_seconds
     one_epoch = pace if pace is not None else (said.total_seconds - before_epochs) / max(1, snap.total_epochs)
     note_compile(said.backend, said.compile_case, said.fitted_compile_seconds, epochs[0]["seconds"] - one_epoch)

@@ -60,16 +60,14 @@ PACES_KEPT = 3
 _lock = threading.Lock()
 # Networks whose paces are kept, the most recently noted last; each holds a few shapes.
 MAX_NETWORKS = 32
-# What a run took after its last epoch (its test images scored, its weights copied), by (backend, signature),
-# as the latest run that compiled nothing measured it: a network's first run also compiles its predict
-# program then.
-_ends: dict[tuple, float] = {}
-# What the latest run that compiled nothing took outside its clock (core.training.run's fit time) within its
-# job: its split and model before the clock, whatever follows it. By (backend, signature), as _ends.
-_outside_clock: dict[tuple, float] = {}
-# What saving the latest finished run of a network took (its record and model; core.results.experiments.SavingJob),
-# after its job and inside its press. By (backend, signature).
-_saves: dict[tuple, float] = {}
+# A network's once-a-run costs, as its latest run measured them, by (cost, backend, step signature):
+# - RUN_END: after its last epoch (its test images scored, its weights copied), by a run that compiled nothing
+#   (a network's first run also compiles its predict program then);
+# - OUTSIDE_CLOCK: in its job but outside its clock (core.training.run's fit time): its split and model before
+#   the clock, whatever follows it; by a run that compiled nothing, as RUN_END;
+# - SAVE: its record and model saved after its job (core.results.experiments.SavingJob), inside its press.
+RUN_END, OUTSIDE_CLOCK, SAVE = "run end", "outside clock", "save"
+_latest: dict[tuple, float] = {}
 # The latest runs' measured compile over the estimate's, by (backend, case) and by (backend, None) for all
 # cases: their median scales the next estimate of the case.
 _compile_ratios: dict[tuple, deque] = {}
@@ -136,40 +134,16 @@ def paces_of(backend: str, signature: tuple) -> dict[tuple, float]:
         return {shapes: statistics.median(kept) for shapes, kept in _paces.get((backend, signature), {}).items()}
 
 
-def note_end(backend: str, signature: tuple, seconds: float) -> None:
-    """A run of this network that compiled nothing took `seconds` after its last epoch."""
+def note_latest(cost: str, backend: str, signature: tuple, seconds: float) -> None:
+    """A run of this network measured `seconds` of its once-a-run `cost` (RUN_END, OUTSIDE_CLOCK, SAVE)."""
     with _lock:
-        _ends[backend, signature] = seconds
+        _latest[cost, backend, signature] = max(0.0, seconds)
 
 
-def end_seconds(backend: str, signature: tuple) -> float:
-    """What this network's latest run that compiled nothing took after its last epoch here (0: none measured)."""
+def latest(cost: str, backend: str, signature: tuple) -> float | None:
+    """This network's once-a-run `cost` as its latest run measured it here (None: none measured)."""
     with _lock:
-        return _ends.get((backend, signature), 0.0)
-
-
-def note_outside_clock(backend: str, signature: tuple, seconds: float) -> None:
-    """A run of this network that compiled nothing took `seconds` in its job outside its own clock."""
-    with _lock:
-        _outside_clock[backend, signature] = max(0.0, seconds)
-
-
-def outside_clock_seconds(backend: str, signature: tuple) -> float | None:
-    """What this network's latest run that compiled nothing took outside its clock here (None: none measured)."""
-    with _lock:
-        return _outside_clock.get((backend, signature))
-
-
-def note_save(backend: str, signature: tuple, seconds: float) -> None:
-    """Saving a finished run of this network (its record, its model) took `seconds`."""
-    with _lock:
-        _saves[backend, signature] = max(0.0, seconds)
-
-
-def save_seconds(backend: str, signature: tuple) -> float | None:
-    """What saving this network's latest finished run took here (None: none measured)."""
-    with _lock:
-        return _saves.get((backend, signature))
+        return _latest.get((cost, backend, signature))
 
 
 def note_compile(backend: str, case: str, fitted_seconds: float, measured_seconds: float) -> None:
@@ -213,8 +187,6 @@ def forget_paces() -> None:
     """Forget every measurement (a test's fresh start)."""
     with _lock:
         _paces.clear()
-        _ends.clear()
-        _outside_clock.clear()
-        _saves.clear()
+        _latest.clear()
         _compile_ratios.clear()
         _count_ratios.clear()

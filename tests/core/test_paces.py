@@ -14,17 +14,18 @@ from core.training.paces import (
     COMPILE_FACTOR_RANGE,
     COMPILE_RATIOS_KEPT,
     MIN_COMPILE_SAID_SECONDS,
+    OUTSIDE_CLOCK,
     PACES_KEPT,
+    RUN_END,
+    SAVE,
     Estimate,
     compile_factor,
-    end_seconds,
     epoch_pace,
     forget_paces,
+    latest,
     note_compile,
     note_pace,
-    outside_clock_seconds,
     paces_of,
-    save_seconds,
     steps_pace,
 )
 from core.training.run import TrainingRun
@@ -166,7 +167,9 @@ def test_a_trained_run_notes_its_pace_and_the_next_estimate_of_its_network_goes_
     # The same network and shapes, another seed, rate and epoch count: at the measured pace.
     again = estimate(config.replace(seed=9, learning_rate=0.003, epochs=7), digits)
     assert again.seconds_per_epoch == pytest.approx(pace)
-    end = end_seconds(backend, signature) or cost_model.RUN_END_SECONDS  # measured by runs that compiled nothing
+    end = (
+        latest(RUN_END, backend, signature) or 0.0
+    ) or cost_model.RUN_END_SECONDS  # measured by runs that compiled nothing
     assert again.total_seconds == pytest.approx(again.start_seconds + again.compile_seconds + 7 * pace + end)
     # Another batch size of the same network: its count, scaled as the trained run's count was.
     other_batch = config.replace(batch_size=64)
@@ -261,11 +264,11 @@ def test_a_run_measures_its_compile_as_its_first_epoch_less_one_epoch():
     compiled = ("new network", 1.0, 1.0)  # (case, said, fitted): not scaled yet
     note_run(ended(epochs, 3.6), said(2.0, compiled))
     assert compile_factor("jax", "new network") == pytest.approx(2.0), "(2.5 - 0.5) / 1.0: the second epoch's end on"
-    assert end_seconds("jax", ("network",)) == 0.0, "its end may have compiled the predict program too"
+    assert latest(RUN_END, "jax", ("network",)) is None, "its end may have compiled the predict program too"
     kept = ("kept loop", 0.03, 0.03)  # compiled nothing: its end is the end of every later run
     note_run(ended(epochs, 3.6), said(1.6, kept))
-    assert end_seconds("jax", ("network",)) == pytest.approx(0.1), "after its last epoch: 3.6 - 3.5"
-    assert end_seconds("jax", ("another network",)) == 0.0
+    assert latest(RUN_END, "jax", ("network",)) == pytest.approx(0.1), "after its last epoch: 3.6 - 3.5"
+    assert latest(RUN_END, "jax", ("another network",)) is None
     forget_paces()
     # One epoch: the estimate's epoch stands in for the pace, (2.0 - 1.0) / 1 epoch.
     note_run(ended(epochs[:1], 2.6), said(2.0, compiled))
@@ -278,20 +281,20 @@ def test_a_run_measures_its_compile_as_its_first_epoch_less_one_epoch():
 def test_a_run_that_compiled_nothing_measures_its_time_outside_its_clock_for_the_next_estimate(digits, tmp_path):
     epochs = [{"epoch": 1, "seconds": 2.5}, {"epoch": 2, "seconds": 3.0}, {"epoch": 3, "seconds": 3.5}]
     note_run(ended(epochs, 3.6), said(2.0, ("new network", 1.0, 1.0)), job_seconds=4.6)
-    assert outside_clock_seconds("jax", ("network",)) is None, "its model's first build is not every run's"
+    assert latest(OUTSIDE_CLOCK, "jax", ("network",)) is None, "its model's first build is not every run's"
     note_run(ended(epochs, 3.6), said(1.6, ("kept loop", 0.03, 0.03)), job_seconds=3.65)
-    assert outside_clock_seconds("jax", ("network",)) == pytest.approx(0.05), "3.65 in its job, 3.6 on its clock"
-    assert outside_clock_seconds("jax", ("another network",)) is None
+    assert latest(OUTSIDE_CLOCK, "jax", ("network",)) == pytest.approx(0.05), "3.65 in its job, 3.6 on its clock"
+    assert latest(OUTSIDE_CLOCK, "jax", ("another network",)) is None
 
     # A digits run trained as a press does: the next estimate of its network counts what it measured, and what
     # saving it took once a saving job has saved one.
     _, config, signature, _, backend = trained_digits(digits, epochs=2)
     run, *_ = trained_digits(digits, epochs=2)  # the first may have compiled; this one compiled nothing
-    outside = outside_clock_seconds(backend, signature)
+    outside = latest(OUTSIDE_CLOCK, backend, signature)
     assert outside is not None and outside >= 0
     assert estimate(config, digits).start_seconds == pytest.approx(outside + cost_model.KERAS_SAVE_SECONDS)
     saving_job(lambda: None, [run], RunStore(tmp_path))()
-    saved = save_seconds(backend, signature)
+    saved = latest(SAVE, backend, signature)
     assert saved is not None and saved > 0
     assert estimate(config, digits).start_seconds == pytest.approx(outside + saved)
     forget_paces()
