@@ -20,6 +20,8 @@ from core.data.datasets import Dataset
 from core.results import lesson, replay, saliency
 from core.results import lesson_texts as texts
 from core.training.architecture import describe_model, total_parameters
+from core.training.estimate import duration_text
+from core.training.eta import seconds_left
 from core.training.race import PRESETS, RaceSpec
 from core.training.run import ACTIVE_STATUSES, QUEUED, RUNNING, RunSnapshot, TrainingRun
 from pages import race_view
@@ -250,26 +252,30 @@ def chosen_replay() -> replay.Replay | None:
 
 
 def live_status(snapshot: RunSnapshot) -> None:
-    if snapshot.label == replay.REPLAY_LABEL:
-        return
+    if snapshot.label != replay.REPLAY_LABEL:
+        st.progress(snapshot.progress, text=live_line(snapshot))
+
+
+def live_line(snapshot: RunSnapshot) -> str:
+    """The live run's progress line: its epoch and time, and while it trains what it has left."""
     if snapshot.stopping:
-        text = texts.LIVE_STOPPING.format(
+        return texts.LIVE_STOPPING.format(
             dataset=snapshot.dataset_title, epoch=snapshot.current_epoch, epochs=snapshot.total_epochs
         )
-    elif snapshot.status == QUEUED:
-        text = texts.LIVE_QUEUED.format(message=snapshot.message)
-    elif snapshot.status == RUNNING:
-        text = texts.LIVE_RUNNING.format(
-            dataset=snapshot.dataset_title,
-            epoch=snapshot.current_epoch,
-            epochs=snapshot.total_epochs,
-            seconds=snapshot.elapsed_seconds,
-        )
-    else:
-        text = texts.LIVE_DONE.format(
+    if snapshot.status == QUEUED:
+        return texts.LIVE_QUEUED.format(message=snapshot.message)
+    if snapshot.status != RUNNING:
+        return texts.LIVE_DONE.format(
             dataset=snapshot.dataset_title, message=snapshot.message, seconds=snapshot.elapsed_seconds
         )
-    st.progress(snapshot.progress, text=text)
+    text = texts.LIVE_RUNNING.format(
+        dataset=snapshot.dataset_title,
+        epoch=snapshot.current_epoch,
+        epochs=snapshot.total_epochs,
+        seconds=snapshot.elapsed_seconds,
+    )
+    left = seconds_left([snapshot])
+    return text + (texts.LIVE_LEFT.format(left=duration_text(left)) if left is not None else "")
 
 
 def draw_curves(snapshot: RunSnapshot, presenter: bool) -> None:

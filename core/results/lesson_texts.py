@@ -132,6 +132,7 @@ REPLAY_MISSING_NOTE = (
 REPLAY_BROKEN = "The recorded run {path} cannot be shown: {error}"
 LIVE_QUEUED = "Live run: {message}"
 LIVE_RUNNING = "Live run on {dataset}: epoch {epoch}/{epochs}, {seconds:.0f} s"
+LIVE_LEFT = ", about {left} left"  # after LIVE_RUNNING, once the run has a pace or an estimate
 LIVE_STOPPING = "Live run on {dataset}: stopping at the next batch (epoch {epoch}/{epochs})…"
 LIVE_DONE = "Live run on {dataset}: {message} ({seconds:.1f} s)"
 ANNOTATIONS_HEADER = "What the curves say so far"

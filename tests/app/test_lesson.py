@@ -1,6 +1,7 @@
 """The Lesson page in AppTest: each step by URL, Next/Back, presenter mode, and a real run read back in words."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,21 @@ def test_fit_trains_live_and_the_result_is_read_from_that_run():
     rerun.request_stop()
     rerun_until(at, lambda at: rerun.status not in ("queued", "running"), TIMEOUT, "the stopped re-run has ended")
     assert rerun.status in ("stopped", "finished")
+
+
+def test_the_live_line_says_what_the_run_has_left_while_it_trains():
+    from core.config import TrainingConfig
+    from core.training.paces import Estimate
+    from core.training.run import FINISHED, TrainingRun
+    from pages.lesson_steps import live_line
+
+    run = TrainingRun(TrainingConfig(dataset="digits", epochs=5))
+    run.dataset_title = "scikit-learn digits"
+    run.mark_running(5, 10)
+    line = live_line(run.snapshot())
+    assert line.startswith("Live run on scikit-learn digits: epoch") and "left" not in line, "nothing to go by yet"
+    run.estimate = Estimate(seconds_per_epoch=8.0, total_seconds=40.0, memory_mb=1.0, train_images=320, epochs=5)
+    left = re.search(r", about (\d+) s left$", live_line(run.snapshot()))
+    assert left and 30 <= int(left.group(1)) <= 40, "its estimate less its time so far, until its own pace is known"
+    run.mark_finished(FINISHED, "Finished 5 epochs.")
+    assert "left" not in live_line(run.snapshot())
