@@ -34,6 +34,7 @@ _done = {stage: threading.Event() for stage in STAGES}
 _errors: dict[str, str] = {}
 _seconds: dict[str, float] = {}
 _background: threading.Thread | None = None
+_warm_up: threading.Thread | None = None  # what start_background_load runs after loading, if anything
 
 
 def _requested_backend(name: str | None = None) -> str:
@@ -115,15 +116,29 @@ def start_background_load(then: Callable[[], object] | None = None, *, then_nice
     inherit the niceness of the thread that starts them, for the life of the process, and an
     unprivileged thread can never lower its niceness again. Only the first call starts anything.
     """
-    global _background
+    global _background, _warm_up
     with _lock:
         if _background is not None or _done["keras"].is_set():
             return
         _background = threading.Thread(target=_load_quietly, name="preload-libraries", daemon=True)
         _background.start()
         if then is not None:
-            after = threading.Thread(target=_after_loading, args=(then, then_niceness), name="warm-up", daemon=True)
-            after.start()
+            _warm_up = threading.Thread(target=_after_loading, args=(then, then_niceness), name="warm-up", daemon=True)
+            _warm_up.start()
+
+
+def wait_for_background_load(timeout: float) -> bool:
+    """Wait until start_background_load's threads have ended (True), or `timeout` seconds (False).
+
+    A process that exits while they import or compile can crash in its shutdown (a daemon thread inside
+    XLA's C++ when the interpreter finalizes): a test session waits for them first."""
+    deadline = time.monotonic() + timeout
+    for thread in (_background, _warm_up):
+        if thread is not None:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                return False
+    return True
 
 
 def is_loaded(stage: str) -> bool:

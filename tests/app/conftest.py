@@ -3,6 +3,16 @@
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _background_loading_ends_with_the_session():
+    """The app's first script run starts importing Keras and warming up in daemon threads: a session that
+    ends first (a file run alone) would tear them down inside XLA, and the interpreter aborts at exit."""
+    yield
+    from core import libraries
+
+    assert libraries.wait_for_background_load(timeout=600), "the app's background load was still running 600 s later"
+
+
 @pytest.fixture(autouse=True)
 def _trainings_end_with_their_test():
     """A training a test started must not outlive it: a worker thread still compiling when pytest
