@@ -83,11 +83,6 @@ LABELS_UNDER_TOOLBAR_JS = """() => {
     return hits; }"""
 
 
-def new_page(browser, size: dict):
-    context = browser.new_context(**size)
-    return context, context.new_page()
-
-
 def visible_fractions(page) -> list[float]:
     return page.evaluate(VISIBLE_FRACTIONS_JS, LIVE_CHART_KEY)
 
@@ -131,35 +126,29 @@ def long_run_settings(page, server, path: str) -> None:
 
 
 @pytest.mark.parametrize("size", ["projector", "phone"])
-def test_train_keeps_its_live_curves_and_stop_in_view(browser, server, size):
-    context, page = new_page(browser, PROJECTOR if size == "projector" else PHONE)
-    try:
-        # The settings by link (the Train page reads them from its URL): a phone's sidebar starts folded away.
-        # Both models, as a press trains by default: two progress lines above the curves.
-        open_app(page, server, f"train?dataset=fashion_mnist&epochs={EPOCHS}&train=both")
-        press_until(page, "Train", lambda: training_now(page), seconds=60)
-        if size == "projector":
-            assert_in_view(page, "Stop", "big-screen-train")
-        else:
-            assert_phone_readable(page, "big-screen-train-phone")
-        stop_the_run(page, "Stop")
-    finally:
-        context.close()
+def test_train_keeps_its_live_curves_and_stop_in_view(new_screen, server, size):
+    page = new_screen(PROJECTOR if size == "projector" else PHONE)
+    # The settings by link (the Train page reads them from its URL): a phone's sidebar starts folded away.
+    # Both models, as a press trains by default: two progress lines above the curves.
+    open_app(page, server, f"train?dataset=fashion_mnist&epochs={EPOCHS}&train=both")
+    press_until(page, "Train", lambda: training_now(page), seconds=60)
+    if size == "projector":
+        assert_in_view(page, "Stop", "big-screen-train")
+    else:
+        assert_phone_readable(page, "big-screen-train-phone")
+    stop_the_run(page, "Stop")
 
 
 @pytest.mark.parametrize("presenter", [True, False], ids=["presenter", "plain"])
-def test_the_lessons_training_step_keeps_its_curves_and_stop_in_view(browser, server, presenter):
-    context, page = new_page(browser, PROJECTOR)
-    try:
-        long_run_settings(page, server, "lesson?step=4")
-        if presenter:
-            turn_presenter_mode_on(page)
-        press_until(page, texts.FIT_BUTTON, lambda: training_now(page), seconds=60)
-        page.evaluate("() => document.activeElement && document.activeElement.blur()")
-        assert_in_view(page, texts.STOP_KEY, f"big-screen-lesson-live-{'presenter' if presenter else 'plain'}")
-        stop_the_run(page, texts.STOP_KEY)
-    finally:
-        context.close()
+def test_the_lessons_training_step_keeps_its_curves_and_stop_in_view(new_screen, server, presenter):
+    page = new_screen(PROJECTOR)
+    long_run_settings(page, server, "lesson?step=4")
+    if presenter:
+        turn_presenter_mode_on(page)
+    press_until(page, texts.FIT_BUTTON, lambda: training_now(page), seconds=60)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    assert_in_view(page, texts.STOP_KEY, f"big-screen-lesson-live-{'presenter' if presenter else 'plain'}")
+    stop_the_run(page, texts.STOP_KEY)
 
 
 def turn_presenter_mode_on(page) -> None:
@@ -171,31 +160,25 @@ def turn_presenter_mode_on(page) -> None:
 
 
 @pytest.mark.parametrize("presenter", [True, False], ids=["presenter", "plain"])
-def test_the_lessons_recorded_run_is_in_view_before_a_run(browser, server, presenter):
-    context, page = new_page(browser, PROJECTOR)
-    try:
-        open_app(page, server, "lesson?step=5" + ("&presenter=1" if presenter else ""))
-        wait_until(lambda: len(visible_fractions(page)) >= 1 and point_count(page) > 0, seconds=60)
-        page.wait_for_timeout(500)  # the second chart lands beside the first
-        assert_in_view(page, None, f"big-screen-lesson-recorded-{'presenter' if presenter else 'plain'}")
-    finally:
-        context.close()
+def test_the_lessons_recorded_run_is_in_view_before_a_run(new_screen, server, presenter):
+    page = new_screen(PROJECTOR)
+    open_app(page, server, "lesson?step=5" + ("&presenter=1" if presenter else ""))
+    wait_until(lambda: len(visible_fractions(page)) >= 1 and point_count(page) > 0, seconds=60)
+    page.wait_for_timeout(500)  # the second chart lands beside the first
+    assert_in_view(page, None, f"big-screen-lesson-recorded-{'presenter' if presenter else 'plain'}")
 
 
-def test_a_race_runs_in_view_with_its_stop(browser, server):
-    context, page = new_page(browser, PROJECTOR)
-    try:
-        long_run_settings(page, server, "train")
-        wait_until(lambda: page.locator(".js-plotly-plot").count() >= 2, seconds=30)  # the empty charts landed
-        wait_ready(page)
-        page.get_by_test_id("stExpander").filter(has_text=texts.RACE_SECTION).locator("summary").click()
-        wait_until(lambda: page.get_by_test_id("stMain").get_by_role("button", name=texts.RACE_BUTTON).count() == 1)
-        press_until(page, texts.RACE_BUTTON, lambda: training_now(page) and len(visible_fractions(page)) >= 2)
-        assert_in_view(page, texts.RACE_STOP, "big-screen-race")
-        assert texts.RACE_BUSY not in page.get_by_test_id("stMain").inner_text(), "the race is told to wait for itself"
-        stop_the_run(page, texts.RACE_STOP)
-    finally:
-        context.close()
+def test_a_race_runs_in_view_with_its_stop(new_screen, server):
+    page = new_screen(PROJECTOR)
+    long_run_settings(page, server, "train")
+    wait_until(lambda: page.locator(".js-plotly-plot").count() >= 2, seconds=30)  # the empty charts landed
+    wait_ready(page)
+    page.get_by_test_id("stExpander").filter(has_text=texts.RACE_SECTION).locator("summary").click()
+    wait_until(lambda: page.get_by_test_id("stMain").get_by_role("button", name=texts.RACE_BUTTON).count() == 1)
+    press_until(page, texts.RACE_BUTTON, lambda: training_now(page) and len(visible_fractions(page)) >= 2)
+    assert_in_view(page, texts.RACE_STOP, "big-screen-race")
+    assert texts.RACE_BUSY not in page.get_by_test_id("stMain").inner_text(), "the race is told to wait for itself"
+    stop_the_run(page, texts.RACE_STOP)
 
 
 def test_a_rooms_screens_keep_the_presenters_run_in_view(new_screen, server):
@@ -225,16 +208,13 @@ def start_room(presenter, server) -> str:
     return wait_until(lambda: ROOM_CODE.search(presenter.get_by_test_id("stMain").inner_text())).group(1)
 
 
-def test_a_phone_shows_no_class_label_under_a_toolbar(browser, server):
+def test_a_phone_shows_no_class_label_under_a_toolbar(new_screen, server):
     """The Lesson's pictures with their class names (step 1), and its recorded curves (step 5), on a phone."""
-    context, page = new_page(browser, PHONE)
-    try:
-        for step in (1, 5):
-            open_app(page, server, f"lesson?step={step}")
-            wait_until(lambda: page.locator("[data-testid='stMain'] .js-plotly-plot").count() >= 1, seconds=60)
-            assert_no_label_under_a_toolbar(page, f"big-screen-phone-lesson-{step}")
-    finally:
-        context.close()
+    page = new_screen(PHONE)
+    for step in (1, 5):
+        open_app(page, server, f"lesson?step={step}")
+        wait_until(lambda: page.locator("[data-testid='stMain'] .js-plotly-plot").count() >= 1, seconds=60)
+        assert_no_label_under_a_toolbar(page, f"big-screen-phone-lesson-{step}")
 
 
 def assert_no_label_under_a_toolbar(page, name: str) -> None:
@@ -293,89 +273,76 @@ def train_button(page):
     return page.get_by_test_id("stMain").get_by_role("button", name="Train", exact=True)
 
 
-def test_stop_says_stopping_before_the_runs_next_redraw(browser, server):
-    context = browser.new_context(**PROJECTOR)
-    try:
-        page = context.new_page()
-        open_app(page, server, "train")
-        choose_digits(page, epochs=100, keras_only=True, dataset=LONG_RUN_DATASET)
-        press(page, "Train")
-        wait_until(lambda: point_count(page) > 0 and "epoch" in progress_text(page))
-        page.evaluate(WATCH_STOP_JS)
-        press(page, "Stop")
-        wait_until(lambda: "Stopped after" in progress_text(page), seconds=60)
-        log = page.evaluate("() => window.stopLog")
-        pressed = next(index for index, entry in enumerate(log) if entry.get("pressed"))
-        seen, after = log[pressed - 1], log[pressed + 1 :]
-        stopping = next((index for index, entry in enumerate(after) if entry["stopping"]), None)
-        if stopping is None:
-            screenshot(page, "big-screen-no-stopping")
-        assert stopping is not None, f"Stop never said 'Stopping…': {log}"
-        # Before "Stopping…" the page may finish one redraw already under way when the press landed,
-        # never more: the press's own script run draws it.
-        redraws_before = {entry["progress"] for entry in after[:stopping]} - {seen["progress"]}
-        assert len(redraws_before) <= 1, f"the run redrew {len(redraws_before)} times before 'Stopping…': {log}"
-        # The same script run then rewrites the progress line (drawn after the buttons): it says so too,
-        # unless the run has already ended and says "Stopped".
-        lines = [entry["progress"] for entry in after[stopping:]]
-        said = ("stopping at the next batch", "Stopped after")
-        next_line = next((line for line in lines if line != lines[0] or any(s in line for s in said)), "")
-        assert any(words in next_line for words in said), log
-        assert re.search(r"Stopped after \d+ epochs?; the model is kept", progress_text(page))
-        wait_until(lambda: train_button(page).is_enabled(), seconds=30)
-    finally:
-        context.close()
+def test_stop_says_stopping_before_the_runs_next_redraw(new_screen, server):
+    page = new_screen(PROJECTOR)
+    open_app(page, server, "train")
+    choose_digits(page, epochs=100, keras_only=True, dataset=LONG_RUN_DATASET)
+    press(page, "Train")
+    wait_until(lambda: point_count(page) > 0 and "epoch" in progress_text(page))
+    page.evaluate(WATCH_STOP_JS)
+    press(page, "Stop")
+    wait_until(lambda: "Stopped after" in progress_text(page), seconds=60)
+    log = page.evaluate("() => window.stopLog")
+    pressed = next(index for index, entry in enumerate(log) if entry.get("pressed"))
+    seen, after = log[pressed - 1], log[pressed + 1 :]
+    stopping = next((index for index, entry in enumerate(after) if entry["stopping"]), None)
+    if stopping is None:
+        screenshot(page, "big-screen-no-stopping")
+    assert stopping is not None, f"Stop never said 'Stopping…': {log}"
+    # Before "Stopping…" the page may finish one redraw already under way when the press landed,
+    # never more: the press's own script run draws it.
+    redraws_before = {entry["progress"] for entry in after[:stopping]} - {seen["progress"]}
+    assert len(redraws_before) <= 1, f"the run redrew {len(redraws_before)} times before 'Stopping…': {log}"
+    # The same script run then rewrites the progress line (drawn after the buttons): it says so too,
+    # unless the run has already ended and says "Stopped".
+    lines = [entry["progress"] for entry in after[stopping:]]
+    said = ("stopping at the next batch", "Stopped after")
+    next_line = next((line for line in lines if line != lines[0] or any(s in line for s in said)), "")
+    assert any(words in next_line for words in said), log
+    assert re.search(r"Stopped after \d+ epochs?; the model is kept", progress_text(page))
+    wait_until(lambda: train_button(page).is_enabled(), seconds=30)
 
 
-def test_the_presenter_and_a_participant_read_the_finished_run_alike(browser, server):
-    contexts = [browser.new_context(**PROJECTOR) for _ in range(2)]
-    try:
-        presenter, participant = (context.new_page() for context in contexts)
-        open_app(presenter, server, "lesson?step=4")
-        choose_digits(presenter, epochs=3)
-        press(presenter, texts.START_ROOM)
-        presenter.wait_for_url(re.compile(r"/room"))
-        wait_ready(presenter)
-        code = wait_until(lambda: ROOM_CODE.search(presenter.get_by_test_id("stMain").inner_text())).group(1)
-        open_app(participant, server, f"room?code={code}")
-        wait_until(lambda: showing_step(participant, 4), seconds=FOLLOW_SECONDS_GENEROUS)
+def test_the_presenter_and_a_participant_read_the_finished_run_alike(new_screen, server):
+    presenter, participant = new_screen(PROJECTOR), new_screen(PROJECTOR)
+    open_app(presenter, server, "lesson?step=4")
+    choose_digits(presenter, epochs=3)
+    press(presenter, texts.START_ROOM)
+    presenter.wait_for_url(re.compile(r"/room"))
+    wait_ready(presenter)
+    code = wait_until(lambda: ROOM_CODE.search(presenter.get_by_test_id("stMain").inner_text())).group(1)
+    open_app(participant, server, f"room?code={code}")
+    wait_until(lambda: showing_step(participant, 4), seconds=FOLLOW_SECONDS_GENEROUS)
 
-        present_and_fit(presenter)
-        run_finished(presenter, name="big-screen-presenter-not-finished")
-        # In presenter mode the button's name also holds its key (→): found by the words it starts with.
-        presenter.get_by_test_id("stMain").get_by_role("button", name=re.compile(f"^{texts.NEXT}")).click()
-        wait_until(lambda: showing_step(presenter, 6))
-        wait_until(lambda: showing_step(participant, 6), seconds=FOLLOW_SECONDS_GENEROUS)
-        run_finished(participant, name="big-screen-participant-not-finished")
+    present_and_fit(presenter)
+    run_finished(presenter, name="big-screen-presenter-not-finished")
+    # In presenter mode the button's name also holds its key (→): found by the words it starts with.
+    presenter.get_by_test_id("stMain").get_by_role("button", name=re.compile(f"^{texts.NEXT}")).click()
+    wait_until(lambda: showing_step(presenter, 6))
+    wait_until(lambda: showing_step(participant, 6), seconds=FOLLOW_SECONDS_GENEROUS)
+    run_finished(participant, name="big-screen-participant-not-finished")
 
-        def said(page) -> list[str]:
-            main = page.get_by_test_id("stMain")
-            return [text.strip() for text in main.locator("li").all_inner_texts() if text.strip()]
+    def said(page) -> list[str]:
+        main = page.get_by_test_id("stMain")
+        return [text.strip() for text in main.locator("li").all_inner_texts() if text.strip()]
 
-        wait_until(lambda: said(presenter) and said(participant) == said(presenter), seconds=30)
-        assert said(participant) == said(presenter)
-        advice = [text for text in said(presenter) if "epoch" in text]
-        assert advice, "the reading names epochs"
-    finally:
-        for context in contexts:
-            context.close()
+    wait_until(lambda: said(presenter) and said(participant) == said(presenter), seconds=30)
+    assert said(participant) == said(presenter)
+    advice = [text for text in said(presenter) if "epoch" in text]
+    assert advice, "the reading names epochs"
 
 
-def test_a_missing_folder_is_an_error_and_train_waits(browser, server, tmp_path):
-    context = browser.new_context(**PROJECTOR)
-    try:
-        page = context.new_page()
-        open_app(page, server, "train")
-        choose_digits(page, dataset="A folder of MNIST IDX files")
-        folder = page.get_by_test_id("stSidebar").get_by_role("textbox", name="Folder (or .npz file)")
-        folder.fill(str(tmp_path / "no such folder"))
-        folder.press("Enter")
-        wait_ready(page)
-        # Until the folder reaches the server, the error is the empty folder's; then it names the missing one.
-        errors = page.get_by_test_id("stAlertContentError")
-        error = wait_until(lambda: [text for text in errors.all_inner_texts() if "does not exist" in text])
-        assert any("Check the path" in text for text in error), error
-        assert train_button(page).is_disabled(), "nothing trains on other data instead"
-        assert "digits" not in " ".join(page.get_by_test_id("stMain").get_by_test_id("stCaption").all_inner_texts())
-    finally:
-        context.close()
+def test_a_missing_folder_is_an_error_and_train_waits(new_screen, server, tmp_path):
+    page = new_screen(PROJECTOR)
+    open_app(page, server, "train")
+    choose_digits(page, dataset="A folder of MNIST IDX files")
+    folder = page.get_by_test_id("stSidebar").get_by_role("textbox", name="Folder (or .npz file)")
+    folder.fill(str(tmp_path / "no such folder"))
+    folder.press("Enter")
+    wait_ready(page)
+    # Until the folder reaches the server, the error is the empty folder's; then it names the missing one.
+    errors = page.get_by_test_id("stAlertContentError")
+    error = wait_until(lambda: [text for text in errors.all_inner_texts() if "does not exist" in text])
+    assert any("Check the path" in text for text in error), error
+    assert train_button(page).is_disabled(), "nothing trains on other data instead"
+    assert "digits" not in " ".join(page.get_by_test_id("stMain").get_by_test_id("stCaption").all_inner_texts())
