@@ -67,7 +67,7 @@ def pace_over_count(run) -> str:
     pace = epoch_pace(run.snapshot().epochs)
     counted = run.estimate.counted_seconds_per_epoch
     factor = f"{run.kind} {pace / counted:.2f}" if pace and counted else f"{run.kind} -"
-    # What its network's latest runs took outside their clock and to save (estimate.KERAS_START_SECONDS and the like).
+    # What its network's latest runs took outside their clock and to save (estimate.KERAS_OUTSIDE_CLOCK and the like).
     network = run.estimate.backend, run.estimate.signature
     outside, saved = latest(OUTSIDE_CLOCK, *network), latest(SAVE, *network)
     return (

@@ -122,11 +122,6 @@ JAX_LOOP_PROGRAM_COMPILE_SECONDS = 0.55
 JAX_NEW_VALIDATION_COMPILE_SECONDS = 0.05
 # New shapes whose programs an earlier process left in the cache folder; bench/estimate_shapes.py refits it.
 JAX_SHAPES_ON_DISK_SECONDS = 0.25
-# In a Keras run's job, outside its clock (its model built; its split, whose copies grow with the images' pixels),
-# until a run of its network that compiled nothing has measured it here (core.training.paces.OUTSIDE_CLOCK);
-# bench/estimate_press.py prints what runs measured, to refit them by.
-KERAS_START_SECONDS = 0.005
-KERAS_START_SECONDS_PER_PIXEL = 1.5e-9
 # After a Keras run's last epoch (its test images scored, its weights copied), until a run that compiled
 # nothing has measured it here (core.training.paces.RUN_END); bench/estimate_shapes.py refits it.
 RUN_END_SECONDS = 0.005
@@ -142,13 +137,21 @@ BASELINE_SECONDS_PER_WEIGHT_STEP = 3e-9
 # Each baseline epoch's set-up beside its scoring passes (records, weight copies); bench/estimate_press.py's paces
 # refit it.
 BASELINE_SECONDS_PER_EPOCH = 0.025
-# Once per baseline run in its job, outside its clock, until one has measured it here (as KERAS_START_SECONDS).
-BASELINE_START_SECONDS = 0.004
-BASELINE_START_SECONDS_PER_PIXEL = 4e-10
-# Saving a finished run's record, and a Keras run's model, until a run of its network has measured it here
-# (core.training.paces.SAVE); bench/estimate_press.py prints what runs measured.
-KERAS_SAVE_SECONDS = 0.012
-BASELINE_SAVE_SECONDS = 0.001
+
+
+@dataclass(frozen=True)
+class OutsideClockCosts:
+    """A run's time in its press but outside its clock, as fitted, until a run of its network has measured it
+    here (core.training.paces.OUTSIDE_CLOCK and SAVE): once (its model built), per pixel of its images (its
+    split's copies), and its record (and model) saved. bench/estimate_press.py prints what runs measured."""
+
+    seconds: float
+    seconds_per_pixel: float
+    save_seconds: float
+
+
+KERAS_OUTSIDE_CLOCK = OutsideClockCosts(seconds=0.005, seconds_per_pixel=1.5e-9, save_seconds=0.012)
+BASELINE_OUTSIDE_CLOCK = OutsideClockCosts(seconds=0.004, seconds_per_pixel=4e-10, save_seconds=0.001)
 
 
 def engine_costs(
@@ -296,9 +299,7 @@ def estimate(
 
     seconds_per_epoch, pace_basis = measured_pace(paces_of(backend, signature), shapes, counted, count_factor(backend))
     end = latest(RUN_END, backend, signature) or RUN_END_SECONDS
-    pixels = num_images * image_shape[0] * image_shape[1]
-    fitted_start = KERAS_START_SECONDS + KERAS_START_SECONDS_PER_PIXEL * pixels
-    start = _outside_clock(backend, signature, fitted_start, KERAS_SAVE_SECONDS)
+    start = _outside_clock(backend, signature, KERAS_OUTSIDE_CLOCK, num_images * math.prod(image_shape))
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
         total_seconds=start + once + seconds_per_epoch * config.epochs + end,
@@ -381,9 +382,7 @@ def baseline_estimate(
     seconds_per_epoch, pace_basis = measured_pace(paces_of(BASELINE, signature), shapes, counted, machine_factor)
     tested = validation if test_images is None else test_images
     end = latest(RUN_END, BASELINE, signature) or forward * tested * BASELINE_FLOP_SLOWDOWN / speed
-    pixels = num_images * image_shape[0] * image_shape[1]
-    fitted_start = BASELINE_START_SECONDS + BASELINE_START_SECONDS_PER_PIXEL * pixels
-    start = _outside_clock(BASELINE, signature, fitted_start, BASELINE_SAVE_SECONDS)
+    start = _outside_clock(BASELINE, signature, BASELINE_OUTSIDE_CLOCK, num_images * math.prod(image_shape))
     return Estimate(
         seconds_per_epoch=seconds_per_epoch,
         total_seconds=start + seconds_per_epoch * config.epochs + end,
@@ -401,11 +400,12 @@ def baseline_estimate(
     )
 
 
-def _outside_clock(backend: str, signature: tuple, fitted: float, fitted_save: float) -> float:
+def _outside_clock(backend: str, signature: tuple, fitted: OutsideClockCosts, pixels: int) -> float:
     """A run's time in its press outside its clock, its save included: as its network's latest runs measured
-    them here, else as fitted."""
+    them here, else as fitted for images of `pixels` pixels in all."""
     measured, saved = latest(OUTSIDE_CLOCK, backend, signature), latest(SAVE, backend, signature)
-    return (fitted if measured is None else measured) + (fitted_save if saved is None else saved)
+    start = fitted.seconds + fitted.seconds_per_pixel * pixels if measured is None else measured
+    return start + (fitted.save_seconds if saved is None else saved)
 
 
 def _baseline_steps(train_images: int, batch_size: int) -> int:

@@ -292,15 +292,16 @@ def test_a_run_that_compiled_nothing_measures_its_time_outside_its_clock_for_the
     run, *_ = trained_digits(digits, epochs=2)  # the first may have compiled; this one compiled nothing
     outside = latest(OUTSIDE_CLOCK, backend, signature)
     assert outside is not None and outside >= 0
-    assert estimate(config, digits).start_seconds == pytest.approx(outside + cost_model.KERAS_SAVE_SECONDS)
+    fitted_save = cost_model.KERAS_OUTSIDE_CLOCK.save_seconds
+    assert estimate(config, digits).start_seconds == pytest.approx(outside + fitted_save)
     saving_job(lambda: None, [run], RunStore(tmp_path))()
     saved = latest(SAVE, backend, signature)
     assert saved is not None and saved > 0
     assert estimate(config, digits).start_seconds == pytest.approx(outside + saved)
     forget_paces()
     pixels = len(digits.pixels_train) * digits.pixels_train[0].size
-    fitted = cost_model.KERAS_START_SECONDS + cost_model.KERAS_START_SECONDS_PER_PIXEL * pixels
-    fitted += cost_model.KERAS_SAVE_SECONDS
+    costs = cost_model.KERAS_OUTSIDE_CLOCK
+    fitted = costs.seconds + costs.seconds_per_pixel * pixels + costs.save_seconds
     assert estimate(config, digits).start_seconds == pytest.approx(fitted), "none measured: as fitted"
 
 
